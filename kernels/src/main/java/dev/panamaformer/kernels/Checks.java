@@ -1,0 +1,67 @@
+package dev.panamaformer.kernels;
+
+import java.util.Arrays;
+
+/** Argument checks shared by the public kernel facades; each names the shapes it rejects. */
+final class Checks {
+    private Checks() {
+    }
+
+    static void nonNegative(String what, long value) {
+        if (value < 0) {
+            throw new IllegalArgumentException(what + " must not be negative, got " + value);
+        }
+    }
+
+    /** {@code t} is alive and holds at least {@code needed} elements, laid out as described by {@code layout}. */
+    static void holds(FloatTensor t, String name, long needed, String layout) {
+        if (t == null) {
+            throw new IllegalArgumentException(name + " is null");
+        }
+        t.checkAlive(name);
+        if (t.size() < needed) {
+            throw new IllegalArgumentException(name + " of shape " + Arrays.toString(t.shape()) + " (" + t.size()
+                    + " elements) is too small for " + layout + " (" + needed + " elements)");
+        }
+    }
+
+    /** {@code t} holds at least a (rows, cols) matrix. */
+    static void matrix(FloatTensor t, String name, int rows, int cols) {
+        holds(t, name, (long) rows * cols, "(" + rows + ", " + cols + ")");
+    }
+
+    /** {@code t} holds at least a vector of {@code n} elements. */
+    static void vector(FloatTensor t, String name, long n) {
+        holds(t, name, n, "(" + n + ")");
+    }
+
+    static void rowsCols(int rows, int cols) {
+        if (rows < 0 || cols < 0) {
+            throw new IllegalArgumentException("rows and cols must not be negative, got (" + rows + ", " + cols + ")");
+        }
+    }
+
+    /** A kernel that writes {@code out} while reading {@code in} needs them to be the same memory or apart. */
+    static void sameOrDisjoint(FloatTensor in, String inName, FloatTensor out, String outName) {
+        long a = in.segment().address(), b = out.segment().address();
+        long aEnd = a + in.segment().byteSize(), bEnd = b + out.segment().byteSize();
+        boolean overlap = a < bEnd && b < aEnd;
+        if (overlap && !(a == b && in.size() == out.size())) {
+            throw new IllegalArgumentException(outName + " " + out + " partly overlaps " + inName + " " + in);
+        }
+    }
+
+    /** {@code out} must not share any memory with {@code in}. */
+    static void disjoint(FloatTensor in, String inName, FloatTensor out, String outName) {
+        long a = in.segment().address(), b = out.segment().address();
+        if (in.size() > 0 && out.size() > 0 && a < b + out.segment().byteSize() && b < a + in.segment().byteSize()) {
+            throw new IllegalArgumentException(outName + " " + out + " overlaps " + inName + " " + in);
+        }
+    }
+
+    static void probability(String what, float p) {
+        if (!(p >= 0f && p < 1f)) {
+            throw new IllegalArgumentException(what + " must be in [0, 1), got " + p);
+        }
+    }
+}

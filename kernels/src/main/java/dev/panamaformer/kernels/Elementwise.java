@@ -1,0 +1,106 @@
+package dev.panamaformer.kernels;
+
+/**
+ * Element-wise arithmetic and reductions over the first n elements of tensors. Reductions sum
+ * fixed-size chunks separately and add the chunk results in order in double precision, so their
+ * result does not depend on the thread count.
+ */
+public final class Elementwise {
+    private final ElementwiseKernel kernel;
+    private final Parallel parallel;
+
+    Elementwise(ElementwiseKernel kernel, Parallel parallel) {
+        this.kernel = kernel;
+        this.parallel = parallel;
+    }
+
+    /** {@code out = x + y}; out may be x or y. */
+    public void add(FloatTensor x, FloatTensor y, FloatTensor out, long n) {
+        Checks.nonNegative("add: n", n);
+        Checks.vector(x, "add: x", n);
+        Checks.vector(y, "add: y", n);
+        Checks.vector(out, "add: out", n);
+        Checks.sameOrDisjoint(x, "x", out, "out");
+        Checks.sameOrDisjoint(y, "y", out, "out");
+        Chunks.forEach(parallel.over(x, y, out), n, (from, to) -> kernel.add(x.segment(), y.segment(), out.segment(), from, to));
+    }
+
+    /** {@code out = alpha * x}; out may be x. */
+    public void scale(FloatTensor x, float alpha, FloatTensor out, long n) {
+        Checks.nonNegative("scale: n", n);
+        Checks.vector(x, "scale: x", n);
+        Checks.vector(out, "scale: out", n);
+        Checks.sameOrDisjoint(x, "x", out, "out");
+        Chunks.forEach(parallel.over(x, out), n, (from, to) -> kernel.scale(x.segment(), alpha, out.segment(), from, to));
+    }
+
+    /** {@code y += alpha * x}. */
+    public void axpy(float alpha, FloatTensor x, FloatTensor y, long n) {
+        Checks.nonNegative("axpy: n", n);
+        Checks.vector(x, "axpy: x", n);
+        Checks.vector(y, "axpy: y", n);
+        Checks.disjoint(x, "x", y, "y");
+        Chunks.forEach(parallel.over(x, y), n, (from, to) -> kernel.axpy(alpha, x.segment(), y.segment(), from, to));
+    }
+
+    public double sum(FloatTensor x, long n) {
+        Checks.nonNegative("sum: n", n);
+        Checks.vector(x, "sum: x", n);
+        return reduce(parallel.over(x), n, (from, to) -> kernel.sum(x.segment(), from, to));
+    }
+
+    /** The largest of the first n elements: NaN if one is NaN, negative infinity when n is 0. */
+    public float max(FloatTensor x, long n) {
+        Checks.nonNegative("max: n", n);
+        Checks.vector(x, "max: x", n);
+        if (n <= Chunks.SIZE) {
+            return kernel.max(x.segment(), 0, n);
+        }
+        float[] parts = new float[Chunks.count(n)];
+        Chunks.forEach(parallel.over(x), n, (from, to) -> {
+            for (long c = from; c < to; c += Chunks.SIZE) {
+                parts[(int) (c / Chunks.SIZE)] = kernel.max(x.segment(), c, Math.min(to, c + Chunks.SIZE));
+            }
+        });
+        float m = Float.NEGATIVE_INFINITY;
+        for (float p : parts) {
+            m = Math.max(m, p);
+        }
+        return m;
+    }
+
+    public double dot(FloatTensor x, FloatTensor y, long n) {
+        Checks.nonNegative("dot: n", n);
+        Checks.vector(x, "dot: x", n);
+        Checks.vector(y, "dot: y", n);
+        return reduce(parallel.over(x, y), n, (from, to) -> kernel.dot(x.segment(), y.segment(), from, to));
+    }
+
+    public double sumOfSquares(FloatTensor x, long n) {
+        Checks.nonNegative("sumOfSquares: n", n);
+        Checks.vector(x, "sumOfSquares: x", n);
+        return reduce(parallel.over(x), n, (from, to) -> kernel.sumOfSquares(x.segment(), from, to));
+    }
+
+    @FunctionalInterface
+    private interface RangeSum {
+        float sum(long from, long to);
+    }
+
+    private static double reduce(Parallel parallel, long n, RangeSum part) {
+        if (n <= Chunks.SIZE) {
+            return part.sum(0, n);
+        }
+        double[] parts = new double[Chunks.count(n)];
+        Chunks.forEach(parallel, n, (from, to) -> {
+            for (long c = from; c < to; c += Chunks.SIZE) {
+                parts[(int) (c / Chunks.SIZE)] = part.sum(c, Math.min(to, c + Chunks.SIZE));
+            }
+        });
+        double total = 0;
+        for (double p : parts) {
+            total += p;
+        }
+        return total;
+    }
+}

@@ -1,0 +1,24 @@
+package dev.panamaformer.kernels;
+
+import java.lang.foreign.MemorySegment;
+
+/** Element-wise arithmetic and reductions over {@code [from, to)}; see {@link Elementwise}. */
+interface ElementwiseKernel {
+    /** {@code out = x + y}. */
+    void add(MemorySegment x, MemorySegment y, MemorySegment out, long from, long to);
+
+    /** {@code out = alpha * x}. */
+    void scale(MemorySegment x, float alpha, MemorySegment out, long from, long to);
+
+    /** {@code y += alpha * x}. */
+    void axpy(float alpha, MemorySegment x, MemorySegment y, long from, long to);
+
+    float sum(MemorySegment x, long from, long to);
+
+    /** The largest element, NaN if any element is NaN, negative infinity for an empty range. */
+    float max(MemorySegment x, long from, long to);
+
+    float dot(MemorySegment x, MemorySegment y, long from, long to);
+
+    float sumOfSquares(MemorySegment x, long from, long to);
+}

@@ -1,0 +1,144 @@
+package dev.panamaformer.kernels;
+
+/**
+ * The entry point: one implementation of every kernel family, scalar or SIMD, with a thread
+ * count. {@link #defaults()} is what the provider chose for this JVM:
+ * <ul>
+ *   <li>{@code -Dpanamaformer.kernels=scalar|128|256|512|auto} forces the scalar kernels or a
+ *       vector width (default {@code auto}: the CPU's preferred width);</li>
+ *   <li>{@code -Dpanamaformer.threads=N} sets the default thread count (default: all cores).</li>
+ * </ul>
+ * Without {@code --add-modules jdk.incubator.vector} the provider falls back to the scalar
+ * kernels and logs one line saying so. Results do not depend on the thread count.
+ */
+public final class Kernels {
+    static final String THREADS_PROPERTY = "panamaformer.threads";
+    private static KernelSet chosen;
+    private static Kernels defaults;
+
+    private final KernelSet set;
+    private final Parallel parallel;
+    private final Matmul matmul;
+    private final Softmax softmax;
+    private final Loss loss;
+    private final LayerNorm layerNorm;
+    private final Activations activations;
+    private final Dropout dropout;
+    private final Elementwise elementwise;
+    private final Adam adam;
+
+    private Kernels(KernelSet set, int threads) {
+        this.set = set;
+        this.parallel = new Parallel(threads);
+        this.matmul = new Matmul(set.matmul(), parallel);
+        this.softmax = new Softmax(set.softmax(), parallel);
+        this.loss = new Loss(set.softmax(), parallel);
+        this.layerNorm = new LayerNorm(set.norm(), parallel);
+        this.activations = new Activations(set.activation(), parallel);
+        this.dropout = new Dropout(set.dropout(), parallel);
+        this.elementwise = new Elementwise(set.elementwise(), parallel);
+        this.adam = new Adam(set.optimizer(), parallel);
+    }
+
+    private static synchronized KernelSet chosen() {
+        if (chosen == null) {
+            chosen = KernelProvider.choose();
+        }
+        return chosen;
+    }
+
+    /** The provider's kernels with the default thread count, shared by the whole JVM. */
+    public static synchronized Kernels defaults() {
+        if (defaults == null) {
+            defaults = new Kernels(chosen(), defaultThreads());
+        }
+        return defaults;
+    }
+
+    /** The provider's kernels with {@code threads} threads. */
+    public static Kernels withThreads(int threads) {
+        return new Kernels(chosen(), threads);
+    }
+
+    /** The scalar reference kernels with {@code threads} threads. */
+    public static Kernels scalar(int threads) {
+        return new Kernels(KernelSet.scalar("requested"), threads);
+    }
+
+    /** The SIMD kernels with {@code threads} threads; throws IllegalStateException where they cannot run. */
+    public static Kernels simd(int threads) {
+        return new Kernels(KernelProvider.simd(), threads);
+    }
+
+    /** The thread count from {@code -Dpanamaformer.threads}, or the number of available processors. */
+    public static int defaultThreads() {
+        String value = System.getProperty(THREADS_PROPERTY);
+        if (value == null || value.isBlank()) {
+            return Runtime.getRuntime().availableProcessors();
+        }
+        try {
+            int threads = Integer.parseInt(value.trim());
+            if (threads >= 1) {
+                return threads;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException("-D" + THREADS_PROPERTY + " must be a positive integer, got '" + value + "'");
+    }
+
+    /** For example "SIMD 512-bit (16 float lanes), 2 threads" or "scalar (forced by ...), 1 thread". */
+    public String description() {
+        return set.description() + ", " + parallel.threads() + (parallel.threads() == 1 ? " thread" : " threads");
+    }
+
+    public boolean isVectorized() {
+        return set.vectorized();
+    }
+
+    /** Floats per vector register in use: 16 for 512-bit SIMD, 1 for scalar. */
+    public int floatLanes() {
+        return set.floatLanes();
+    }
+
+    public int threads() {
+        return parallel.threads();
+    }
+
+    public Matmul matmul() {
+        return matmul;
+    }
+
+    public Softmax softmax() {
+        return softmax;
+    }
+
+    public Loss loss() {
+        return loss;
+    }
+
+    public LayerNorm layerNorm() {
+        return layerNorm;
+    }
+
+    public Activations activations() {
+        return activations;
+    }
+
+    public Dropout dropout() {
+        return dropout;
+    }
+
+    public Elementwise elementwise() {
+        return elementwise;
+    }
+
+    public Adam adam() {
+        return adam;
+    }
+
+    @Override
+    public String toString() {
+        return "Kernels[" + description() + "]";
+    }
+}

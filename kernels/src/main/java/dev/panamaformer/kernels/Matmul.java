@@ -1,0 +1,124 @@
+package dev.panamaformer.kernels;
+
+import java.lang.foreign.Arena;
+
+/**
+ * Matrix products in the BLAS convention, and the bias of a linear layer. All matrices are
+ * row-major; offsets and leading dimensions count floats.
+ *
+ * <p>A linear layer {@code y = x W + b} with x (rows, in) and W (in, out) uses
+ * {@code gemm(false, false, ...)} forward, {@code gemm(false, true, ...)} for dx = dy Wᵀ and
+ * {@code gemm(true, false, ...)} for dW = xᵀ dy; attention's Q Kᵀ is {@code gemm(false, true, ...)}.
+ *
+ * <p>Calls on one instance are serialized: each thread of a call owns a packing workspace.
+ */
+public final class Matmul {
+    private final MatmulKernel kernel;
+    private final Parallel parallel;
+    private final GemmWorkspace[] workspaces;
+
+    Matmul(MatmulKernel kernel, Parallel parallel) {
+        this.kernel = kernel;
+        this.parallel = parallel;
+        Arena arena = Arena.ofAuto();
+        this.workspaces = new GemmWorkspace[parallel.threads()];
+        for (int t = 0; t < workspaces.length; t++) {
+            workspaces[t] = kernel.newWorkspace(arena);
+        }
+    }
+
+    /**
+     * {@code C = alpha * op(A) * op(B) + beta * C} on dense matrices at offset 0: op(A) is (m, k),
+     * op(B) is (k, n), C is (m, n); A is stored (k, m) when {@code transA}, B is stored (n, k) when
+     * {@code transB}. With {@code beta == 0}, C is only written, never read.
+     */
+    public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                     FloatTensor a, FloatTensor b, float beta, FloatTensor c) {
+        gemm(transA, transB, m, n, k, alpha, a, 0, transA ? m : k, b, 0, transB ? k : n, beta, c, 0, n);
+    }
+
+    /** {@code C = alpha * op(A) * op(B) + beta * C} on sub-matrices at the given offsets and leading dimensions. */
+    public synchronized void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                                  FloatTensor a, long aOff, int lda, FloatTensor b, long bOff, int ldb,
+                                  float beta, FloatTensor c, long cOff, int ldc) {
+        if (m < 0 || n < 0 || k < 0) {
+            throw new IllegalArgumentException("gemm: negative size (m, n, k) = (" + m + ", " + n + ", " + k + ")");
+        }
+        long aEnd = span("A", a, transA ? k : m, transA ? m : k, aOff, lda, "op(A) (" + m + ", " + k + ")");
+        long bEnd = span("B", b, transB ? n : k, transB ? k : n, bOff, ldb, "op(B) (" + k + ", " + n + ")");
+        long cEnd = span("C", c, m, n, cOff, ldc, "C (" + m + ", " + n + ")");
+        apart(c, cOff, cEnd, a, aOff, aEnd, "A");
+        apart(c, cOff, cEnd, b, bOff, bEnd, "B");
+        if (m == 0 || n == 0) {
+            return;
+        }
+        Parallel parallel = this.parallel.over(a, b, c);
+        if (m >= n) {
+            int parts = parallel.parts(m, (long) n * k);
+            parallel.forParts(m, parts, (part, from, to) -> {
+                kernel.gemm(transA, transB, to - from, n, k, alpha,
+                        a.segment(), aOff + (transA ? from : (long) from * lda), lda, b.segment(), bOff, ldb,
+                        beta, c.segment(), cOff + (long) from * ldc, ldc, workspaces[part]);
+            });
+        } else {
+            int parts = parallel.parts(n, (long) m * k);
+            parallel.forParts(n, parts, (part, from, to) -> {
+                kernel.gemm(transA, transB, m, to - from, k, alpha,
+                        a.segment(), aOff, lda, b.segment(), bOff + (transB ? (long) from * ldb : from), ldb,
+                        beta, c.segment(), cOff + from, ldc, workspaces[part]);
+            });
+        }
+    }
+
+    /** Checks that {@code t} holds a stored (rows, cols) matrix; returns one past its last element. */
+    private static long span(String name, FloatTensor t, int rows, int cols, long off, int ld, String role) {
+        if (t == null) {
+            throw new IllegalArgumentException("gemm: " + name + " is null");
+        }
+        t.checkAlive("gemm: " + name);
+        if (off < 0) {
+            throw new IllegalArgumentException("gemm: negative offset " + off + " into " + name);
+        }
+        if (ld < cols) {
+            throw new IllegalArgumentException("gemm: leading dimension of " + name + " is " + ld + ", less than its "
+                    + cols + " stored columns, for " + role);
+        }
+        long end = rows == 0 || cols == 0 ? off : off + (long) (rows - 1) * ld + cols;
+        if (end > t.size()) {
+            throw new IllegalArgumentException("gemm: " + name + " " + t + " (" + t.size() + " elements) is too small for "
+                    + role + ", stored (" + rows + ", " + cols + ") with leading dimension " + ld + " at offset " + off
+                    + ", which needs " + end + " elements");
+        }
+        return end;
+    }
+
+    private static void apart(FloatTensor c, long cOff, long cEnd, FloatTensor x, long xOff, long xEnd, String name) {
+        if (cEnd == cOff || xEnd == xOff) {
+            return;
+        }
+        long c0 = c.segment().address() + cOff * Float.BYTES, c1 = c.segment().address() + cEnd * Float.BYTES;
+        long x0 = x.segment().address() + xOff * Float.BYTES, x1 = x.segment().address() + xEnd * Float.BYTES;
+        if (c0 < x1 && x0 < c1) {
+            throw new IllegalArgumentException("gemm: C " + c + " at offset " + cOff + " overlaps " + name + " " + x
+                    + " at offset " + xOff + "; the output must not alias an input");
+        }
+    }
+
+    /** {@code y[r, :] += bias} for a (rows, cols) matrix y and a (cols) vector bias. */
+    public void addBias(FloatTensor y, FloatTensor bias, int rows, int cols) {
+        Checks.rowsCols(rows, cols);
+        Checks.matrix(y, "addBias: y", rows, cols);
+        Checks.vector(bias, "addBias: bias", cols);
+        Checks.disjoint(bias, "bias", y, "y");
+        parallel.over(y, bias).forRange(rows, cols, (from, to) -> kernel.addBias(y.segment(), bias.segment(), from, to, cols));
+    }
+
+    /** {@code dBias += } the column sums of the (rows, cols) matrix dy. */
+    public void biasGrad(FloatTensor dy, FloatTensor dBias, int rows, int cols) {
+        Checks.rowsCols(rows, cols);
+        Checks.matrix(dy, "biasGrad: dy", rows, cols);
+        Checks.vector(dBias, "biasGrad: dBias", cols);
+        Checks.disjoint(dy, "dy", dBias, "dBias");
+        parallel.over(dy, dBias).forRange(cols, rows, (from, to) -> kernel.biasGrad(dy.segment(), dBias.segment(), rows, cols, from, to));
+    }
+}

@@ -1,0 +1,21 @@
+package dev.panamaformer.kernels;
+
+/** Builds the Vector API implementations; the only door from the provider to the SIMD classes. */
+final class SimdKernels {
+    private SimdKernels() {
+    }
+
+    static KernelSet create() {
+        return new KernelSet(new SimdMatmul(), new SimdSoftmax(), new SimdNorm(), new SimdActivation(),
+                new SimdDropout(), new SimdElementwise(), new SimdOptimizer(),
+                "SIMD " + SimdSpecies.FLOAT.vectorBitSize() + "-bit (" + SimdSpecies.FLOAT.length() + " float lanes)");
+    }
+
+    static int lanes() {
+        return SimdSpecies.FLOAT.length();
+    }
+
+    static int preferredBits() {
+        return SimdSpecies.preferredBits();
+    }
+}

@@ -1,0 +1,240 @@
+package dev.panamaformer.kernels;
+
+import static dev.panamaformer.kernels.SimdSpecies.FLOAT;
+import static dev.panamaformer.kernels.SimdSpecies.ORDER;
+import static dev.panamaformer.kernels.SimdSpecies.load;
+import static dev.panamaformer.kernels.SimdSpecies.store;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
+
+/**
+ * Blocked matrix product on the Vector API, after Goto and van de Geijn (2008): op(B) is packed
+ * into panels NR columns wide, op(A) into panels MR rows tall, and a register-tile micro-kernel
+ * multiplies one panel pair. Packing absorbs both transpositions, so one micro-kernel serves all
+ * four forms.
+ *
+ * <p>Every element of C is summed over k in the same order (blocks of KC, ascending) wherever it
+ * falls in the tiling, so splitting C across threads does not change a single bit.
+ */
+final class SimdMatmul implements MatmulKernel {
+    private static final int L = FLOAT.length();
+    /** Register tile: MR rows by four vectors. 24 accumulators + 4 B vectors + 1 broadcast fit AVX-512's 32 registers. */
+    static final int MR = 6;
+    static final int NR = 4 * L;
+    /** A KC x NR panel of B stays in L2 while the MR x KC panels of A stream past it. */
+    static final int KC = 256;
+    static final int MC = 20 * MR;
+    static final int NC = 1024 / NR * NR;
+
+    private static final ScalarMatmul EDGES = new ScalarMatmul();
+
+    @Override
+    public GemmWorkspace newWorkspace(Arena arena) {
+        return new GemmWorkspace(arena, (long) MC * KC, (long) KC * NC, (long) MR * NR);
+    }
+
+    @Override
+    public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                     MemorySegment a, long aOff, int lda, MemorySegment b, long bOff, int ldb,
+                     float beta, MemorySegment c, long cOff, int ldc, GemmWorkspace ws) {
+        if (m == 0 || n == 0) {
+            return;
+        }
+        if (k == 0) {
+            // no products: C = beta * C, via the scalar path, which handles it per element
+            EDGES.gemm(transA, transB, m, n, 0, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, null);
+            return;
+        }
+        for (int jc = 0; jc < n; jc += NC) {
+            int nc = Math.min(NC, n - jc);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                float betaBlock = pc == 0 ? beta : 1f;
+                packB(transB, b, bOff, ldb, pc, kc, jc, nc, ws.packedB);
+                for (int ic = 0; ic < m; ic += MC) {
+                    int mc = Math.min(MC, m - ic);
+                    packA(transA, a, aOff, lda, ic, mc, pc, kc, ws.packedA);
+                    for (int jr = 0; jr < nc; jr += NR) {
+                        long bPanel = (long) (jr / NR) * kc * NR;
+                        for (int ir = 0; ir < mc; ir += MR) {
+                            long aPanel = (long) (ir / MR) * kc * MR;
+                            long cTile = cOff + (long) (ic + ir) * ldc + jc + jr;
+                            microKernel(kc, ws.packedA, aPanel, ws.packedB, bPanel, alpha, betaBlock,
+                                    c, cTile, ldc, Math.min(MR, mc - ir), Math.min(NR, nc - jr), ws.tile);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** Packs op(B)[pc:pc+kc, jc:jc+nc] as panels of NR columns, each kc rows of NR floats; short panels are zero-padded. */
+    private static void packB(boolean transB, MemorySegment b, long bOff, int ldb, int pc, int kc, int jc, int nc,
+                              MemorySegment dst) {
+        for (int jr = 0; jr < nc; jr += NR) {
+            int w = Math.min(NR, nc - jr);
+            long panel = (long) (jr / NR) * kc * NR;
+            for (int p = 0; p < kc; p++) {
+                long d = panel + (long) p * NR;
+                if (!transB) {
+                    MemorySegment.copy(b, (bOff + (long) (pc + p) * ldb + jc + jr) * Float.BYTES,
+                            dst, d * Float.BYTES, (long) w * Float.BYTES);
+                } else {
+                    long src = bOff + (long) (jc + jr) * ldb + pc + p;
+                    for (int jj = 0; jj < w; jj++) {
+                        dst.setAtIndex(JAVA_FLOAT, d + jj, b.getAtIndex(JAVA_FLOAT, src + (long) jj * ldb));
+                    }
+                }
+                for (int jj = w; jj < NR; jj++) {
+                    dst.setAtIndex(JAVA_FLOAT, d + jj, 0f);
+                }
+            }
+        }
+    }
+
+    /** Packs op(A)[ic:ic+mc, pc:pc+kc] as panels of MR rows, each kc columns of MR floats; short panels are zero-padded. */
+    private static void packA(boolean transA, MemorySegment a, long aOff, int lda, int ic, int mc, int pc, int kc,
+                              MemorySegment dst) {
+        for (int ir = 0; ir < mc; ir += MR) {
+            int h = Math.min(MR, mc - ir);
+            long panel = (long) (ir / MR) * kc * MR;
+            for (int p = 0; p < kc; p++) {
+                long d = panel + (long) p * MR;
+                for (int ii = 0; ii < h; ii++) {
+                    int i = ic + ir + ii;
+                    long src = transA ? aOff + (long) (pc + p) * lda + i : aOff + (long) i * lda + pc + p;
+                    dst.setAtIndex(JAVA_FLOAT, d + ii, a.getAtIndex(JAVA_FLOAT, src));
+                }
+                for (int ii = h; ii < MR; ii++) {
+                    dst.setAtIndex(JAVA_FLOAT, d + ii, 0f);
+                }
+            }
+        }
+    }
+
+    /** C tile (rows x cols, at most MR x NR) = alpha * Apanel * Bpanel + beta * C tile. */
+    private static void microKernel(int kc, MemorySegment pa, long aPanel, MemorySegment pb, long bPanel,
+                                    float alpha, float beta, MemorySegment c, long cTile, int ldc,
+                                    int rows, int cols, MemorySegment tile) {
+        FloatVector z = FloatVector.zero(FLOAT);
+        FloatVector c00 = z, c01 = z, c02 = z, c03 = z;
+        FloatVector c10 = z, c11 = z, c12 = z, c13 = z;
+        FloatVector c20 = z, c21 = z, c22 = z, c23 = z;
+        FloatVector c30 = z, c31 = z, c32 = z, c33 = z;
+        FloatVector c40 = z, c41 = z, c42 = z, c43 = z;
+        FloatVector c50 = z, c51 = z, c52 = z, c53 = z;
+        long ap = aPanel, bp = bPanel;
+        for (int p = 0; p < kc; p++, ap += MR, bp += NR) {
+            long bb = bp * Float.BYTES;
+            FloatVector b0 = FloatVector.fromMemorySegment(FLOAT, pb, bb, ORDER);
+            FloatVector b1 = FloatVector.fromMemorySegment(FLOAT, pb, bb + L * Float.BYTES, ORDER);
+            FloatVector b2 = FloatVector.fromMemorySegment(FLOAT, pb, bb + 2 * L * Float.BYTES, ORDER);
+            FloatVector b3 = FloatVector.fromMemorySegment(FLOAT, pb, bb + 3 * L * Float.BYTES, ORDER);
+            FloatVector a0 = FloatVector.broadcast(FLOAT, pa.getAtIndex(JAVA_FLOAT, ap));
+            c00 = b0.fma(a0, c00);
+            c01 = b1.fma(a0, c01);
+            c02 = b2.fma(a0, c02);
+            c03 = b3.fma(a0, c03);
+            FloatVector a1 = FloatVector.broadcast(FLOAT, pa.getAtIndex(JAVA_FLOAT, ap + 1));
+            c10 = b0.fma(a1, c10);
+            c11 = b1.fma(a1, c11);
+            c12 = b2.fma(a1, c12);
+            c13 = b3.fma(a1, c13);
+            FloatVector a2 = FloatVector.broadcast(FLOAT, pa.getAtIndex(JAVA_FLOAT, ap + 2));
+            c20 = b0.fma(a2, c20);
+            c21 = b1.fma(a2, c21);
+            c22 = b2.fma(a2, c22);
+            c23 = b3.fma(a2, c23);
+            FloatVector a3 = FloatVector.broadcast(FLOAT, pa.getAtIndex(JAVA_FLOAT, ap + 3));
+            c30 = b0.fma(a3, c30);
+            c31 = b1.fma(a3, c31);
+            c32 = b2.fma(a3, c32);
+            c33 = b3.fma(a3, c33);
+            FloatVector a4 = FloatVector.broadcast(FLOAT, pa.getAtIndex(JAVA_FLOAT, ap + 4));
+            c40 = b0.fma(a4, c40);
+            c41 = b1.fma(a4, c41);
+            c42 = b2.fma(a4, c42);
+            c43 = b3.fma(a4, c43);
+            FloatVector a5 = FloatVector.broadcast(FLOAT, pa.getAtIndex(JAVA_FLOAT, ap + 5));
+            c50 = b0.fma(a5, c50);
+            c51 = b1.fma(a5, c51);
+            c52 = b2.fma(a5, c52);
+            c53 = b3.fma(a5, c53);
+        }
+        // The accumulators go to the tile buffer (L1-resident), and writeBack scales them into C:
+        // passing 24 vectors to a helper would box them where C2 declines to inline it.
+        long tb = 0;
+        store(c00, tile, tb); store(c01, tile, tb + L); store(c02, tile, tb + 2 * L); store(c03, tile, tb + 3 * L);
+        tb += NR;
+        store(c10, tile, tb); store(c11, tile, tb + L); store(c12, tile, tb + 2 * L); store(c13, tile, tb + 3 * L);
+        tb += NR;
+        store(c20, tile, tb); store(c21, tile, tb + L); store(c22, tile, tb + 2 * L); store(c23, tile, tb + 3 * L);
+        tb += NR;
+        store(c30, tile, tb); store(c31, tile, tb + L); store(c32, tile, tb + 2 * L); store(c33, tile, tb + 3 * L);
+        tb += NR;
+        store(c40, tile, tb); store(c41, tile, tb + L); store(c42, tile, tb + 2 * L); store(c43, tile, tb + 3 * L);
+        tb += NR;
+        store(c50, tile, tb); store(c51, tile, tb + L); store(c52, tile, tb + 2 * L); store(c53, tile, tb + 3 * L);
+        writeBack(tile, alpha, beta, c, cTile, ldc, rows, cols);
+    }
+
+    /**
+     * C tile = alpha * tile + beta * C tile (C not read when beta is 0). Multiply, then add,
+     * never fused, in vectors and in the scalar edge alike, so that an element rounds the same
+     * whichever way a thread's range cuts the tiles.
+     */
+    private static void writeBack(MemorySegment tile, float alpha, float beta, MemorySegment c, long cTile, int ldc,
+                                  int rows, int cols) {
+        int vecCols = cols / L * L;
+        for (int i = 0; i < rows; i++) {
+            long t = (long) i * NR, ci = cTile + (long) i * ldc;
+            int j = 0;
+            for (; j < vecCols; j += L) {
+                FloatVector v = load(tile, t + j).mul(alpha);
+                if (beta != 0f) {
+                    v = v.add(load(c, ci + j).mul(beta));
+                }
+                store(v, c, ci + j);
+            }
+            for (; j < cols; j++) {
+                float v = alpha * tile.getAtIndex(JAVA_FLOAT, t + j);
+                if (beta != 0f) {
+                    v = v + beta * c.getAtIndex(JAVA_FLOAT, ci + j);
+                }
+                c.setAtIndex(JAVA_FLOAT, ci + j, v);
+            }
+        }
+    }
+
+    @Override
+    public void addBias(MemorySegment y, MemorySegment bias, int rowFrom, int rowTo, int cols) {
+        int bound = FLOAT.loopBound(cols);
+        for (int r = rowFrom; r < rowTo; r++) {
+            long row = (long) r * cols;
+            int j = 0;
+            for (; j < bound; j += L) {
+                store(load(y, row + j).add(load(bias, j)), y, row + j);
+            }
+            for (; j < cols; j++) {
+                y.setAtIndex(JAVA_FLOAT, row + j, y.getAtIndex(JAVA_FLOAT, row + j) + bias.getAtIndex(JAVA_FLOAT, j));
+            }
+        }
+    }
+
+    @Override
+    public void biasGrad(MemorySegment dy, MemorySegment dBias, int rows, int cols, int colFrom, int colTo) {
+        int j = colFrom;
+        // each vector of columns walks all rows in order, as the scalar sum does per column
+        for (int bound = colFrom + FLOAT.loopBound(colTo - colFrom); j < bound; j += L) {
+            FloatVector s = FloatVector.zero(FLOAT);
+            for (int r = 0; r < rows; r++) {
+                s = s.add(load(dy, (long) r * cols + j));
+            }
+            store(load(dBias, j).add(s), dBias, j);
+        }
+        EDGES.biasGrad(dy, dBias, rows, cols, j, colTo);
+    }
+}

@@ -1,0 +1,80 @@
+package dev.panamaformer.kernels;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The vector species of the SIMD kernels, fixed once per JVM. They are static finals because C2
+ * only turns Vector API calls into machine instructions when the species is a constant.
+ * Loaded only after {@link KernelProvider} has found the vector module readable.
+ */
+final class SimdSpecies {
+    static final VectorSpecies<Float> FLOAT = chooseFloat();
+    static final VectorSpecies<Integer> INT = VectorSpecies.of(int.class, FLOAT.vectorShape());
+    static final ByteOrder ORDER = ByteOrder.nativeOrder();
+
+    /** Lane i with lane i ^ k: the butterfly steps of {@link #sum}. */
+    private static final VectorShuffle<Float> SWAP_8 = swap(8);
+    private static final VectorShuffle<Float> SWAP_4 = swap(4);
+    private static final VectorShuffle<Float> SWAP_2 = swap(2);
+    private static final VectorShuffle<Float> SWAP_1 = swap(1);
+
+    private SimdSpecies() {
+    }
+
+    private static VectorSpecies<Float> chooseFloat() {
+        int preferred = FloatVector.SPECIES_PREFERRED.vectorBitSize();
+        int requested = KernelProvider.requestedBits();
+        int bits = requested > 0 ? Math.min(requested, preferred) : preferred;
+        return VectorSpecies.of(float.class, VectorShape.forBitSize(bits));
+    }
+
+    /** The widest float vector this CPU prefers, in bits. */
+    static int preferredBits() {
+        return FloatVector.SPECIES_PREFERRED.vectorBitSize();
+    }
+
+    private static VectorShuffle<Float> swap(int k) {
+        return VectorShuffle.fromOp(FLOAT, i -> (i ^ k) % FLOAT.length());
+    }
+
+    /**
+     * The sum of the lanes in a fixed butterfly order. {@code reduceLanes(ADD)} may add lanes in
+     * one order when C2 compiles it and in another when it does not, which would make a kernel's
+     * bits depend on the JIT; shuffles and adds are exact and the same everywhere.
+     */
+    static float sum(FloatVector v) {
+        int lanes = FLOAT.length();
+        if (lanes > 8) {
+            v = v.add(v.rearrange(SWAP_8));
+        }
+        if (lanes > 4) {
+            v = v.add(v.rearrange(SWAP_4));
+        }
+        if (lanes > 2) {
+            v = v.add(v.rearrange(SWAP_2));
+        }
+        if (lanes > 1) {
+            v = v.add(v.rearrange(SWAP_1));
+        }
+        return v.lane(0);
+    }
+
+    static FloatVector load(MemorySegment s, long index) {
+        return FloatVector.fromMemorySegment(FLOAT, s, index * Float.BYTES, ORDER);
+    }
+
+    static void store(FloatVector v, MemorySegment s, long index) {
+        v.intoMemorySegment(s, index * Float.BYTES, ORDER);
+    }
+
+    /** The integers 0, 1, ..., lanes - 1. */
+    static IntVector iota() {
+        return IntVector.zero(INT).addIndex(1);
+    }
+}

@@ -1,0 +1,49 @@
+package dev.panamaformer.kernels;
+
+/** Row-wise softmax of a (rows, cols) matrix, forward and backward; rows are split across threads. */
+public final class Softmax {
+    private final SoftmaxKernel kernel;
+    private final Parallel parallel;
+
+    Softmax(SoftmaxKernel kernel, Parallel parallel) {
+        this.kernel = kernel;
+        this.parallel = parallel;
+    }
+
+    /** {@code y = softmax(x)} per row; y may be x itself. */
+    public void forward(FloatTensor x, FloatTensor y, int rows, int cols) {
+        forward(x, y, rows, cols, RowMask.NONE);
+    }
+
+    /**
+     * {@code y = softmax(x + mask)} per row, with the online normalizer (max and sum in one pass);
+     * masked-out columns get 0, and so does every column of a row with no score left.
+     */
+    public void forward(FloatTensor x, FloatTensor y, int rows, int cols, RowMask mask) {
+        Checks.rowsCols(rows, cols);
+        Checks.matrix(x, "softmax: x", rows, cols);
+        Checks.matrix(y, "softmax: y", rows, cols);
+        Checks.sameOrDisjoint(x, "x", y, "y");
+        if (mask == null) {
+            throw new IllegalArgumentException("softmax: mask is null; use RowMask.NONE");
+        }
+        FloatTensor add = mask.additive();
+        if (add != null) {
+            int maskRows = rows == 0 ? 0 : (rows - 1) / mask.rowsPerMaskRow() + 1;
+            Checks.matrix(add, "softmax: additive mask", maskRows, cols);
+        }
+        parallel.over(x, y, add).forRange(rows, cols, (from, to) -> kernel.forward(x.segment(), y.segment(), from, to, cols,
+                add == null ? null : add.segment(), mask.rowsPerMaskRow(), mask.causalPeriod()));
+    }
+
+    /** {@code dx += y * (dy - sum(dy * y))} per row, where y is the forward output. */
+    public void backward(FloatTensor y, FloatTensor dy, FloatTensor dx, int rows, int cols) {
+        Checks.rowsCols(rows, cols);
+        Checks.matrix(y, "softmax backward: y", rows, cols);
+        Checks.matrix(dy, "softmax backward: dy", rows, cols);
+        Checks.matrix(dx, "softmax backward: dx", rows, cols);
+        Checks.disjoint(y, "y", dx, "dx");
+        Checks.sameOrDisjoint(dy, "dy", dx, "dx");
+        parallel.over(y, dy, dx).forRange(rows, cols, (from, to) -> kernel.backward(y.segment(), dy.segment(), dx.segment(), from, to, cols));
+    }
+}

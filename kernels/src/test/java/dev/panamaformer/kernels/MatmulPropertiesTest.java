@@ -1,0 +1,228 @@
+package dev.panamaformer.kernels;
+
+import static dev.panamaformer.kernels.TestData.EPS;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.Arena;
+import java.util.Random;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Example;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.IntRange;
+
+class MatmulPropertiesTest {
+
+    @Provide
+    Arbitrary<Integer> dims() {
+        return TestData.sizes(70);
+    }
+
+    @Provide
+    Arbitrary<Float> betas() {
+        return Arbitraries.of(0f, 1f, 0.5f, -2f);
+    }
+
+    /** A GEMM problem in storage form, with padded leading dimensions and offsets. */
+    record Problem(boolean ta, boolean tb, int m, int n, int k, float alpha, float beta,
+                   float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+
+        static Problem random(long seed, boolean ta, boolean tb, int m, int n, int k, float alpha, float beta, int pad) {
+            Random r = new Random(seed);
+            int aRows = ta ? k : m, aCols = ta ? m : k, bRows = tb ? n : k, bCols = tb ? k : n;
+            int lda = aCols + pad, ldb = bCols + pad, ldc = n + pad;
+            int aOff = pad, bOff = 2 * pad, cOff = pad;
+            float[] a = TestData.uniform(r, aOff + aRows * lda, 1f);
+            float[] b = TestData.uniform(r, bOff + bRows * ldb, 1f);
+            float[] c = TestData.uniform(r, cOff + m * ldc + pad, 1f);
+            if (beta == 0f) {
+                // C must not be read when beta is 0: NaN there would show up in the result
+                java.util.Arrays.fill(c, Float.NaN);
+            }
+            return new Problem(ta, tb, m, n, k, alpha, beta, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+        }
+
+        float opA(int i, int p) {
+            return ta ? a[aOff + p * lda + i] : a[aOff + i * lda + p];
+        }
+
+        float opB(int p, int j) {
+            return tb ? b[bOff + j * ldb + p] : b[bOff + p * ldb + j];
+        }
+
+        /** The whole C storage after a kernel's gemm. */
+        float[] run(Kernels kernels) {
+            // shared, so that worker threads may touch the memory
+            try (Arena arena = Arena.ofShared()) {
+                FloatTensor ta_ = TestData.tensor(arena, a), tb_ = TestData.tensor(arena, b), tc = TestData.tensor(arena, c);
+                kernels.matmul().gemm(ta, tb, m, n, k, alpha, ta_, aOff, lda, tb_, bOff, ldb, beta, tc, cOff, ldc);
+                return tc.toArray();
+            }
+        }
+
+        /** Checks {@code out} against a double-precision product within the classic bound k·u·Σ|a||b|. */
+        void check(String what, float[] out) {
+            double[] expected = new double[c.length], bound = new double[c.length];
+            for (int i = 0; i < c.length; i++) {
+                expected[i] = c[i];
+            }
+            for (int i = 0; i < m; i++) {
+                for (int j = 0; j < n; j++) {
+                    double sum = 0, abs = 0;
+                    for (int p = 0; p < k; p++) {
+                        double prod = (double) opA(i, p) * opB(p, j);
+                        sum += prod;
+                        abs += Math.abs(prod);
+                    }
+                    int ci = cOff + i * ldc + j;
+                    double old = beta == 0f ? 0 : (double) beta * c[ci];
+                    expected[ci] = alpha * sum + old;
+                    bound[ci] = 2 * (k + 2) * EPS * (Math.abs(alpha) * abs + Math.abs(old)) + 1e-30;
+                }
+            }
+            // elements outside the (m, n) window (padding, lda gaps) must be untouched
+            for (int i = 0; i < c.length; i++) {
+                if (bound[i] == 0 && Float.isNaN(c[i])) {
+                    assertTrue(Float.isNaN(out[i]), what + ": padding element " + i + " changed");
+                    expected[i] = 0;
+                    out = out.clone();
+                    out[i] = 0;
+                }
+            }
+            TestData.assertWithin(what, expected, out, bound);
+        }
+    }
+
+    @Property
+    void everyFormMatchesDoublePrecision(@ForAll("dims") int m, @ForAll("dims") int n, @ForAll("dims") int k,
+                                         @ForAll boolean ta, @ForAll boolean tb, @ForAll("betas") float beta,
+                                         @ForAll @IntRange(max = 3) int pad, @ForAll long seed) {
+        Problem p = Problem.random(seed, ta, tb, m, n, k, 1.5f, beta, pad);
+        p.check(TestData.UNDER_TEST.description(), p.run(TestData.UNDER_TEST));
+    }
+
+    @Property
+    void scalarMatchesDoublePrecision(@ForAll("dims") int m, @ForAll("dims") int n, @ForAll("dims") int k,
+                                      @ForAll boolean ta, @ForAll boolean tb, @ForAll("betas") float beta,
+                                      @ForAll @IntRange(max = 2) int pad, @ForAll long seed) {
+        Problem p = Problem.random(seed, ta, tb, m, n, k, -0.75f, beta, pad);
+        p.check("scalar", p.run(TestData.SCALAR));
+    }
+
+    @Property(tries = 40)
+    void simdMatchesScalarTwin(@ForAll("dims") int m, @ForAll("dims") int n, @ForAll @IntRange(min = 1, max = 300) int k,
+                               @ForAll boolean ta, @ForAll boolean tb, @ForAll long seed) {
+        Problem p = Problem.random(seed, ta, tb, m, n, k, 1f, 0.5f, 1);
+        float[] simd = p.run(TestData.UNDER_TEST), scalar = p.run(TestData.SCALAR);
+        double[] bound = new double[simd.length];
+        for (int i = 0; i < bound.length; i++) {
+            bound[i] = 4 * (k + 2) * EPS * (Math.sqrt(k) + 1) + 1e-30;
+        }
+        TestData.assertWithin("SIMD vs scalar", TestData.toDouble(scalar), simd, bound);
+    }
+
+    @Property(tries = 25)
+    void resultsDoNotDependOnThreadCount(@ForAll @IntRange(min = 1, max = 300) int m, @ForAll @IntRange(min = 1, max = 300) int n,
+                                         @ForAll @IntRange(min = 1, max = 300) int k, @ForAll boolean ta, @ForAll boolean tb,
+                                         @ForAll long seed) {
+        Problem p = Problem.random(seed, ta, tb, m, n, k, 1f, 1f, 0);
+        float[] one = p.run(Kernels.withThreads(1));
+        assertArrayEquals(one, p.run(Kernels.withThreads(2)));
+        assertArrayEquals(one, p.run(Kernels.withThreads(3)));
+    }
+
+    /** Sizes that cross every blocking boundary of the SIMD kernel: KC = 256, MC = 120, NC = 1024. */
+    @Example
+    void blockBoundariesAreSeamless() {
+        for (boolean ta : new boolean[] {false, true}) {
+            for (boolean tb : new boolean[] {false, true}) {
+                Problem p = Problem.random(7, ta, tb, 121, 1025, 257, 1f, 0.25f, 1);
+                p.check("blocked " + ta + "/" + tb, p.run(TestData.UNDER_TEST));
+            }
+        }
+    }
+
+    @Property
+    void addBiasAddsToEveryRow(@ForAll("dims") int rows, @ForAll("dims") int cols, @ForAll long seed) {
+        Random r = new Random(seed);
+        float[] y = TestData.uniform(r, rows * cols, 1f), bias = TestData.uniform(r, cols, 1f);
+        double[] expected = new double[y.length];
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < cols; j++) {
+                expected[i * cols + j] = y[i * cols + j] + bias[j];
+            }
+        }
+        for (Kernels kernels : new Kernels[] {TestData.UNDER_TEST, TestData.SCALAR}) {
+            try (Arena arena = Arena.ofConfined()) {
+                FloatTensor ty = TestData.tensor(arena, y);
+                kernels.matmul().addBias(ty, TestData.tensor(arena, bias), rows, cols);
+                TestData.assertClose(kernels.description(), expected, ty.toArray(), 0, EPS);
+            }
+        }
+    }
+
+    @Property
+    void biasGradAddsColumnSums(@ForAll("dims") int rows, @ForAll("dims") int cols, @ForAll long seed) {
+        Random r = new Random(seed);
+        float[] dy = TestData.uniform(r, rows * cols, 1f), dBias = TestData.uniform(r, cols, 1f);
+        double[] expected = new double[cols];
+        for (int j = 0; j < cols; j++) {
+            expected[j] = dBias[j];
+            for (int i = 0; i < rows; i++) {
+                expected[j] += dy[i * cols + j];
+            }
+        }
+        for (Kernels kernels : new Kernels[] {TestData.UNDER_TEST, TestData.SCALAR}) {
+            try (Arena arena = Arena.ofConfined()) {
+                FloatTensor db = TestData.tensor(arena, dBias);
+                kernels.matmul().biasGrad(TestData.tensor(arena, dy), db, rows, cols);
+                TestData.assertClose(kernels.description(), expected, db.toArray(), (rows + 2) * EPS * (rows + 1), 0);
+            }
+        }
+    }
+
+    @Example
+    void badShapesAreRejectedWithTheShapesInTheMessage() {
+        Matmul mm = TestData.UNDER_TEST.matmul();
+        try (Arena arena = Arena.ofConfined()) {
+            FloatTensor a = FloatTensor.allocate(arena, 4, 3), b = FloatTensor.allocate(arena, 3, 5);
+            FloatTensor c = FloatTensor.allocate(arena, 4, 5), small = FloatTensor.allocate(arena, 4, 4);
+            var e = assertThrows(IllegalArgumentException.class, () -> mm.gemm(false, false, 4, 5, 3, 1f, a, b, 0f, small));
+            assertTrue(e.getMessage().contains("C (4, 5)") && e.getMessage().contains("[4, 4]"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> mm.gemm(false, false, 4, 5, 4, 1f, a, b, 0f, c));
+            assertTrue(e.getMessage().contains("op(A) (4, 4)"), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> mm.gemm(false, false, -1, 5, 3, 1f, a, b, 0f, c));
+            assertThrows(IllegalArgumentException.class, () -> mm.gemm(false, false, 4, 5, 3, 1f, a, 0, 2, b, 0, 5, 0f, c, 0, 5));
+            assertThrows(IllegalArgumentException.class, () -> mm.gemm(false, false, 4, 5, 3, 1f, a, -1, 3, b, 0, 5, 0f, c, 0, 5));
+            e = assertThrows(IllegalArgumentException.class, () -> mm.gemm(false, false, 2, 2, 2, 1f, c, 0, 5, b, 0, 5, 0f, c, 1, 5));
+            assertTrue(e.getMessage().contains("overlaps"), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> mm.addBias(c, FloatTensor.allocate(arena, 3), 4, 5));
+            assertThrows(IllegalArgumentException.class, () -> mm.biasGrad(c, b, 5, 5));
+        }
+    }
+
+    @Example
+    void confinedTensorsRunOnTheCallingThread() {
+        Kernels two = Kernels.withThreads(2);
+        try (Arena arena = Arena.ofConfined()) {
+            float[] ones = new float[300 * 300];
+            java.util.Arrays.fill(ones, 1f);
+            FloatTensor a = FloatTensor.of(arena, ones, 300, 300), c = FloatTensor.allocate(arena, 300, 300);
+            two.matmul().gemm(false, false, 300, 300, 300, 1f, a, a, 0f, c);
+            assertTrue(c.get(0) == 300f && c.get(300 * 300 - 1) == 300f);
+        }
+    }
+
+    @Example
+    void aClosedArenaIsAnIllegalStateNotACrash() {
+        Arena arena = Arena.ofConfined();
+        FloatTensor a = FloatTensor.allocate(arena, 8, 8), b = FloatTensor.allocate(arena, 8, 8), c = FloatTensor.allocate(arena, 8, 8);
+        arena.close();
+        var e = assertThrows(IllegalStateException.class, () -> TestData.UNDER_TEST.matmul().gemm(false, false, 8, 8, 8, 1f, a, b, 0f, c));
+        assertTrue(e.getMessage().contains("closed"), e.getMessage());
+    }
+}
