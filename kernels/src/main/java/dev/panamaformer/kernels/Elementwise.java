@@ -1,5 +1,7 @@
 package dev.panamaformer.kernels;
 
+import java.lang.foreign.MemorySegment;
+
 /**
  * Element-wise arithmetic and reductions over the first n elements of tensors. Reductions sum
  * fixed-size chunks separately and add the chunk results in order in double precision, so their
@@ -41,6 +43,47 @@ public final class Elementwise {
         Checks.vector(y, "axpy: y", n);
         Checks.disjoint(x, "x", y, "y");
         Chunks.forEach(parallel.over(x, y), n, (from, to) -> kernel.axpy(alpha, x.segment(), y.segment(), from, to));
+    }
+
+    /**
+     * Row gather, as an embedding lookup: {@code out[r, :] = table[ids[r], :]} for r in
+     * {@code [0, count)}, where table is (tableRows, cols).
+     */
+    public void gatherRows(FloatTensor table, int tableRows, int[] ids, int count, FloatTensor out, int cols) {
+        checkRows("gatherRows", table, tableRows, ids, count, out, cols);
+        Checks.disjoint(table, "table", out, "out");
+        long rowBytes = (long) cols * Float.BYTES;
+        for (int r = 0; r < count; r++) {
+            MemorySegment.copy(table.segment(), ids[r] * rowBytes, out.segment(), r * rowBytes, rowBytes);
+        }
+    }
+
+    /**
+     * The gradient of {@link #gatherRows}: {@code dTable[ids[r], :] += dOut[r, :]}, rows in order,
+     * so repeated ids add up the same way every time.
+     */
+    public void scatterAddRows(FloatTensor dOut, int[] ids, int count, FloatTensor dTable, int tableRows, int cols) {
+        checkRows("scatterAddRows", dTable, tableRows, ids, count, dOut, cols);
+        Checks.disjoint(dOut, "dOut", dTable, "dTable");
+        for (int r = 0; r < count; r++) {
+            kernel.addTo(dOut.segment(), (long) r * cols, dTable.segment(), (long) ids[r] * cols, cols);
+        }
+    }
+
+    private static void checkRows(String op, FloatTensor table, int tableRows, int[] ids, int count, FloatTensor rows, int cols) {
+        Checks.rowsCols(tableRows, cols);
+        Checks.nonNegative(op + ": count", count);
+        Checks.matrix(table, op + ": table", tableRows, cols);
+        Checks.matrix(rows, op + ": rows", count, cols);
+        if (ids == null || ids.length < count) {
+            throw new IllegalArgumentException(op + ": " + count + " rows need " + count + " ids, got "
+                    + (ids == null ? "null" : ids.length));
+        }
+        for (int r = 0; r < count; r++) {
+            if (ids[r] < 0 || ids[r] >= tableRows) {
+                throw new IllegalArgumentException(op + ": id " + ids[r] + " at position " + r + " is outside [0, " + tableRows + ")");
+            }
+        }
     }
 
     public double sum(FloatTensor x, long n) {

@@ -13,6 +13,9 @@ interface ElementwiseKernel {
     /** {@code y += alpha * x}. */
     void axpy(float alpha, MemorySegment x, MemorySegment y, long from, long to);
 
+    /** {@code y[yOff + i] += x[xOff + i]} for i in {@code [0, n)}. */
+    void addTo(MemorySegment x, long xOff, MemorySegment y, long yOff, int n);
+
     float sum(MemorySegment x, long from, long to);
 
     /** The largest element, NaN if any element is NaN, negative infinity for an empty range. */

@@ -53,21 +53,78 @@ public final class Matmul {
             return;
         }
         Parallel parallel = this.parallel.over(a, b, c);
-        if (m >= n) {
-            int parts = parallel.parts(m, (long) n * k);
+        int rowParts = parallel.parts(m, (long) n * k), colParts = parallel.parts(n, (long) m * k);
+        if (rowParts == 1 && colParts == 1) {
+            kernel.gemm(transA, transB, m, n, k, alpha, a.segment(), aOff, lda, b.segment(), bOff, ldb,
+                    beta, c.segment(), cOff, ldc, workspaces[0]);
+        } else if (m >= n) {
+            int parts = rowParts;
             parallel.forParts(m, parts, (part, from, to) -> {
                 kernel.gemm(transA, transB, to - from, n, k, alpha,
                         a.segment(), aOff + (transA ? from : (long) from * lda), lda, b.segment(), bOff, ldb,
                         beta, c.segment(), cOff + (long) from * ldc, ldc, workspaces[part]);
             });
         } else {
-            int parts = parallel.parts(n, (long) m * k);
+            int parts = colParts;
             parallel.forParts(n, parts, (part, from, to) -> {
                 kernel.gemm(transA, transB, m, to - from, k, alpha,
                         a.segment(), aOff, lda, b.segment(), bOff + (transB ? (long) from * ldb : from), ldb,
                         beta, c.segment(), cOff + from, ldc, workspaces[part]);
             });
         }
+    }
+
+    /**
+     * {@code C(i, j) = alpha * op(A(i, j)) * op(B(i, j)) + beta * C(i, j)} for every cell of a
+     * (count0, count1) grid of matrices, e.g. the (batch, head) products of attention. Threads
+     * split the grid; each product runs on one thread. C's matrices must not overlap each other.
+     */
+    public synchronized void gemmBatched(int count0, int count1, boolean transA, boolean transB, int m, int n, int k,
+                                         float alpha, MatrixBatch a, MatrixBatch b, float beta, MatrixBatch c) {
+        if (count0 < 0 || count1 < 0 || m < 0 || n < 0 || k < 0) {
+            throw new IllegalArgumentException("gemmBatched: negative size, grid (" + count0 + ", " + count1
+                    + "), (m, n, k) = (" + m + ", " + n + ", " + k + ")");
+        }
+        if (count0 == 0 || count1 == 0) {
+            return;
+        }
+        long aEnd = batchSpan("A", a, count0, count1, transA ? k : m, transA ? m : k, "op(A) (" + m + ", " + k + ")");
+        long bEnd = batchSpan("B", b, count0, count1, transB ? n : k, transB ? k : n, "op(B) (" + k + ", " + n + ")");
+        long cEnd = batchSpan("C", c, count0, count1, m, n, "C (" + m + ", " + n + ")");
+        apart(c.tensor(), c.offset(), cEnd, a.tensor(), a.offset(), aEnd, "A");
+        apart(c.tensor(), c.offset(), cEnd, b.tensor(), b.offset(), bEnd, "B");
+        if (m == 0 || n == 0) {
+            return;
+        }
+        int items = count0 * count1;
+        Parallel parallel = this.parallel.over(a.tensor(), b.tensor(), c.tensor());
+        int parts = parallel.parts(items, (long) m * n * Math.max(1, k));
+        if (parts == 1) {
+            products(0, 0, items, count1, transA, transB, m, n, k, alpha, a, b, beta, c);
+        } else {
+            parallel.forParts(items, parts, (part, from, to) ->
+                    products(part, from, to, count1, transA, transB, m, n, k, alpha, a, b, beta, c));
+        }
+    }
+
+    private void products(int part, int from, int to, int count1, boolean transA, boolean transB, int m, int n, int k,
+                          float alpha, MatrixBatch a, MatrixBatch b, float beta, MatrixBatch c) {
+        for (int item = from; item < to; item++) {
+            int i = item / count1, j = item % count1;
+            kernel.gemm(transA, transB, m, n, k, alpha, a.tensor().segment(), a.start(i, j), a.ld(),
+                    b.tensor().segment(), b.start(i, j), b.ld(), beta, c.tensor().segment(), c.start(i, j), c.ld(),
+                    workspaces[part]);
+        }
+    }
+
+    private static long batchSpan(String name, MatrixBatch x, int count0, int count1, int rows, int cols, String role) {
+        if (x == null) {
+            throw new IllegalArgumentException("gemmBatched: " + name + " is null");
+        }
+        long last = x.start(count0 - 1, count1 - 1);
+        long end = span(name, x.tensor(), rows, cols, last, x.ld(), role + " of the last matrix of a (" + count0 + ", "
+                + count1 + ") grid with strides (" + x.stride0() + ", " + x.stride1() + ")");
+        return Math.max(end, x.offset());
     }
 
     /** Checks that {@code t} holds a stored (rows, cols) matrix; returns one past its last element. */
@@ -83,7 +140,10 @@ public final class Matmul {
             throw new IllegalArgumentException("gemm: leading dimension of " + name + " is " + ld + ", less than its "
                     + cols + " stored columns, for " + role);
         }
-        long end = rows == 0 || cols == 0 ? off : off + (long) (rows - 1) * ld + cols;
+        if (rows == 0 || cols == 0) {
+            return off; // an empty matrix touches no memory
+        }
+        long end = off + (long) (rows - 1) * ld + cols;
         if (end > t.size()) {
             throw new IllegalArgumentException("gemm: " + name + " " + t + " (" + t.size() + " elements) is too small for "
                     + role + ", stored (" + rows + ", " + cols + ") with leading dimension " + ld + " at offset " + off

@@ -12,8 +12,8 @@ import java.util.concurrent.ForkJoinWorkerThread;
  * count. The calling thread runs the first part itself.
  */
 final class Parallel {
-    /** Below this many multiply-adds (or comparable work) per part, a fork costs more than it saves. */
-    static final long MIN_WORK_PER_PART = 1L << 15;
+    /** Below this many multiply-adds (or comparable work) per part, a fork (some microseconds) costs more than it saves. */
+    static final long MIN_WORK_PER_PART = 1L << 18;
 
     @FunctionalInterface
     interface RangeTask {

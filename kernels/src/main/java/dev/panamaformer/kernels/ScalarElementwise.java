@@ -28,6 +28,13 @@ final class ScalarElementwise implements ElementwiseKernel {
     }
 
     @Override
+    public void addTo(MemorySegment x, long xOff, MemorySegment y, long yOff, int n) {
+        for (int i = 0; i < n; i++) {
+            y.setAtIndex(JAVA_FLOAT, yOff + i, y.getAtIndex(JAVA_FLOAT, yOff + i) + x.getAtIndex(JAVA_FLOAT, xOff + i));
+        }
+    }
+
+    @Override
     public float sum(MemorySegment x, long from, long to) {
         float s = 0f;
         for (long i = from; i < to; i++) {

@@ -48,6 +48,17 @@ final class SimdElementwise implements ElementwiseKernel {
     }
 
     @Override
+    public void addTo(MemorySegment x, long xOff, MemorySegment y, long yOff, int n) {
+        int i = 0;
+        for (int bound = FLOAT.loopBound(n); i < bound; i += L) {
+            store(load(y, yOff + i).add(load(x, xOff + i)), y, yOff + i);
+        }
+        for (; i < n; i++) {
+            y.setAtIndex(JAVA_FLOAT, yOff + i, y.getAtIndex(JAVA_FLOAT, yOff + i) + x.getAtIndex(JAVA_FLOAT, xOff + i));
+        }
+    }
+
+    @Override
     public float sum(MemorySegment x, long from, long to) {
         // four accumulators hide the latency of dependent vector adds
         FloatVector s0 = FloatVector.zero(FLOAT), s1 = s0, s2 = s0, s3 = s0;

@@ -72,6 +72,47 @@ class ElementwisePropertiesTest {
         }
     }
 
+    @Property
+    void gatherAndScatterAddRowsAreAnEmbeddingLookupAndItsGradient(@ForAll @IntRange(min = 1, max = 20) int tableRows,
+                                                                   @ForAll("sizes") int cols, @ForAll @IntRange(max = 30) int count,
+                                                                   @ForAll long seed) {
+        Random r = new Random(seed);
+        float[] table = TestData.uniform(r, tableRows * cols, 1f), dOut = TestData.uniform(r, count * cols, 1f);
+        int[] ids = new int[count];
+        for (int i = 0; i < count; i++) {
+            ids[i] = r.nextInt(tableRows);
+        }
+        double[] gathered = new double[count * cols], dTable = new double[tableRows * cols];
+        for (int i = 0; i < count; i++) {
+            for (int j = 0; j < cols; j++) {
+                gathered[i * cols + j] = table[ids[i] * cols + j];
+                dTable[ids[i] * cols + j] += dOut[i * cols + j];
+            }
+        }
+        for (Kernels k : new Kernels[] {UNDER_TEST, TestData.SCALAR}) {
+            try (Arena arena = Arena.ofShared()) {
+                FloatTensor out = FloatTensor.allocate(arena, count * cols), grad = FloatTensor.allocate(arena, tableRows * cols);
+                k.elementwise().gatherRows(TestData.tensor(arena, table), tableRows, ids, count, out, cols);
+                TestData.assertClose("gather", gathered, out.toArray(), 0, 0);
+                k.elementwise().scatterAddRows(TestData.tensor(arena, dOut), ids, count, grad, tableRows, cols);
+                // each element sums at most count terms of magnitude at most 1
+                TestData.assertClose("scatter-add", dTable, grad.toArray(), 2.0 * count * count * TestData.EPS, 0);
+            }
+        }
+    }
+
+    @Example
+    void idsOutsideTheTableAreRejected() {
+        try (Arena arena = Arena.ofConfined()) {
+            FloatTensor table = FloatTensor.allocate(arena, 4, 3), out = FloatTensor.allocate(arena, 2, 3);
+            var e = assertThrows(IllegalArgumentException.class,
+                    () -> UNDER_TEST.elementwise().gatherRows(table, 4, new int[] {1, 4}, 2, out, 3));
+            assertEquals(true, e.getMessage().contains("id 4 at position 1"), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> UNDER_TEST.elementwise().scatterAddRows(out, new int[] {-1, 0}, 2, table, 4, 3));
+            assertThrows(IllegalArgumentException.class, () -> UNDER_TEST.elementwise().gatherRows(table, 4, new int[] {1}, 2, out, 3));
+        }
+    }
+
     @Example
     void maxSeesNaN() {
         try (Arena arena = Arena.ofConfined()) {

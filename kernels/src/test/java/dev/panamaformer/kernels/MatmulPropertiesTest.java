@@ -146,6 +146,52 @@ class MatmulPropertiesTest {
         }
     }
 
+    /** Attention's layout: per (batch, head), slices of (B, T, C) tensors, against one gemm call per slice. */
+    @Property(tries = 40)
+    void batchedProductsEqualOneCallPerMatrix(@ForAll @IntRange(min = 1, max = 4) int batches, @ForAll @IntRange(min = 1, max = 3) int heads,
+                                              @ForAll("dims") int t, @ForAll @IntRange(min = 1, max = 20) int dk,
+                                              @ForAll boolean transB, @ForAll long seed) {
+        Random r = new Random(seed);
+        int c = heads * dk;
+        float[] q = TestData.uniform(r, batches * t * c, 1f), kv = TestData.uniform(r, batches * t * c, 1f);
+        float[] out0 = TestData.uniform(r, batches * heads * t * t, 1f);
+        for (Kernels kernels : new Kernels[] {Kernels.withThreads(1), Kernels.withThreads(2)}) {
+            try (Arena arena = Arena.ofShared()) {
+                FloatTensor tq = TestData.tensor(arena, q), tk = TestData.tensor(arena, kv);
+                FloatTensor batched = TestData.tensor(arena, out0), single = TestData.tensor(arena, out0);
+                // scores(b, h) = Q(b, h) K(b, h)^T: (t, dk) x (dk, t); without transB, K's slice is read as (dk, t) with ld c
+                int kRowsStored = transB ? t : dk;
+                MatrixBatch a = new MatrixBatch(tq, 0, c, (long) t * c, dk);
+                MatrixBatch b = new MatrixBatch(tk, 0, transB ? c : t, (long) t * c, dk);
+                MatrixBatch out = new MatrixBatch(batched, 0, t, (long) heads * t * t, (long) t * t);
+                if (!transB && (long) (kRowsStored - 1) * t + t > (long) t * c) {
+                    return; // a (dk, t) slice with ld t does not fit this layout; nothing to compare
+                }
+                kernels.matmul().gemmBatched(batches, heads, false, transB, t, t, dk, 0.5f, a, b, 0.25f, out);
+                for (int i = 0; i < batches; i++) {
+                    for (int h = 0; h < heads; h++) {
+                        kernels.matmul().gemm(false, transB, t, t, dk, 0.5f, tq, a.offset() + i * a.stride0() + h * a.stride1(), c,
+                                tk, b.offset() + i * b.stride0() + h * b.stride1(), b.ld(), 0.25f, single,
+                                out.offset() + i * out.stride0() + h * out.stride1(), t);
+                    }
+                }
+                assertArrayEquals(single.toArray(), batched.toArray());
+            }
+        }
+    }
+
+    @Example
+    void batchedProductsCheckTheLastMatrix() {
+        try (Arena arena = Arena.ofConfined()) {
+            FloatTensor x = FloatTensor.allocate(arena, 100), y = FloatTensor.allocate(arena, 100);
+            MatrixBatch a = new MatrixBatch(x, 0, 5, 25, 5);
+            var e = assertThrows(IllegalArgumentException.class,
+                    () -> TestData.UNDER_TEST.matmul().gemmBatched(4, 2, false, false, 5, 5, 5, 1f, a, a, 0f, new MatrixBatch(y, 0, 5, 25, 5)));
+            assertTrue(e.getMessage().contains("last matrix"), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> new MatrixBatch(x, -1, 5, 25, 5));
+        }
+    }
+
     @Property
     void addBiasAddsToEveryRow(@ForAll("dims") int rows, @ForAll("dims") int cols, @ForAll long seed) {
         Random r = new Random(seed);

@@ -1,0 +1,128 @@
+package dev.panamaformer.model;
+
+import dev.panamaformer.kernels.FloatTensor;
+import dev.panamaformer.kernels.Kernels;
+import dev.panamaformer.kernels.MatrixBatch;
+import dev.panamaformer.kernels.RowMask;
+
+/**
+ * Multi-head attention with separate Q, K, V and output projections: self-attention (query and
+ * key/value from the same input), causal self-attention, or cross-attention (key/value from the
+ * encoder's output), with key padding masks.
+ */
+final class MultiHeadAttention {
+    private final Linear q;
+    private final Linear k;
+    private final Linear v;
+    private final Linear o;
+    private final DropoutSite dropout;
+    private final int heads;
+    private final int headSize;
+    private final int width;
+    private final float scale;
+
+    private int batch;
+    private int queries;
+    private int keys;
+    private RowMask mask;
+    private FloatTensor qOut;      // (B*Tq, C) saved for dK
+    private FloatTensor kOut;      // (B*Tk, C) saved for dQ
+    private FloatTensor vOut;      // (B*Tk, C) saved for dP
+    FloatTensor probs;             // (B, h, Tq, Tk) softmax output, saved for its backward; readable for pictures
+    private FloatTensor dropped;   // (B, h, Tq, Tk) probabilities after dropout, saved for dV
+    private FloatTensor context;   // (B*Tq, C) heads side by side, saved for dWo
+    private FloatTensor dContext;  // (B*Tq, C)
+    private FloatTensor dDropped;  // (B, h, Tq, Tk)
+    private FloatTensor dProbs;    // (B, h, Tq, Tk)
+    private FloatTensor dScores;   // (B, h, Tq, Tk)
+    private FloatTensor dq;        // (B*Tq, C)
+    private FloatTensor dk;        // (B*Tk, C)
+    private FloatTensor dv;        // (B*Tk, C)
+    // per (batch, head) views of the above, made once per shape
+    private MatrixBatch qHeads, kHeads, vHeads, probHeads, droppedHeads, contextHeads;
+    private MatrixBatch dContextHeads, dDroppedHeads, dScoreHeads, dqHeads, dkHeads, dvHeads;
+
+    MultiHeadAttention(Parameters params, String name, TransformerConfig config, long dropoutSite) {
+        this.width = config.hiddenSize();
+        this.heads = config.numHeads();
+        this.headSize = config.headSize();
+        this.scale = (float) (1.0 / Math.sqrt(headSize));
+        this.q = new Linear(params, name + ".q", width, width);
+        this.k = new Linear(params, name + ".k", width, width);
+        this.v = new Linear(params, name + ".v", width, width);
+        this.o = new Linear(params, name + ".o", width, width);
+        this.dropout = new DropoutSite(config.attentionDropout(), dropoutSite);
+    }
+
+    /** Buffers for {@code batch} sequences of {@code queries} queries attending to {@code keys} keys under {@code mask}. */
+    void allocate(Workspace ws, String name, int batch, int queries, int keys, RowMask mask) {
+        this.batch = batch;
+        this.queries = queries;
+        this.keys = keys;
+        this.mask = mask;
+        int nq = batch * queries, nk = batch * keys, scores = batch * heads * queries * keys;
+        qOut = ws.activation(name + ".q", nq, width);
+        kOut = ws.activation(name + ".k", nk, width);
+        vOut = ws.activation(name + ".v", nk, width);
+        probs = ws.activation(name + ".probs", batch, heads, queries, keys);
+        dropped = ws.activation(name + ".dropped", batch, heads, queries, keys);
+        context = ws.activation(name + ".context", nq, width);
+        dContext = ws.gradient(nq, width);
+        dDropped = ws.gradient(scores);
+        dProbs = ws.gradient(scores);
+        dScores = ws.gradient(scores);
+        dq = ws.gradient(nq, width);
+        dk = ws.gradient(nk, width);
+        dv = ws.gradient(nk, width);
+        qHeads = slices(qOut, queries);
+        kHeads = slices(kOut, keys);
+        vHeads = slices(vOut, keys);
+        contextHeads = slices(context, queries);
+        dContextHeads = slices(dContext, queries);
+        dqHeads = slices(dq, queries);
+        dkHeads = slices(dk, keys);
+        dvHeads = slices(dv, keys);
+        probHeads = scoreMatrices(probs);
+        droppedHeads = scoreMatrices(dropped);
+        dDroppedHeads = scoreMatrices(dDropped);
+        dScoreHeads = scoreMatrices(dScores);
+    }
+
+    /** Head h of sequence b of a (B*T, C) tensor: (T, d_k) at column h*d_k, rows C apart. */
+    private MatrixBatch slices(FloatTensor t, int length) {
+        return new MatrixBatch(t, 0, width, (long) length * width, headSize);
+    }
+
+    /** The (Tq, Tk) matrix of sequence b and head h in a (B, h, Tq, Tk) tensor. */
+    private MatrixBatch scoreMatrices(FloatTensor t) {
+        return new MatrixBatch(t, 0, keys, (long) heads * queries * keys, (long) queries * keys);
+    }
+
+    /** out (B*Tq, C) = attention of xq's queries over xkv's keys and values. */
+    void forward(Kernels kn, FloatTensor xq, FloatTensor xkv, FloatTensor out, boolean training, long seed) {
+        q.forward(kn, xq, qOut, batch * queries);
+        k.forward(kn, xkv, kOut, batch * keys);
+        v.forward(kn, xkv, vOut, batch * keys);
+        // scores = Q Kᵀ / sqrt(d_k), per (sequence, head)
+        kn.matmul().gemmBatched(batch, heads, false, true, queries, keys, headSize, scale, qHeads, kHeads, 0f, probHeads);
+        kn.softmax().forward(probs, probs, batch * heads * queries, keys, mask);
+        dropout.forward(kn, probs, dropped, probs.size(), training, seed);
+        kn.matmul().gemmBatched(batch, heads, false, false, queries, headSize, keys, 1f, droppedHeads, vHeads, 0f, contextHeads);
+        o.forward(kn, context, out, batch * queries);
+    }
+
+    /** dxq += dL/dxq and dxkv += dL/dxkv from dOut; for self-attention both may be the same buffer. */
+    void backward(Kernels kn, FloatTensor xq, FloatTensor xkv, FloatTensor dOut, FloatTensor dxq, FloatTensor dxkv,
+                  boolean training, long seed) {
+        o.backward(kn, context, dOut, dContext, batch * queries);
+        kn.matmul().gemmBatched(batch, heads, false, true, queries, keys, headSize, 1f, dContextHeads, vHeads, 0f, dDroppedHeads);
+        kn.matmul().gemmBatched(batch, heads, true, false, keys, headSize, queries, 1f, droppedHeads, dContextHeads, 1f, dvHeads);
+        dropout.backward(kn, dDropped, dProbs, probs.size(), training, seed);
+        kn.softmax().backward(probs, dProbs, dScores, batch * heads * queries, keys);
+        kn.matmul().gemmBatched(batch, heads, false, false, queries, headSize, keys, scale, dScoreHeads, kHeads, 1f, dqHeads);
+        kn.matmul().gemmBatched(batch, heads, true, false, keys, headSize, queries, scale, dScoreHeads, qHeads, 1f, dkHeads);
+        q.backward(kn, xq, dq, dxq, batch * queries);
+        k.backward(kn, xkv, dk, dxkv, batch * keys);
+        v.backward(kn, xkv, dv, dxkv, batch * keys);
+    }
+}

@@ -1,0 +1,85 @@
+package dev.panamaformer.model;
+
+import dev.panamaformer.kernels.FloatTensor;
+import java.lang.foreign.Arena;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/** The model's parameters in creation order, with their gradients, in memory the model owns. */
+public final class Parameters {
+    private final Arena arena;
+    private final Map<String, Parameter> byName = new LinkedHashMap<>();
+
+    Parameters(Arena arena) {
+        this.arena = arena;
+    }
+
+    Parameter create(String name, Parameter.Init init, int... shape) {
+        if (byName.containsKey(name)) {
+            throw new IllegalStateException("parameter " + name + " exists already");
+        }
+        Parameter p = new Parameter(name, FloatTensor.allocate(arena, shape), FloatTensor.allocate(arena, shape), init);
+        byName.put(name, p);
+        return p;
+    }
+
+    public List<Parameter> list() {
+        return Collections.unmodifiableList(new ArrayList<>(byName.values()));
+    }
+
+    /** The parameter of that state_dict name, or an exception listing the names. */
+    public Parameter get(String name) {
+        Parameter p = byName.get(name);
+        if (p == null) {
+            throw new IllegalArgumentException("no parameter named '" + name + "'; the model has " + byName.keySet());
+        }
+        return p;
+    }
+
+    public boolean contains(String name) {
+        return byName.containsKey(name);
+    }
+
+    /** The number of trainable floats. */
+    public long count() {
+        long n = 0;
+        for (Parameter p : byName.values()) {
+            n += p.size();
+        }
+        return n;
+    }
+
+    public void zeroGrad() {
+        for (Parameter p : byName.values()) {
+            p.grad().fill(0f);
+        }
+    }
+
+    /** Xavier uniform for matrices, zeros for biases, ones for LayerNorm gains, from one seeded stream in creation order. */
+    void initialize(long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        for (Parameter p : byName.values()) {
+            switch (p.init()) {
+                case ZEROS -> p.value().fill(0f);
+                case ONES -> p.value().fill(1f);
+                case XAVIER -> {
+                    int[] s = p.shape();
+                    if (s.length != 2) {
+                        throw new IllegalStateException("Xavier init needs a matrix, " + p.name() + " is " + Arrays.toString(s));
+                    }
+                    double a = Math.sqrt(6.0 / (s[0] + s[1]));
+                    float[] v = new float[s[0] * s[1]];
+                    for (int i = 0; i < v.length; i++) {
+                        v[i] = (float) ((random.nextDouble() * 2 - 1) * a);
+                    }
+                    p.value().copyFrom(v);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,273 @@
+package dev.panamaformer.model;
+
+import dev.panamaformer.kernels.FloatTensor;
+import dev.panamaformer.kernels.Kernels;
+import dev.panamaformer.kernels.RowMask;
+import java.lang.foreign.Arena;
+import java.util.Map;
+
+/**
+ * The Pre-LN encoder-decoder Transformer: embeddings, N encoder layers and a final LayerNorm;
+ * embeddings, N decoder layers and a final LayerNorm; a linear generator with log-softmax.
+ *
+ * <p>The model owns its off-heap memory (parameters, gradients, and the activation buffers of the
+ * last batch shape) and releases it on {@link #close()}. Buffers are allocated once per
+ * (batch, source length, target length) and reused by every step of that shape.
+ */
+public final class Transformer implements AutoCloseable {
+    /** Attention probabilities of which kind of attention. */
+    public enum Attention { ENCODER_SELF, DECODER_SELF, CROSS }
+
+    private final TransformerConfig config;
+    private final Kernels kernels;
+    private final Arena arena = Arena.ofShared();
+    private final Parameters params = new Parameters(arena);
+    private final Embeddings srcEmbed;
+    private final EncoderLayer[] encoder;
+    private final Norm encoderNorm;
+    private final Embeddings tgtEmbed;
+    private final DecoderLayer[] decoder;
+    private final Norm decoderNorm;
+    private final Linear generator;
+
+    private Workspace ws;
+    private int batch = -1;
+    private int srcLength = -1;
+    private int tgtLength = -1;
+    private FloatTensor srcMask;   // (B, S) 0 or -inf: source padding, as keys
+    private FloatTensor tgtMask;   // (B, T) 0 or -inf: target padding, as keys
+    private FloatTensor memory;    // (B*S, C) encoder output after its final LayerNorm
+    private FloatTensor decoded;   // (B*T, C) decoder output after its final LayerNorm
+    private FloatTensor logits;    // (B*T, V)
+    private FloatTensor logProbs;  // (B*T, V) the generator's output
+    private FloatTensor dLogits, dDecoded, dMemory;
+    private FloatTensor[] dEncoder; // N + 1 of (B*S, C): gradients of the encoder stream
+    private FloatTensor[] dDecoder; // N + 1 of (B*T, C)
+    private Batch last;             // the batch of the last forward, for backward
+    private boolean lastTraining;
+    private long lastSeed;
+    private boolean closed;
+
+    /** A model with freshly initialized parameters (Xavier uniform, zero biases, unit LayerNorm gains). */
+    public Transformer(TransformerConfig config, long seed) {
+        this(config, seed, Kernels.defaults());
+    }
+
+    public Transformer(TransformerConfig config, long seed, Kernels kernels) {
+        if (config == null || kernels == null) {
+            throw new IllegalArgumentException("config and kernels must not be null");
+        }
+        this.config = config;
+        this.kernels = kernels;
+        long site = 0;
+        srcEmbed = new Embeddings(params, arena, "encoder.embed", config, config.srcVocabSize(), site++);
+        encoder = new EncoderLayer[config.numLayers()];
+        for (int i = 0; i < encoder.length; i++) {
+            encoder[i] = new EncoderLayer(params, "encoder.layers." + i, config, site);
+            site += EncoderLayer.DROPOUT_SITES;
+        }
+        encoderNorm = new Norm(params, "encoder.norm", config.hiddenSize(), config.layerNormEps());
+        tgtEmbed = new Embeddings(params, arena, "decoder.embed", config, config.tgtVocabSize(), site++);
+        decoder = new DecoderLayer[config.numLayers()];
+        for (int i = 0; i < decoder.length; i++) {
+            decoder[i] = new DecoderLayer(params, "decoder.layers." + i, config, site);
+            site += DecoderLayer.DROPOUT_SITES;
+        }
+        decoderNorm = new Norm(params, "decoder.norm", config.hiddenSize(), config.layerNormEps());
+        generator = new Linear(params, "generator", config.hiddenSize(), config.tgtVocabSize());
+        params.initialize(seed);
+    }
+
+    public TransformerConfig config() {
+        return config;
+    }
+
+    public Parameters parameters() {
+        checkOpen();
+        return params;
+    }
+
+    Kernels kernels() {
+        return kernels;
+    }
+
+    /** Bytes of activation and gradient buffers for the current shape. */
+    public long workspaceBytes() {
+        return ws == null ? 0 : ws.bytes();
+    }
+
+    private void shape(int b, int s, int t) {
+        if (b == batch && s == srcLength && t == tgtLength) {
+            return;
+        }
+        if (ws != null) {
+            ws.close();
+        }
+        ws = new Workspace();
+        batch = b;
+        srcLength = s;
+        tgtLength = t;
+        int c = config.hiddenSize(), h = config.numHeads(), v = config.tgtVocabSize();
+        srcMask = ws.activation("src_mask", b, s);
+        tgtMask = ws.activation("tgt_mask", b, t);
+        RowMask encoderMask = RowMask.additive(srcMask, h * s);
+        RowMask crossMask = RowMask.additive(srcMask, h * t);
+        RowMask causalMask = RowMask.additive(tgtMask, h * t).andCausal(t);
+        srcEmbed.allocate(ws, "encoder.embed", b, s);
+        dEncoder = new FloatTensor[encoder.length + 1];
+        dEncoder[0] = ws.gradient(b * s, c);
+        for (int i = 0; i < encoder.length; i++) {
+            encoder[i].allocate(ws, "encoder.layers." + i, b, s, encoderMask);
+            dEncoder[i + 1] = ws.gradient(b * s, c);
+        }
+        encoderNorm.allocate(ws, "encoder.norm", b * s);
+        memory = ws.activation("memory", b * s, c);
+        dMemory = ws.gradient(b * s, c);
+        tgtEmbed.allocate(ws, "decoder.embed", b, t);
+        dDecoder = new FloatTensor[decoder.length + 1];
+        dDecoder[0] = ws.gradient(b * t, c);
+        for (int i = 0; i < decoder.length; i++) {
+            decoder[i].allocate(ws, "decoder.layers." + i, b, t, s, causalMask, crossMask);
+            dDecoder[i + 1] = ws.gradient(b * t, c);
+        }
+        decoderNorm.allocate(ws, "decoder.norm", b * t);
+        decoded = ws.activation("decoded", b * t, c);
+        dDecoded = ws.gradient(b * t, c);
+        logits = ws.activation("logits", b * t, v);
+        logProbs = ws.activation("log_probs", b * t, v);
+        dLogits = ws.gradient(b * t, v);
+    }
+
+    private static void padMask(int[] ids, int pad, FloatTensor mask) {
+        for (int i = 0; i < ids.length; i++) {
+            mask.set(i, ids[i] == pad ? Float.NEGATIVE_INFINITY : 0f);
+        }
+    }
+
+    /**
+     * Runs the model on a batch and returns the loss: the negative log-likelihood of
+     * {@code tgtOut}, summed over non-padding target positions and divided by the batch size.
+     * With {@code training}, dropout is active, seeded by {@code seed}, and {@link #backward()}
+     * may follow.
+     */
+    public double forward(Batch b, boolean training, long seed) {
+        checkOpen();
+        b.check(config);
+        shape(b.size(), b.srcLength(), b.tgtLength());
+        last = b;
+        lastTraining = training;
+        lastSeed = seed;
+        padMask(b.src(), config.padId(), srcMask);
+        padMask(b.tgtIn(), config.padId(), tgtMask);
+        int ns = batch * srcLength, nt = batch * tgtLength;
+        srcEmbed.forward(kernels, b.src(), training, seed);
+        FloatTensor x = srcEmbed.out;
+        for (EncoderLayer layer : encoder) {
+            layer.forward(kernels, x, training, seed);
+            x = layer.out;
+        }
+        encoderNorm.forward(kernels, x, memory, ns);
+        tgtEmbed.forward(kernels, b.tgtIn(), training, seed);
+        FloatTensor y = tgtEmbed.out;
+        for (DecoderLayer layer : decoder) {
+            layer.forward(kernels, y, memory, training, seed);
+            y = layer.out;
+        }
+        decoderNorm.forward(kernels, y, decoded, nt);
+        generator.forward(kernels, decoded, logits, nt);
+        double nll = kernels.loss().nllForward(logits, logProbs, b.tgtOut(), config.padId(), nt, config.tgtVocabSize());
+        return nll / batch;
+    }
+
+    /** Adds the gradient of the last forward's loss to every parameter's gradient. */
+    public void backward() {
+        checkOpen();
+        if (last == null) {
+            throw new IllegalStateException("backward needs a forward pass first");
+        }
+        boolean training = lastTraining;
+        long seed = lastSeed;
+        ws.zeroGradients();
+        int ns = batch * srcLength, nt = batch * tgtLength;
+        kernels.loss().nllBackward(logProbs, last.tgtOut(), config.padId(), 1f / batch, dLogits, nt, config.tgtVocabSize());
+        generator.backward(kernels, decoded, dLogits, dDecoded, nt);
+        decoderNorm.backward(kernels, decoder.length == 0 ? tgtEmbed.out : decoder[decoder.length - 1].out, dDecoded,
+                dDecoder[decoder.length], nt);
+        for (int i = decoder.length - 1; i >= 0; i--) {
+            FloatTensor in = i == 0 ? tgtEmbed.out : decoder[i - 1].out;
+            decoder[i].backward(kernels, in, memory, dDecoder[i + 1], dDecoder[i], dMemory, training, seed);
+        }
+        tgtEmbed.backward(kernels, dDecoder[0], training, seed);
+        encoderNorm.backward(kernels, encoder.length == 0 ? srcEmbed.out : encoder[encoder.length - 1].out, dMemory,
+                dEncoder[encoder.length], ns);
+        for (int i = encoder.length - 1; i >= 0; i--) {
+            FloatTensor in = i == 0 ? srcEmbed.out : encoder[i - 1].out;
+            encoder[i].backward(kernels, in, dEncoder[i + 1], dEncoder[i], training, seed);
+        }
+        srcEmbed.backward(kernels, dEncoder[0], training, seed);
+    }
+
+    /** The generator's log-probabilities (B*T, V) of the last forward pass. */
+    public FloatTensor logProbs() {
+        checkForward();
+        return logProbs;
+    }
+
+    /** The logits (B*T, V) of the last forward pass, before log-softmax. */
+    public FloatTensor logits() {
+        checkForward();
+        return logits;
+    }
+
+    /** Attention probabilities (B, h, Tq, Tk) of one layer's attention in the last forward pass. */
+    public FloatTensor attention(Attention kind, int layer) {
+        checkForward();
+        if (layer < 0 || layer >= config.numLayers()) {
+            throw new IllegalArgumentException("layer " + layer + " outside [0, " + config.numLayers() + ")");
+        }
+        return switch (kind) {
+            case ENCODER_SELF -> encoder[layer].selfAttention.probs;
+            case DECODER_SELF -> decoder[layer].selfAttention.probs;
+            case CROSS -> decoder[layer].crossAttention.probs;
+        };
+    }
+
+    /** The name of the first activation of the last forward pass holding a NaN or infinity, or null. */
+    public String firstNonFiniteActivation() {
+        checkForward();
+        for (Map.Entry<String, FloatTensor> e : ws.activations().entrySet()) {
+            if (e.getKey().endsWith("_mask")) {
+                continue; // -inf is how masks say "not this key"
+            }
+            if (!Double.isFinite(kernels.elementwise().sumOfSquares(e.getValue(), e.getValue().size()))) {
+                return e.getKey();
+            }
+        }
+        return null;
+    }
+
+    private void checkForward() {
+        checkOpen();
+        if (last == null) {
+            throw new IllegalStateException("no forward pass yet");
+        }
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("the model is closed");
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (ws != null) {
+            ws.close();
+        }
+        arena.close();
+    }
+}

@@ -1,0 +1,274 @@
+#!/usr/bin/python3
+"""PyTorch twin of Panamaformer's Transformer, for the Java tests' fixtures.
+
+    torch_reference.py fixtures OUTDIR
+        Builds the model for two small configs (ReLU with learned positions and source padding;
+        GELU with sinusoidal positions), runs one forward and backward pass with dropout 0 on
+        fixed inputs in float64 from float32 weights, and writes OUTDIR/NAME.safetensors with the
+        weights (param.*), inputs (input.*), logits, log-probabilities, loss (output.*) and
+        every parameter gradient (grad.*); the config rides in the header metadata.
+
+    torch_reference.py check CHECKPOINT INPUTS
+        Loads a checkpoint written by the Java side into this model, runs the inputs stored in
+        INPUTS (input.src, input.tgt_in; written by the Java test beside the checkpoint) and
+        compares the logits with the Java ones stored there (output.logits).
+
+Needs Python 3 with PyTorch 1.13 and NumPy: Debian's python3-torch and python3-numpy, which live in
+/usr/bin/python3 (hence the shebang; a pyenv python3 on PATH does not see them).
+"""
+import json
+import math
+import struct
+import sys
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+# ---------------------------------------------------------------- safetensors, by hand
+def write_safetensors(path, tensors, metadata):
+    header, blobs, offset = {}, [], 0
+    if metadata:
+        header["__metadata__"] = metadata
+    for name, array in tensors.items():
+        array = np.ascontiguousarray(array)
+        dtype = {np.dtype("float32"): "F32", np.dtype("int32"): "I32"}[array.dtype]
+        data = array.astype(array.dtype.newbyteorder("<")).tobytes()
+        header[name] = {"dtype": dtype, "shape": list(array.shape), "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    raw = json.dumps(header, separators=(",", ":")).encode()
+    raw += b" " * ((8 - len(raw) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(raw)))
+        f.write(raw)
+        for blob in blobs:
+            f.write(blob)
+
+
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    metadata = header.pop("__metadata__", {})
+    out = {}
+    for name, d in header.items():
+        dtype = {"F32": "<f4", "I32": "<i4", "I64": "<i8"}[d["dtype"]]
+        begin, end = d["data_offsets"]
+        out[name] = np.frombuffer(data[begin:end], dtype=dtype).reshape(d["shape"])
+    return out, metadata
+
+
+# ---------------------------------------------------------------- the model
+class Embeddings(nn.Module):
+    def __init__(self, cfg, vocab):
+        super().__init__()
+        d, p = cfg["hidden_size"], cfg["max_position_embeddings"]
+        self.token = nn.Embedding(vocab, d)
+        self.learned = cfg["position_embedding_type"] == "learned"
+        if self.learned:
+            self.position = nn.Embedding(p, d)
+        else:
+            table = torch.zeros(p, d, dtype=torch.float64)
+            for pos in range(p):
+                for i in range(d):
+                    angle = pos / math.pow(10000, (i - i % 2) / d)
+                    table[pos, i] = math.sin(angle) if i % 2 == 0 else math.cos(angle)
+            # the Java side rounds the table to float32 as well
+            self.register_buffer("sinusoid", table.float().double(), persistent=False)
+        self.norm = nn.LayerNorm(d, eps=cfg["layer_norm_eps"])
+
+    def forward(self, ids):
+        positions = torch.arange(ids.shape[1])
+        pos = self.position(positions) if self.learned else self.sinusoid[positions]
+        return self.norm(self.token(ids) + pos)
+
+
+class Attention(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        d = cfg["hidden_size"]
+        self.h = cfg["num_attention_heads"]
+        self.q, self.k, self.v, self.o = (nn.Linear(d, d) for _ in range(4))
+
+    def forward(self, xq, xkv, allowed):
+        b, tq, d = xq.shape
+        tk, dk = xkv.shape[1], d // self.h
+        q = self.q(xq).view(b, tq, self.h, dk).transpose(1, 2)
+        k = self.k(xkv).view(b, tk, self.h, dk).transpose(1, 2)
+        v = self.v(xkv).view(b, tk, self.h, dk).transpose(1, 2)
+        scores = q @ k.transpose(-2, -1) / math.sqrt(dk)
+        scores = scores.masked_fill(~allowed, float("-inf"))
+        probs = torch.softmax(scores, dim=-1)
+        context = (probs @ v).transpose(1, 2).reshape(b, tq, d)
+        return self.o(context)
+
+
+class FeedForward(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.fc1 = nn.Linear(cfg["hidden_size"], cfg["intermediate_size"])
+        self.fc2 = nn.Linear(cfg["intermediate_size"], cfg["hidden_size"])
+        self.act = nn.GELU(approximate="tanh") if cfg["hidden_act"] == "gelu" else nn.ReLU()
+
+    def forward(self, x):
+        return self.fc2(self.act(self.fc1(x)))
+
+
+class EncoderLayer(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        d, eps = cfg["hidden_size"], cfg["layer_norm_eps"]
+        self.norm1, self.norm2 = nn.LayerNorm(d, eps=eps), nn.LayerNorm(d, eps=eps)
+        self.self_attn, self.ffn = Attention(cfg), FeedForward(cfg)
+
+    def forward(self, x, src_allowed):
+        n = self.norm1(x)
+        x = x + self.self_attn(n, n, src_allowed)
+        return x + self.ffn(self.norm2(x))
+
+
+class DecoderLayer(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        d, eps = cfg["hidden_size"], cfg["layer_norm_eps"]
+        self.norm1, self.norm2, self.norm3 = (nn.LayerNorm(d, eps=eps) for _ in range(3))
+        self.self_attn, self.cross_attn, self.ffn = Attention(cfg), Attention(cfg), FeedForward(cfg)
+
+    def forward(self, x, memory, tgt_allowed, src_allowed):
+        n = self.norm1(x)
+        x = x + self.self_attn(n, n, tgt_allowed)
+        x = x + self.cross_attn(self.norm2(x), memory, src_allowed)
+        return x + self.ffn(self.norm3(x))
+
+
+class Stack(nn.Module):
+    pass
+
+
+class Transformer(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.cfg = cfg
+        d, n, eps = cfg["hidden_size"], cfg["num_hidden_layers"], cfg["layer_norm_eps"]
+        self.encoder, self.decoder = Stack(), Stack()
+        self.encoder.embed = Embeddings(cfg, cfg["src_vocab_size"])
+        self.encoder.layers = nn.ModuleList(EncoderLayer(cfg) for _ in range(n))
+        self.encoder.norm = nn.LayerNorm(d, eps=eps)
+        self.decoder.embed = Embeddings(cfg, cfg["tgt_vocab_size"])
+        self.decoder.layers = nn.ModuleList(DecoderLayer(cfg) for _ in range(n))
+        self.decoder.norm = nn.LayerNorm(d, eps=eps)
+        self.generator = nn.Linear(d, cfg["tgt_vocab_size"])
+
+    def forward(self, src, tgt_in):
+        pad = self.cfg["pad_token_id"]
+        t = tgt_in.shape[1]
+        src_allowed = (src != pad)[:, None, None, :]
+        causal = torch.tril(torch.ones(t, t, dtype=torch.bool))
+        tgt_allowed = (tgt_in != pad)[:, None, None, :] & causal[None, None, :, :]
+        x = self.encoder.embed(src)
+        for layer in self.encoder.layers:
+            x = layer(x, src_allowed)
+        memory = self.encoder.norm(x)
+        y = self.decoder.embed(tgt_in)
+        for layer in self.decoder.layers:
+            y = layer(y, memory, tgt_allowed, src_allowed)
+        return self.generator(self.decoder.norm(y))
+
+
+def loss_of(cfg, logits, tgt_out):
+    log_probs = F.log_softmax(logits, dim=-1)
+    v = log_probs.shape[-1]
+    nll = F.nll_loss(log_probs.reshape(-1, v), tgt_out.reshape(-1), ignore_index=cfg["pad_token_id"], reduction="sum")
+    return log_probs, nll / tgt_out.shape[0]
+
+
+def load_weights(model, tensors, prefix=""):
+    state = {}
+    for name, p in model.state_dict().items():
+        state[name] = torch.from_numpy(np.array(tensors[prefix + name], dtype=np.float64))
+    model.load_state_dict(state)
+
+
+# ---------------------------------------------------------------- fixtures
+CONFIGS = {
+    "relu-learned": dict(src_vocab_size=13, tgt_vocab_size=11, hidden_size=16, num_hidden_layers=2,
+                         num_attention_heads=2, intermediate_size=24, max_position_embeddings=8,
+                         hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, layer_norm_eps=1e-5,
+                         hidden_act="relu", position_embedding_type="learned", pad_token_id=0),
+    "gelu-sinusoidal": dict(src_vocab_size=9, tgt_vocab_size=10, hidden_size=12, num_hidden_layers=1,
+                            num_attention_heads=3, intermediate_size=20, max_position_embeddings=7,
+                            hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, layer_norm_eps=1e-5,
+                            hidden_act="gelu", position_embedding_type="sinusoidal", pad_token_id=0),
+}
+
+
+def fixture(name, cfg, out_dir, seed):
+    torch.manual_seed(seed)
+    model = Transformer(cfg).double()
+    # random weights everywhere, LayerNorm gains around 1, all rounded to float32 first
+    with torch.no_grad():
+        for pname, p in model.named_parameters():
+            values = torch.randn_like(p) * 0.5
+            if pname.endswith("norm.weight") or ".norm" in pname and pname.endswith(".weight"):
+                values = 1 + 0.2 * torch.randn_like(p)
+            p.copy_(values.float().double())
+    b, s, t = 3, 6, 5
+    pad = cfg["pad_token_id"]
+    src = torch.randint(1, cfg["src_vocab_size"], (b, s))
+    tgt = torch.randint(1, cfg["tgt_vocab_size"], (b, t + 1))
+    if name == "relu-learned":
+        src[1, 4:] = pad  # padded source keys are masked
+        src[2, 5:] = pad
+        tgt[2, 4:] = pad  # padded targets are ignored by the loss
+    tgt_in, tgt_out = tgt[:, :-1].clone(), tgt[:, 1:].clone()
+    logits = model(src, tgt_in)
+    log_probs, loss = loss_of(cfg, logits, tgt_out)
+    loss.backward()
+    tensors = {}
+    for pname, p in model.named_parameters():
+        tensors["param." + pname] = p.detach().float().numpy()
+        tensors["grad." + pname] = p.grad.detach().float().numpy()
+    tensors["input.src"] = src.int().numpy()
+    tensors["input.tgt_in"] = tgt_in.int().numpy()
+    tensors["input.tgt_out"] = tgt_out.int().numpy()
+    tensors["output.logits"] = logits.detach().float().numpy()
+    tensors["output.log_probs"] = log_probs.detach().float().numpy()
+    tensors["output.loss"] = np.array([loss.item()], dtype=np.float32)
+    path = f"{out_dir}/{name}.safetensors"
+    write_safetensors(path, tensors, {"config": json.dumps(cfg), "made_by": "torch_reference.py fixtures, torch "
+                                      + torch.__version__})
+    print(f"{path}: loss {loss.item():.6f}, {sum(p.numel() for p in model.parameters())} parameters")
+
+
+def check(checkpoint, inputs):
+    weights, meta = read_safetensors(checkpoint)
+    cfg = json.loads(meta["config"])
+    model = Transformer(cfg).double()
+    load_weights(model, weights)
+    model.eval()
+    data, _ = read_safetensors(inputs)
+    src = torch.from_numpy(data["input.src"].astype(np.int64))
+    tgt_in = torch.from_numpy(data["input.tgt_in"].astype(np.int64))
+    with torch.no_grad():
+        logits = model(src, tgt_in).numpy()
+    java = data["output.logits"].reshape(logits.shape)
+    err = np.abs(logits - java).max()
+    scale = np.abs(logits).max()
+    print(f"{checkpoint}: {len(weights)} tensors loaded into PyTorch {torch.__version__}; logits {logits.shape}, "
+          f"max |PyTorch - Java| = {err:.3e}, relative to max |logit| {scale:.3f}: {err / scale:.3e}")
+    return 0 if err <= 1e-5 * scale else 1
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "fixtures":
+        for i, (name, cfg) in enumerate(CONFIGS.items()):
+            fixture(name, cfg, sys.argv[2], seed=1234 + i)
+    elif len(sys.argv) == 4 and sys.argv[1] == "check":
+        sys.exit(check(sys.argv[2], sys.argv[3]))
+    else:
+        print(__doc__)
+        sys.exit(2)
