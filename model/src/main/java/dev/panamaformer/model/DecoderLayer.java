@@ -93,6 +93,31 @@ final class DecoderLayer {
         k.elementwise().add(x2, scratch, out, n);
     }
 
+    /** Incremental decoding: cross-attention keys and values of the encoder output (rows, C), dense. */
+    void projectMemory(Kernels k, FloatTensor memory, int rows, FloatTensor keys, FloatTensor values) {
+        crossAttention.projectKeysValues(k, memory, rows, keys, values);
+    }
+
+    /**
+     * Incremental decoding: one position per row. {@code x} (rows, C) is updated in place; its
+     * self-attention keys and values join the cache at {@code pos}.
+     */
+    void step(Kernels k, FloatTensor x, int rows, DecoderCache.Layer cache, int pos, RowMask crossMask, DecoderCache s) {
+        long n = (long) rows * width;
+        norm1.apply(k, x, s.normed, rows, s.mean, s.rstd);
+        selfAttention.appendKeysValues(k, s.normed, rows, cache.selfKeys, cache.selfValues, s.capacity, pos, s.sublayer);
+        selfAttention.attendCached(k, s.normed, rows, cache.selfKeys, cache.selfValues, s.capacity, pos + 1, RowMask.NONE,
+                s.query, s.scores, s.context, s.sublayer);
+        k.elementwise().add(x, s.sublayer, x, n);
+        norm2.apply(k, x, s.normed, rows, s.mean, s.rstd);
+        crossAttention.attendCached(k, s.normed, rows, cache.crossKeys, cache.crossValues, s.srcLength, s.srcLength, crossMask,
+                s.query, s.scores, s.context, s.sublayer);
+        k.elementwise().add(x, s.sublayer, x, n);
+        norm3.apply(k, x, s.normed, rows, s.mean, s.rstd);
+        ffn.apply(k, s.normed, s.sublayer, rows, s.hidden, s.activated);
+        k.elementwise().add(x, s.sublayer, x, n);
+    }
+
     /** dx += dL/dx and dMemory += dL/dmemory from dOut = dL/dout. */
     void backward(Kernels k, FloatTensor x, FloatTensor memory, FloatTensor dOut, FloatTensor dx, FloatTensor dMemory,
                   boolean training, long seed) {

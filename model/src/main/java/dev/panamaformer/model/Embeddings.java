@@ -77,6 +77,20 @@ final class Embeddings {
         dropout.forward(k, normed, out, (long) rows * width, training, seed);
     }
 
+    /**
+     * Incremental decoding: {@code out} (rows, C) = LN(token(tokens[r]) + position(pos)) for
+     * every row, in evaluation mode. {@code positions} is (rows) ints of scratch, {@code sum} is
+     * (rows, C), {@code mean} and {@code rstd} (rows).
+     */
+    void step(Kernels k, int[] tokens, int rows, int pos, int[] positions, FloatTensor sum, FloatTensor out,
+              FloatTensor mean, FloatTensor rstd) {
+        java.util.Arrays.fill(positions, 0, rows, pos);
+        k.elementwise().gatherRows(token.value(), vocab, tokens, rows, out, width);
+        k.elementwise().gatherRows(position != null ? position.value() : sinusoid, maxPositions, positions, rows, sum, width);
+        k.elementwise().add(out, sum, sum, (long) rows * width);
+        norm.apply(k, sum, out, rows, mean, rstd);
+    }
+
     void backward(Kernels k, FloatTensor dOut, boolean training, long seed) {
         dropout.backward(k, dOut, dNormed, (long) rows * width, training, seed);
         norm.backward(k, sum, dNormed, dSum, rows);

@@ -50,6 +50,18 @@ final class FeedForward {
         fc2.forward(k, dropped, out, rows);
     }
 
+    /** Incremental decoding: out (rows, C) = fc2(act(fc1(x))), no dropout; hidden and activated are (rows, F) scratch. */
+    void apply(Kernels k, FloatTensor x, FloatTensor out, int rows, FloatTensor hiddenScratch, FloatTensor activatedScratch) {
+        long n = (long) rows * inner;
+        fc1.forward(k, x, hiddenScratch, rows);
+        if (activation == TransformerConfig.Activation.GELU) {
+            k.activations().gelu(hiddenScratch, activatedScratch, n);
+        } else {
+            k.activations().relu(hiddenScratch, activatedScratch, n);
+        }
+        fc2.forward(k, activatedScratch, out, rows);
+    }
+
     void backward(Kernels k, FloatTensor x, FloatTensor dOut, FloatTensor dx, boolean training, long seed) {
         long n = (long) rows * inner;
         fc2.backward(k, dropped, dOut, dDropped, rows);

@@ -111,6 +111,52 @@ final class MultiHeadAttention {
         o.forward(kn, context, out, batch * queries);
     }
 
+    /**
+     * Incremental decoding: the key and value projections of {@code x} (rows, C) written into
+     * position {@code pos} of each row's cache (rows, capacity, C); {@code scratch} holds (rows, C).
+     */
+    void appendKeysValues(Kernels kn, FloatTensor x, int rows, FloatTensor kCache, FloatTensor vCache, int capacity, int pos,
+                          FloatTensor scratch) {
+        k.forward(kn, x, scratch, rows);
+        copyRows(scratch, kCache, rows, capacity, pos);
+        v.forward(kn, x, scratch, rows);
+        copyRows(scratch, vCache, rows, capacity, pos);
+    }
+
+    /** Rows of a (rows, C) tensor into position {@code pos} of a (rows, capacity, C) cache. */
+    private void copyRows(FloatTensor src, FloatTensor cache, int rows, int capacity, int pos) {
+        long rowBytes = (long) width * Float.BYTES;
+        for (int r = 0; r < rows; r++) {
+            java.lang.foreign.MemorySegment.copy(src.segment(), r * rowBytes, cache.segment(),
+                    ((long) r * capacity + pos) * rowBytes, rowBytes);
+        }
+    }
+
+    /** Key and value projections of {@code x} (rows, C) into dense {@code kOut} and {@code vOut} (rows, C). */
+    void projectKeysValues(Kernels kn, FloatTensor x, int rows, FloatTensor kOut, FloatTensor vOut) {
+        k.forward(kn, x, kOut, rows);
+        v.forward(kn, x, vOut, rows);
+    }
+
+    /**
+     * Incremental decoding: {@code out} (rows, C) = attention of one query per row (from
+     * {@code x}, rows, C) over keys {@code [0, keys)} of caches laid out (rows, capacity, C).
+     * {@code query} and {@code context} are (rows, C) scratch, {@code scores} holds rows * h * keys.
+     */
+    void attendCached(Kernels kn, FloatTensor x, int rows, FloatTensor kCache, FloatTensor vCache, int capacity, int keys,
+                      RowMask mask, FloatTensor query, FloatTensor scores, FloatTensor context, FloatTensor out) {
+        q.forward(kn, x, query, rows);
+        MatrixBatch qh = new MatrixBatch(query, 0, width, width, headSize);
+        MatrixBatch kh = new MatrixBatch(kCache, 0, width, (long) capacity * width, headSize);
+        MatrixBatch vh = new MatrixBatch(vCache, 0, width, (long) capacity * width, headSize);
+        MatrixBatch sh = new MatrixBatch(scores, 0, keys, (long) heads * keys, keys);
+        MatrixBatch ch = new MatrixBatch(context, 0, width, width, headSize);
+        kn.matmul().gemmBatched(rows, heads, false, true, 1, keys, headSize, scale, qh, kh, 0f, sh);
+        kn.softmax().forward(scores, scores, rows * heads, keys, mask);
+        kn.matmul().gemmBatched(rows, heads, false, false, 1, headSize, keys, 1f, sh, vh, 0f, ch);
+        o.forward(kn, context, out, rows);
+    }
+
     /** dxq += dL/dxq and dxkv += dL/dxkv from dOut; for self-attention both may be the same buffer. */
     void backward(Kernels kn, FloatTensor xq, FloatTensor xkv, FloatTensor dOut, FloatTensor dxq, FloatTensor dxkv,
                   boolean training, long seed) {

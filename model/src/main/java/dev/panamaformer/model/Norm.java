@@ -28,6 +28,11 @@ final class Norm {
         k.layerNorm().forward(x, gamma.value(), beta.value(), y, mean, rstd, rows, width, eps);
     }
 
+    /** For incremental decoding: y = LN(x) with the caller's scratch for mean and rstd (rows). */
+    void apply(Kernels k, FloatTensor x, FloatTensor y, int rows, FloatTensor meanScratch, FloatTensor rstdScratch) {
+        k.layerNorm().forward(x, gamma.value(), beta.value(), y, meanScratch, rstdScratch, rows, width, eps);
+    }
+
     void backward(Kernels k, FloatTensor x, FloatTensor dy, FloatTensor dx, int rows) {
         k.layerNorm().backward(x, gamma.value(), mean, rstd, dy, dx, gamma.grad(), beta.grad(), rows, width);
     }

@@ -207,6 +207,84 @@ public final class Transformer implements AutoCloseable {
         srcEmbed.backward(kernels, dEncoder[0], training, seed);
     }
 
+    /**
+     * Runs the encoder alone, in evaluation mode, on (B, S) source ids; returns its output
+     * (B*S, C), valid until the next call on this model.
+     */
+    FloatTensor encode(int[] src, int b, int s) {
+        checkOpen();
+        Batch batch = new Batch(b, s, 1, src, new int[b], new int[b]);
+        batch.check(config);
+        shape(b, s, 1);
+        last = null;
+        padMask(src, config.padId(), srcMask);
+        srcEmbed.forward(kernels, src, false, 0);
+        FloatTensor x = srcEmbed.out;
+        for (EncoderLayer layer : encoder) {
+            layer.forward(kernels, x, false, 0);
+            x = layer.out;
+        }
+        encoderNorm.forward(kernels, x, memory, b * s);
+        return memory;
+    }
+
+    /**
+     * Starts incremental decoding of {@code b} sources of length {@code s}, each followed by
+     * {@code beams} rows (hypotheses), for at most {@code capacity} target positions.
+     */
+    DecoderCache startDecoding(int[] src, int b, int s, int beams, int capacity) {
+        if (capacity > config.maxPositions()) {
+            throw new IllegalArgumentException("cannot decode " + capacity + " positions with a position table of "
+                    + config.maxPositions());
+        }
+        FloatTensor mem = encode(src, b, s);
+        DecoderCache cache = new DecoderCache(config, b * beams, capacity, s);
+        try {
+            int[] sourceOf = new int[b * beams];
+            for (int r = 0; r < sourceOf.length; r++) {
+                sourceOf[r] = r / beams;
+            }
+            FloatTensor keys = cache.scratch(b * s), values = cache.scratch(b * s);
+            for (int i = 0; i < decoder.length; i++) {
+                decoder[i].projectMemory(kernels, mem, b * s, keys, values);
+                DecoderCache.gatherRows(keys, cache.layers[i].crossKeys, sourceOf, s, s, config.hiddenSize());
+                DecoderCache.gatherRows(values, cache.layers[i].crossValues, sourceOf, s, s, config.hiddenSize());
+            }
+            for (int r = 0; r < sourceOf.length; r++) {
+                for (int j = 0; j < s; j++) {
+                    cache.srcMask.set((long) r * s + j, src[sourceOf[r] * s + j] == config.padId() ? Float.NEGATIVE_INFINITY : 0f);
+                }
+            }
+            return cache;
+        } catch (RuntimeException e) {
+            cache.close();
+            throw e;
+        }
+    }
+
+    /** One incremental step: feeds {@code tokens} (one per row) at position {@code pos}; returns log-probabilities (R, V). */
+    FloatTensor decodeStep(DecoderCache cache, int[] tokens, int pos) {
+        checkOpen();
+        if (pos < 0 || pos >= cache.capacity) {
+            throw new IllegalArgumentException("position " + pos + " outside the cache's [0, " + cache.capacity + ")");
+        }
+        int rows = cache.rows;
+        for (int r = 0; r < rows; r++) {
+            if (tokens[r] < 0 || tokens[r] >= config.tgtVocabSize()) {
+                throw new IllegalArgumentException("target token id " + tokens[r] + " in row " + r
+                        + " is outside the vocabulary [0, " + config.tgtVocabSize() + ")");
+            }
+        }
+        tgtEmbed.step(kernels, tokens, rows, pos, cache.positions, cache.sublayer, cache.x, cache.mean, cache.rstd);
+        for (int i = 0; i < decoder.length; i++) {
+            decoder[i].step(kernels, cache.x, rows, cache.layers[i], pos, cache.crossMask, cache);
+        }
+        decoderNorm.apply(kernels, cache.x, cache.normed, rows, cache.mean, cache.rstd);
+        generator.forward(kernels, cache.normed, cache.logits, rows);
+        kernels.loss().logSoftmax(cache.logits, cache.logProbs, rows, config.tgtVocabSize());
+        return cache.logProbs;
+    }
+
     /** The generator's log-probabilities (B*T, V) of the last forward pass. */
     public FloatTensor logProbs() {
         checkForward();

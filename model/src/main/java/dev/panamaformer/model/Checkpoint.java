@@ -1,0 +1,116 @@
+package dev.panamaformer.model;
+
+import dev.panamaformer.kernels.Kernels;
+import java.io.IOException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.TreeSet;
+
+/**
+ * A model's parameters and config in one safetensors file: tensors under their PyTorch
+ * state_dict names, the config as JSON in the header's metadata. Saving is atomic; loading
+ * checks the whole file against the model before it changes a single parameter.
+ */
+public final class Checkpoint {
+    static final String FORMAT = "panamaformer-1";
+
+    private Checkpoint() {
+    }
+
+    /** Writes every parameter and the config; a previous file at {@code path} stays intact until the new one is complete. */
+    public static void save(Transformer model, Path path) throws IOException {
+        SafeTensors.Writer w = new SafeTensors.Writer()
+                .metadata("format", FORMAT)
+                .metadata("config", model.config().toJson());
+        for (Parameter p : model.parameters().list()) {
+            w.floats(p.name(), p.value().toArray(), p.shape());
+        }
+        w.write(path);
+    }
+
+    /** The config stored in a checkpoint. */
+    public static TransformerConfig config(Path path) throws IOException {
+        try (SafeTensors f = open(path)) {
+            return config(path, f);
+        }
+    }
+
+    /** A new model built from the checkpoint's config, holding its parameters. */
+    public static Transformer load(Path path) throws IOException {
+        return load(path, Kernels.defaults());
+    }
+
+    public static Transformer load(Path path, Kernels kernels) throws IOException {
+        try (SafeTensors f = open(path)) {
+            Transformer model = new Transformer(config(path, f), 0, kernels);
+            try {
+                copy(path, f, model);
+                return model;
+            } catch (RuntimeException e) {
+                model.close();
+                throw e;
+            }
+        }
+    }
+
+    /** Loads the parameters into an existing model, whose config must equal the checkpoint's. */
+    public static void loadInto(Transformer model, Path path) throws IOException {
+        try (SafeTensors f = open(path)) {
+            TransformerConfig stored = config(path, f);
+            if (!stored.equals(model.config())) {
+                throw new CheckpointException(path + " was made for another model: checkpoint config " + stored.toJson()
+                        + ", model config " + model.config().toJson());
+            }
+            copy(path, f, model);
+        }
+    }
+
+    private static SafeTensors open(Path path) throws IOException {
+        try {
+            return SafeTensors.open(path);
+        } catch (NoSuchFileException e) {
+            throw new CheckpointException("no checkpoint at " + path);
+        }
+    }
+
+    private static TransformerConfig config(Path path, SafeTensors f) {
+        String format = f.metadata().get("format");
+        if (!FORMAT.equals(format)) {
+            throw new CheckpointException(path + " is not a Panamaformer checkpoint (format " + format + ", expected " + FORMAT + ")");
+        }
+        String json = f.metadata().get("config");
+        if (json == null) {
+            throw new CheckpointException(path + " has no config in its metadata");
+        }
+        try {
+            return TransformerConfig.fromJson(json);
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointException(path + " has an invalid config: " + e.getMessage());
+        }
+    }
+
+    /** Checks names, dtypes and shapes of every tensor first, then copies. */
+    private static void copy(Path path, SafeTensors f, Transformer model) {
+        TreeSet<String> expected = new TreeSet<>(), stored = new TreeSet<>(f.entries().keySet());
+        for (Parameter p : model.parameters().list()) {
+            expected.add(p.name());
+        }
+        if (!expected.equals(stored)) {
+            TreeSet<String> missing = new TreeSet<>(expected), extra = new TreeSet<>(stored);
+            missing.removeAll(stored);
+            extra.removeAll(expected);
+            throw new CheckpointException(path + " does not fit the model: missing " + missing + ", unexpected " + extra);
+        }
+        for (Parameter p : model.parameters().list()) {
+            SafeTensors.Entry e = f.entry(p.name());
+            if (!e.dtype().equals("F32") || !Arrays.equals(e.shape(), p.shape())) {
+                throw new CheckpointException(path + ": " + p.name() + " is " + e.dtype() + Arrays.toString(e.shape())
+                        + ", the model needs F32" + Arrays.toString(p.shape()));
+            }
+        }
+        for (Parameter p : model.parameters().list()) {
+            p.value().copyFrom(f.floats(p.name()));
+        }
+    }
+}

@@ -1,0 +1,117 @@
+package dev.panamaformer.model;
+
+import dev.panamaformer.kernels.FloatTensor;
+import dev.panamaformer.kernels.RowMask;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The state of incremental decoding for a fixed number of rows (sequences being generated):
+ * per decoder layer the self-attention keys and values of every position so far and the
+ * cross-attention keys and values of the row's source, plus scratch for one step.
+ */
+final class DecoderCache implements AutoCloseable {
+    /** One decoder layer's cached keys and values. */
+    static final class Layer {
+        final FloatTensor selfKeys;    // (R, capacity, C)
+        final FloatTensor selfValues;  // (R, capacity, C)
+        final FloatTensor crossKeys;   // (R, S, C)
+        final FloatTensor crossValues; // (R, S, C)
+
+        Layer(Arena arena, int rows, int capacity, int srcLength, int width) {
+            selfKeys = FloatTensor.allocate(arena, rows, capacity, width);
+            selfValues = FloatTensor.allocate(arena, rows, capacity, width);
+            crossKeys = FloatTensor.allocate(arena, rows, srcLength, width);
+            crossValues = FloatTensor.allocate(arena, rows, srcLength, width);
+        }
+    }
+
+    private final Arena arena = Arena.ofShared();
+    final int rows;
+    final int capacity;
+    final int srcLength;
+    final int width;
+    final Layer[] layers;
+    final RowMask crossMask;
+    final FloatTensor srcMask;  // (R, S) 0 or -inf
+    final FloatTensor x;        // (R, C) the decoder stream
+    final FloatTensor normed;   // (R, C)
+    final FloatTensor sublayer; // (R, C)
+    final FloatTensor query;    // (R, C)
+    final FloatTensor context;  // (R, C)
+    final FloatTensor scores;   // (R * h * max(capacity, S))
+    final FloatTensor hidden;   // (R, F)
+    final FloatTensor activated; // (R, F)
+    final FloatTensor mean;     // (R)
+    final FloatTensor rstd;     // (R)
+    final FloatTensor logits;   // (R, V)
+    final FloatTensor logProbs; // (R, V)
+    final int[] positions;      // (R)
+    private final FloatTensor swap; // (R, capacity, C) for reordering beams
+
+    DecoderCache(TransformerConfig config, int rows, int capacity, int srcLength) {
+        this.rows = rows;
+        this.capacity = capacity;
+        this.srcLength = srcLength;
+        this.width = config.hiddenSize();
+        layers = new Layer[config.numLayers()];
+        for (int i = 0; i < layers.length; i++) {
+            layers[i] = new Layer(arena, rows, capacity, srcLength, width);
+        }
+        srcMask = FloatTensor.allocate(arena, rows, srcLength);
+        crossMask = RowMask.additive(srcMask, config.numHeads());
+        x = FloatTensor.allocate(arena, rows, width);
+        normed = FloatTensor.allocate(arena, rows, width);
+        sublayer = FloatTensor.allocate(arena, rows, width);
+        query = FloatTensor.allocate(arena, rows, width);
+        context = FloatTensor.allocate(arena, rows, width);
+        scores = FloatTensor.allocate(arena, rows * config.numHeads() * Math.max(capacity, srcLength));
+        hidden = FloatTensor.allocate(arena, rows, config.intermediateSize());
+        activated = FloatTensor.allocate(arena, rows, config.intermediateSize());
+        mean = FloatTensor.allocate(arena, rows);
+        rstd = FloatTensor.allocate(arena, rows);
+        logits = FloatTensor.allocate(arena, rows, config.tgtVocabSize());
+        logProbs = FloatTensor.allocate(arena, rows, config.tgtVocabSize());
+        positions = new int[rows];
+        swap = FloatTensor.allocate(arena, rows, capacity, width);
+    }
+
+    /** Scratch (n, C) for the encoder output's projections, from this cache's memory. */
+    FloatTensor scratch(int n) {
+        return FloatTensor.allocate(arena, n, width);
+    }
+
+    /**
+     * Row {@code r} of {@code dst} (R, len, C) := row {@code source[r]} of {@code src} (n, len, C),
+     * for the first {@code len} positions.
+     */
+    static void gatherRows(FloatTensor src, FloatTensor dst, int[] source, int rowStride, int len, int width) {
+        long rowBytes = (long) rowStride * width * Float.BYTES, bytes = (long) len * width * Float.BYTES;
+        for (int r = 0; r < source.length; r++) {
+            MemorySegment.copy(src.segment(), source[r] * rowBytes, dst.segment(), r * rowBytes, bytes);
+        }
+    }
+
+    /** Beam search: row r continues the hypothesis of row {@code parents[r]}; positions [0, length) of the self caches follow. */
+    void reorder(int[] parents, int length) {
+        for (Layer layer : layers) {
+            for (FloatTensor cache : new FloatTensor[] {layer.selfKeys, layer.selfValues}) {
+                gatherRows(cache, swap, parents, capacity, length, width);
+                gatherRows(swap, cache, identity(rows), capacity, length, width);
+            }
+        }
+    }
+
+    private static int[] identity(int n) {
+        int[] ids = new int[n];
+        for (int i = 0; i < n; i++) {
+            ids[i] = i;
+        }
+        return ids;
+    }
+
+    @Override
+    public void close() {
+        arena.close();
+    }
+}

@@ -1,0 +1,304 @@
+package dev.panamaformer.model;
+
+import dev.panamaformer.kernels.FloatTensor;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * Autoregressive generation with a key/value cache: greedy, beam search, and sampling with
+ * temperature, top-k and top-p. Sources of different lengths are padded to the longest with
+ * the model's pad id. Each result holds the generated tokens after the start token, up to but
+ * not including the end token (or {@code maxLength} tokens when none came).
+ */
+public final class Decoding {
+
+    /**
+     * Sampling settings: logits divided by {@code temperature} (0 means greedy), then only the
+     * {@code topK} most likely tokens (0: all), then only the smallest set whose probability
+     * reaches {@code topP} (1: all), drawn from a stream seeded by {@code seed}.
+     */
+    public record Sampling(float temperature, int topK, float topP, long seed) {
+        public Sampling {
+            if (!(temperature >= 0f) || Float.isInfinite(temperature)) {
+                throw new IllegalArgumentException("temperature must be finite and >= 0, got " + temperature);
+            }
+            if (topK < 0) {
+                throw new IllegalArgumentException("topK must be >= 0, got " + topK);
+            }
+            if (!(topP > 0f && topP <= 1f)) {
+                throw new IllegalArgumentException("topP must be in (0, 1], got " + topP);
+            }
+        }
+    }
+
+    private Decoding() {
+    }
+
+    /** Pads sources to a (B, S) block of ids. */
+    private static int[] pad(int[][] sources, int padId, int s) {
+        int[] src = new int[sources.length * s];
+        Arrays.fill(src, padId);
+        for (int b = 0; b < sources.length; b++) {
+            System.arraycopy(sources[b], 0, src, b * s, sources[b].length);
+        }
+        return src;
+    }
+
+    private static int longest(int[][] sources) {
+        if (sources == null || sources.length == 0) {
+            throw new IllegalArgumentException("no sources to decode");
+        }
+        int s = 0;
+        for (int[] src : sources) {
+            if (src == null || src.length == 0) {
+                throw new IllegalArgumentException("an empty source cannot be decoded");
+            }
+            s = Math.max(s, src.length);
+        }
+        return s;
+    }
+
+    private static void checkLengths(Transformer model, int bos, int eos, int maxLength) {
+        TransformerConfig c = model.config();
+        if (maxLength < 1 || maxLength > c.maxPositions()) {
+            throw new IllegalArgumentException("maxLength " + maxLength + " outside [1, " + c.maxPositions() + "]");
+        }
+        if (bos < 0 || bos >= c.tgtVocabSize() || eos >= c.tgtVocabSize()) {
+            throw new IllegalArgumentException("start token " + bos + " or end token " + eos + " outside the target vocabulary [0, "
+                    + c.tgtVocabSize() + ")");
+        }
+    }
+
+    private static int argmax(FloatTensor logProbs, int row, int vocab) {
+        int best = 0;
+        float bestValue = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < vocab; j++) {
+            float v = logProbs.get((long) row * vocab + j);
+            if (v > bestValue) {
+                bestValue = v;
+                best = j;
+            }
+        }
+        return best;
+    }
+
+    /** Greedy decoding with the key/value cache; {@code eos < 0} means "no end token". */
+    public static int[][] greedy(Transformer model, int[][] sources, int bos, int eos, int maxLength) {
+        return sample(model, sources, new Sampling(0f, 0, 1f, 0), bos, eos, maxLength);
+    }
+
+    /** Sampling (or greedy, at temperature 0) with the key/value cache. */
+    public static int[][] sample(Transformer model, int[][] sources, Sampling sampling, int bos, int eos, int maxLength) {
+        checkLengths(model, bos, eos, maxLength);
+        int b = sources.length, s = longest(sources), vocab = model.config().tgtVocabSize();
+        SplittableRandom random = new SplittableRandom(sampling.seed());
+        int[][] out = new int[b][maxLength];
+        int[] length = new int[b];
+        boolean[] done = new boolean[b];
+        try (DecoderCache cache = model.startDecoding(pad(sources, model.config().padId(), s), b, s, 1, maxLength)) {
+            int[] tokens = new int[b];
+            Arrays.fill(tokens, bos);
+            float[] probs = new float[vocab];
+            for (int pos = 0; pos < maxLength; pos++) {
+                FloatTensor logProbs = model.decodeStep(cache, tokens, pos);
+                boolean all = true;
+                for (int r = 0; r < b; r++) {
+                    int next = sampling.temperature() == 0f ? argmax(logProbs, r, vocab) : draw(logProbs, r, vocab, sampling, random, probs);
+                    tokens[r] = next;
+                    if (!done[r]) {
+                        if (next == eos) {
+                            done[r] = true;
+                        } else {
+                            out[r][length[r]++] = next;
+                        }
+                    }
+                    all &= done[r];
+                }
+                if (all) {
+                    break;
+                }
+            }
+        }
+        int[][] result = new int[b][];
+        for (int r = 0; r < b; r++) {
+            result[r] = Arrays.copyOf(out[r], length[r]);
+        }
+        return result;
+    }
+
+    /** Draws a token from row {@code r} after temperature, top-k and top-p. */
+    static int draw(FloatTensor logProbs, int r, int vocab, Sampling sampling, SplittableRandom random, float[] probs) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j < vocab; j++) {
+            max = Math.max(max, logProbs.get((long) r * vocab + j));
+        }
+        Integer[] order = new Integer[vocab];
+        double total = 0;
+        for (int j = 0; j < vocab; j++) {
+            probs[j] = (float) Math.exp((logProbs.get((long) r * vocab + j) - max) / sampling.temperature());
+            total += probs[j];
+            order[j] = j;
+        }
+        Arrays.sort(order, Comparator.comparingDouble((Integer j) -> -probs[j]).thenComparingInt(j -> j));
+        int keep = sampling.topK() == 0 ? vocab : Math.min(sampling.topK(), vocab);
+        double kept = 0;
+        for (int i = 0; i < keep; i++) {
+            kept += probs[order[i]];
+            if (kept >= sampling.topP() * total) {
+                keep = i + 1;
+                break;
+            }
+        }
+        double sum = 0;
+        for (int i = 0; i < keep; i++) {
+            sum += probs[order[i]];
+        }
+        double u = random.nextDouble() * sum;
+        for (int i = 0; i < keep; i++) {
+            u -= probs[order[i]];
+            if (u < 0) {
+                return order[i];
+            }
+        }
+        return order[keep - 1];
+    }
+
+    /**
+     * Greedy decoding without a cache: the whole decoder runs again over the prefix at every
+     * step. The reference that the cached path must reproduce token for token.
+     */
+    public static int[][] greedyRecompute(Transformer model, int[][] sources, int bos, int eos, int maxLength) {
+        checkLengths(model, bos, eos, maxLength);
+        int b = sources.length, s = longest(sources), vocab = model.config().tgtVocabSize();
+        int[] src = pad(sources, model.config().padId(), s);
+        int[][] prefix = new int[b][maxLength + 1];
+        for (int[] p : prefix) {
+            p[0] = bos;
+        }
+        int[] length = new int[b];
+        boolean[] done = new boolean[b];
+        int[][] out = new int[b][maxLength];
+        for (int t = 1; t <= maxLength; t++) {
+            int[] tgtIn = new int[b * t];
+            for (int r = 0; r < b; r++) {
+                System.arraycopy(prefix[r], 0, tgtIn, r * t, t);
+            }
+            model.forward(new Batch(b, s, t, src, tgtIn, new int[b * t]), false, 0);
+            FloatTensor logProbs = model.logProbs();
+            boolean all = true;
+            for (int r = 0; r < b; r++) {
+                int next = argmax(logProbs, r * t + t - 1, vocab);
+                prefix[r][t] = next;
+                if (!done[r]) {
+                    if (next == eos) {
+                        done[r] = true;
+                    } else {
+                        out[r][length[r]++] = next;
+                    }
+                }
+                all &= done[r];
+            }
+            if (all) {
+                break;
+            }
+        }
+        int[][] result = new int[b][];
+        for (int r = 0; r < b; r++) {
+            result[r] = Arrays.copyOf(out[r], length[r]);
+        }
+        return result;
+    }
+
+    /** A hypothesis of beam search: tokens after the start token, and the sum of their log-probabilities. */
+    public record Hypothesis(int[] tokens, double logProb, boolean finished) {
+        /** The score beams are ranked by at the end: log-probability per token, to the power {@code alpha}. */
+        public double normalized(float alpha) {
+            return logProb / Math.pow(Math.max(1, tokens.length + (finished ? 1 : 0)), alpha);
+        }
+    }
+
+    /**
+     * Beam search of width {@code width} per source, keeping the {@code width} best partial
+     * hypotheses by log-probability; finished hypotheses (ended by {@code eos}) are set aside and
+     * the search stops when {@code width} of them are found or {@code maxLength} is reached. The
+     * result per source is the best hypothesis by length-normalized score
+     * ({@link Hypothesis#normalized}, alpha 1: mean log-probability per token).
+     */
+    public static int[][] beamSearch(Transformer model, int[][] sources, int width, int bos, int eos, int maxLength, float alpha) {
+        checkLengths(model, bos, eos, maxLength);
+        if (width < 1) {
+            throw new IllegalArgumentException("beam width must be at least 1, got " + width);
+        }
+        int b = sources.length, s = longest(sources), vocab = model.config().tgtVocabSize(), rows = b * width;
+        List<List<Hypothesis>> finished = new ArrayList<>();
+        List<List<Hypothesis>> alive = new ArrayList<>();
+        for (int i = 0; i < b; i++) {
+            finished.add(new ArrayList<>());
+            List<Hypothesis> start = new ArrayList<>();
+            start.add(new Hypothesis(new int[0], 0, false));
+            alive.add(start);
+        }
+        try (DecoderCache cache = model.startDecoding(pad(sources, model.config().padId(), s), b, s, width, maxLength)) {
+            int[] tokens = new int[rows];
+            Arrays.fill(tokens, bos);
+            for (int pos = 0; pos < maxLength; pos++) {
+                FloatTensor logProbs = model.decodeStep(cache, tokens, pos);
+                int[] parents = new int[rows];
+                boolean any = false;
+                for (int src = 0; src < b; src++) {
+                    List<Hypothesis> beams = alive.get(src);
+                    List<double[]> candidates = new ArrayList<>(); // {score, beam, token}
+                    for (int j = 0; j < beams.size(); j++) {
+                        int row = src * width + j;
+                        for (int v = 0; v < vocab; v++) {
+                            candidates.add(new double[] {beams.get(j).logProb() + logProbs.get((long) row * vocab + v), j, v});
+                        }
+                    }
+                    candidates.sort(Comparator.comparingDouble((double[] c) -> -c[0]).thenComparingDouble(c -> c[1] * vocab + c[2]));
+                    List<Hypothesis> next = new ArrayList<>();
+                    for (double[] c : candidates) {
+                        if (next.size() == width || finished.get(src).size() >= width) {
+                            break;
+                        }
+                        Hypothesis parent = beams.get((int) c[1]);
+                        int token = (int) c[2];
+                        if (token == eos) {
+                            finished.get(src).add(new Hypothesis(parent.tokens(), c[0], true));
+                            continue;
+                        }
+                        int[] t = Arrays.copyOf(parent.tokens(), parent.tokens().length + 1);
+                        t[t.length - 1] = token;
+                        int row = src * width + next.size();
+                        parents[row] = src * width + (int) c[1];
+                        tokens[row] = token;
+                        next.add(new Hypothesis(t, c[0], false));
+                    }
+                    if (finished.get(src).size() >= width) {
+                        next.clear();
+                    }
+                    for (int j = next.size(); j < width; j++) {
+                        parents[src * width + j] = src * width;
+                        tokens[src * width + j] = bos;
+                    }
+                    alive.set(src, next);
+                    any |= !next.isEmpty();
+                }
+                if (!any) {
+                    break;
+                }
+                cache.reorder(parents, pos + 1);
+            }
+        }
+        int[][] result = new int[b][];
+        for (int src = 0; src < b; src++) {
+            List<Hypothesis> all = new ArrayList<>(finished.get(src));
+            all.addAll(alive.get(src));
+            Hypothesis best = all.stream().max(Comparator.comparingDouble(h -> h.normalized(alpha))).orElseThrow();
+            result[src] = best.tokens();
+        }
+        return result;
+    }
+}

@@ -1,0 +1,152 @@
+package dev.panamaformer.model;
+
+import dev.panamaformer.kernels.FloatTensor;
+import dev.panamaformer.kernels.Kernels;
+import java.lang.foreign.Arena;
+import java.util.List;
+
+/**
+ * Training steps with Adam or AdamW: zero the gradients, forward with dropout, backward, clip
+ * the gradients by their global norm, update. The same seed gives the same run, for any thread
+ * count: dropout draws from counter-based streams keyed by the seed and the step.
+ */
+public final class Trainer implements AutoCloseable {
+
+    /**
+     * @param learningRate per step
+     * @param beta1        Adam's first-moment decay
+     * @param beta2        Adam's second-moment decay
+     * @param eps          added to the root of the second moment
+     * @param weightDecay  0 for none
+     * @param decoupled    AdamW (decay the weights directly) rather than L2 through the gradient
+     * @param clipNorm     the largest global gradient norm; 0 for no clipping
+     * @param seed         of the dropout streams
+     */
+    public record Options(LearningRate learningRate, float beta1, float beta2, float eps, float weightDecay,
+                          boolean decoupled, float clipNorm, long seed) {
+        public Options {
+            if (learningRate == null) {
+                throw new IllegalArgumentException("learningRate is null");
+            }
+            if (!(clipNorm >= 0f)) {
+                throw new IllegalArgumentException("clipNorm must be >= 0, got " + clipNorm);
+            }
+        }
+
+        /** The reference's Adam: lr 1e-4, betas (0.9, 0.98), eps 1e-9, no decay, no clipping. */
+        public static Options reference(long seed) {
+            return new Options(LearningRate.constant(1e-4f), 0.9f, 0.98f, 1e-9f, 0f, false, 0f, seed);
+        }
+
+        public Options withLearningRate(LearningRate lr) {
+            return new Options(lr, beta1, beta2, eps, weightDecay, decoupled, clipNorm, seed);
+        }
+
+        public Options withClipNorm(float clip) {
+            return new Options(learningRate, beta1, beta2, eps, weightDecay, decoupled, clip, seed);
+        }
+
+        public Options withWeightDecay(float decay, boolean decoupled) {
+            return new Options(learningRate, beta1, beta2, eps, decay, decoupled, clipNorm, seed);
+        }
+    }
+
+    private final Transformer model;
+    private final Options options;
+    private final Kernels kernels;
+    private final Arena arena = Arena.ofShared();
+    private final List<Parameter> params;
+    private final FloatTensor[] m; // Adam's first moments, one per parameter
+    private final FloatTensor[] v; // Adam's second moments, one per parameter
+    private int step;
+    private double lastGradNorm;
+    private float lastLearningRate;
+
+    public Trainer(Transformer model, Options options) {
+        if (model == null || options == null) {
+            throw new IllegalArgumentException("model and options must not be null");
+        }
+        this.model = model;
+        this.options = options;
+        this.kernels = model.kernels();
+        this.params = model.parameters().list();
+        this.m = new FloatTensor[params.size()];
+        this.v = new FloatTensor[params.size()];
+        for (int i = 0; i < params.size(); i++) {
+            m[i] = FloatTensor.allocate(arena, params.get(i).shape());
+            v[i] = FloatTensor.allocate(arena, params.get(i).shape());
+        }
+    }
+
+    /** The dropout seed of step {@code step}. */
+    private long stepSeed(int step) {
+        long z = options.seed() + step * 0x9E3779B97F4A7C15L;
+        z = (z ^ (z >>> 33)) * 0xFF51AFD7ED558CCDL;
+        return z ^ (z >>> 33);
+    }
+
+    /**
+     * One training step on {@code batch}; returns its loss (before the update). A non-finite loss
+     * or gradient raises {@link TrainingException} naming the step and the first tensor that went
+     * non-finite, and leaves the parameters and optimizer state untouched.
+     */
+    public double step(Batch batch) {
+        int next = step + 1;
+        model.parameters().zeroGrad();
+        double loss = model.forward(batch, true, stepSeed(next));
+        if (!Double.isFinite(loss)) {
+            String where = model.firstNonFiniteActivation();
+            throw new TrainingException(next, "loss is " + loss + "; first non-finite tensor: "
+                    + (where == null ? "the loss itself (log of a zero probability)" : where));
+        }
+        model.backward();
+        double sq = 0;
+        for (Parameter p : params) {
+            double s = kernels.elementwise().sumOfSquares(p.grad(), p.size());
+            if (!Double.isFinite(s)) {
+                throw new TrainingException(next, "gradient of " + p.name() + " is not finite; no parameter was updated");
+            }
+            sq += s;
+        }
+        double norm = Math.sqrt(sq);
+        if (options.clipNorm() > 0 && norm > options.clipNorm()) {
+            float scale = (float) (options.clipNorm() / (norm + 1e-6));
+            for (Parameter p : params) {
+                kernels.elementwise().scale(p.grad(), scale, p.grad(), p.size());
+            }
+        }
+        float lr = options.learningRate().at(next);
+        for (int i = 0; i < params.size(); i++) {
+            Parameter p = params.get(i);
+            kernels.adam().update(p.value(), p.grad(), m[i], v[i], p.size(), next, lr, options.beta1(), options.beta2(),
+                    options.eps(), options.weightDecay(), options.decoupled());
+        }
+        step = next;
+        lastGradNorm = norm;
+        lastLearningRate = lr;
+        return loss;
+    }
+
+    /** Steps completed. */
+    public int steps() {
+        return step;
+    }
+
+    /** The global gradient norm of the last step, before clipping. */
+    public double lastGradNorm() {
+        return lastGradNorm;
+    }
+
+    public float lastLearningRate() {
+        return lastLearningRate;
+    }
+
+    public Transformer model() {
+        return model;
+    }
+
+    @Override
+    public void close() {
+        arena.close();
+    }
+}

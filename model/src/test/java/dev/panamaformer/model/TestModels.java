@@ -1,0 +1,31 @@
+package dev.panamaformer.model;
+
+import java.util.Random;
+
+/** Small configs and random batches for the model tests. */
+final class TestModels {
+    static final int PAD = 0;
+
+    private TestModels() {
+    }
+
+    static TransformerConfig tiny(TransformerConfig.Activation act, TransformerConfig.Positions positions) {
+        return new TransformerConfig(11, 9, 8, 2, 2, 12, 10, 0f, 0f, 1e-5f, act, positions, PAD);
+    }
+
+    /** Random ids in [1, vocab); sources padded at the end of some rows, targets too. */
+    static Batch randomBatch(Random r, TransformerConfig c, int b, int s, int t) {
+        int[] src = new int[b * s], tgtIn = new int[b * t], tgtOut = new int[b * t];
+        for (int i = 0; i < b; i++) {
+            int srcLen = 1 + r.nextInt(s), tgtLen = 1 + r.nextInt(t);
+            for (int j = 0; j < s; j++) {
+                src[i * s + j] = j < srcLen ? 1 + r.nextInt(c.srcVocabSize() - 1) : PAD;
+            }
+            for (int j = 0; j < t; j++) {
+                tgtIn[i * t + j] = j < tgtLen ? 1 + r.nextInt(c.tgtVocabSize() - 1) : PAD;
+                tgtOut[i * t + j] = j < tgtLen ? 1 + r.nextInt(c.tgtVocabSize() - 1) : PAD;
+            }
+        }
+        return new Batch(b, s, t, src, tgtIn, tgtOut);
+    }
+}

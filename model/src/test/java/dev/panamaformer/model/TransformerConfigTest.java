@@ -1,0 +1,39 @@
+package dev.panamaformer.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+class TransformerConfigTest {
+    private static final TransformerConfig COPY = TransformerConfig.of(20, 64, 2, 2, 128, 20);
+
+    @Test
+    void invalidConfigsAreRefusedWithTheReason() {
+        var e = assertThrows(IllegalArgumentException.class, () -> TransformerConfig.of(20, 64, 2, 3, 128, 20));
+        assertTrue(e.getMessage().contains("not divisible"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> TransformerConfig.of(20, 64, 0, 2, 128, 20));
+        assertTrue(e.getMessage().contains("numLayers"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> COPY.withDropout(1f, 0f));
+        assertTrue(e.getMessage().contains("dropout"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> COPY.withDropout(-0.1f, 0f));
+        assertThrows(IllegalArgumentException.class, () -> COPY.withDropout(0.1f, Float.NaN));
+        assertThrows(IllegalArgumentException.class, () -> COPY.withLayerNormEps(0f));
+        assertThrows(IllegalArgumentException.class, () -> COPY.withVocab(20, 20, 20));
+        assertThrows(IllegalArgumentException.class, () -> TransformerConfig.of(0, 64, 2, 2, 128, 20));
+    }
+
+    @Test
+    void jsonRoundTripsAndNamesWhatIsMissing() {
+        TransformerConfig c = COPY.withActivation(TransformerConfig.Activation.GELU).withPositions(TransformerConfig.Positions.SINUSOIDAL)
+                .withVocab(21, 23, 3).withDropout(0.25f, 0.125f);
+        assertEquals(c, TransformerConfig.fromJson(c.toJson()));
+        var e = assertThrows(IllegalArgumentException.class, () -> TransformerConfig.fromJson(c.toJson().replace("\"hidden_size\"", "\"x\"")));
+        assertTrue(e.getMessage().contains("hidden_size"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> TransformerConfig.fromJson(c.toJson().replace("\"gelu\"", "\"swish\"")));
+        assertTrue(e.getMessage().contains("hidden_act"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> TransformerConfig.fromJson("[1, 2]"));
+        assertThrows(IllegalArgumentException.class, () -> TransformerConfig.fromJson("{\"src_vocab_size\": "));
+    }
+}
