@@ -33,6 +33,7 @@ final class DecoderCache implements AutoCloseable {
     final int width;
     final Layer[] layers;
     final RowMask crossMask;
+    final RowMask selfRowMask;
     final FloatTensor srcMask;  // (R, S) 0 or -inf
     final FloatTensor x;        // (R, C) the decoder stream
     final FloatTensor normed;   // (R, C)
@@ -47,6 +48,9 @@ final class DecoderCache implements AutoCloseable {
     final FloatTensor logits;   // (R, V)
     final FloatTensor logProbs; // (R, V)
     final int[] positions;      // (R)
+    final int[] fed;            // (R, capacity) the tokens fed so far, for the target padding mask
+    final FloatTensor selfMask; // (R, keys) 0 or -inf, rebuilt each step: fed padding is masked as in training
+    private final int padId;
     private final FloatTensor swap; // (R, capacity, C) for reordering beams
 
     DecoderCache(TransformerConfig config, int rows, int capacity, int srcLength) {
@@ -73,7 +77,22 @@ final class DecoderCache implements AutoCloseable {
         logits = FloatTensor.allocate(arena, rows, config.tgtVocabSize());
         logProbs = FloatTensor.allocate(arena, rows, config.tgtVocabSize());
         positions = new int[rows];
+        fed = new int[rows * capacity];
+        selfMask = FloatTensor.allocate(arena, rows, capacity);
+        padId = config.padId();
+        selfRowMask = RowMask.additive(selfMask, config.numHeads());
         swap = FloatTensor.allocate(arena, rows, capacity, width);
+    }
+
+    /** Records this step's tokens and lays out the self-attention mask of keys [0, pos] as (R, pos + 1). */
+    void feed(int[] tokens, int pos) {
+        int keys = pos + 1;
+        for (int r = 0; r < rows; r++) {
+            fed[r * capacity + pos] = tokens[r];
+            for (int j = 0; j < keys; j++) {
+                selfMask.set((long) r * keys + j, fed[r * capacity + j] == padId ? Float.NEGATIVE_INFINITY : 0f);
+            }
+        }
     }
 
     /** Scratch (n, C) for the encoder output's projections, from this cache's memory. */
@@ -94,6 +113,10 @@ final class DecoderCache implements AutoCloseable {
 
     /** Beam search: row r continues the hypothesis of row {@code parents[r]}; positions [0, length) of the self caches follow. */
     void reorder(int[] parents, int length) {
+        int[] copy = fed.clone();
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(copy, parents[r] * capacity, fed, r * capacity, length);
+        }
         for (Layer layer : layers) {
             for (FloatTensor cache : new FloatTensor[] {layer.selfKeys, layer.selfValues}) {
                 gatherRows(cache, swap, parents, capacity, length, width);

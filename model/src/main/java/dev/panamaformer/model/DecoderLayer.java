@@ -106,7 +106,7 @@ final class DecoderLayer {
         long n = (long) rows * width;
         norm1.apply(k, x, s.normed, rows, s.mean, s.rstd);
         selfAttention.appendKeysValues(k, s.normed, rows, cache.selfKeys, cache.selfValues, s.capacity, pos, s.sublayer);
-        selfAttention.attendCached(k, s.normed, rows, cache.selfKeys, cache.selfValues, s.capacity, pos + 1, RowMask.NONE,
+        selfAttention.attendCached(k, s.normed, rows, cache.selfKeys, cache.selfValues, s.capacity, pos + 1, s.selfRowMask,
                 s.query, s.scores, s.context, s.sublayer);
         k.elementwise().add(x, s.sublayer, x, n);
         norm2.apply(k, x, s.normed, rows, s.mean, s.rstd);

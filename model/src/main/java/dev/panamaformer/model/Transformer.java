@@ -275,6 +275,7 @@ public final class Transformer implements AutoCloseable {
                         + " is outside the vocabulary [0, " + config.tgtVocabSize() + ")");
             }
         }
+        cache.feed(tokens, pos);
         tgtEmbed.step(kernels, tokens, rows, pos, cache.positions, cache.sublayer, cache.x, cache.mean, cache.rstd);
         for (int i = 0; i < decoder.length; i++) {
             decoder[i].step(kernels, cache.x, rows, cache.layers[i], pos, cache.crossMask, cache);
