@@ -19,7 +19,8 @@ public final class Activations {
     /** {@code dx += (x > 0) * dy}, where x is the forward input. */
     public void reluBackward(FloatTensor x, FloatTensor dy, FloatTensor dx, long n) {
         binary("reluBackward", x, dy, dx, n);
-        Chunks.forEach(parallel.over(x, dy, dx), n, (from, to) -> kernel.reluBackward(x.segment(), dy.segment(), dx.segment(), from, to));
+        Chunks.forEach(parallel.over(x, dy, dx), n, (from, to) ->
+                kernel.reluBackward(x.segment(), dy.segment(), dx.segment(), from, to));
     }
 
     /** {@code y = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))}; y may be x. */
@@ -31,21 +32,22 @@ public final class Activations {
     /** {@code dx += gelu'(x) * dy}, where x is the forward input. */
     public void geluBackward(FloatTensor x, FloatTensor dy, FloatTensor dx, long n) {
         binary("geluBackward", x, dy, dx, n);
-        Chunks.forEach(parallel.over(x, dy, dx), n, (from, to) -> kernel.geluBackward(x.segment(), dy.segment(), dx.segment(), from, to));
+        Chunks.forEach(parallel.over(x, dy, dx), n, (from, to) ->
+                kernel.geluBackward(x.segment(), dy.segment(), dx.segment(), from, to));
     }
 
     private static void unary(String op, FloatTensor x, FloatTensor y, long n) {
-        Checks.nonNegative(op + ": n", n);
-        Checks.vector(x, op + ": x", n);
-        Checks.vector(y, op + ": y", n);
+        Checks.nonNegative(op, "n", n);
+        Checks.vector(x, op, "x", n);
+        Checks.vector(y, op, "y", n);
         Checks.sameOrDisjoint(x, "x", y, "y");
     }
 
     private static void binary(String op, FloatTensor x, FloatTensor dy, FloatTensor dx, long n) {
-        Checks.nonNegative(op + ": n", n);
-        Checks.vector(x, op + ": x", n);
-        Checks.vector(dy, op + ": dy", n);
-        Checks.vector(dx, op + ": dx", n);
+        Checks.nonNegative(op, "n", n);
+        Checks.vector(x, op, "x", n);
+        Checks.vector(dy, op, "dy", n);
+        Checks.vector(dx, op, "dx", n);
         Checks.disjoint(x, "x", dx, "dx");
         Checks.sameOrDisjoint(dy, "dy", dx, "dx");
     }

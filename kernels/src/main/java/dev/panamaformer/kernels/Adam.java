@@ -17,11 +17,11 @@ public final class Adam {
      */
     public void update(FloatTensor param, FloatTensor grad, FloatTensor m, FloatTensor v, long n, int step,
                        float lr, float beta1, float beta2, float eps, float weightDecay, boolean decoupled) {
-        Checks.nonNegative("adam: n", n);
-        Checks.vector(param, "adam: param", n);
-        Checks.vector(grad, "adam: grad", n);
-        Checks.vector(m, "adam: m", n);
-        Checks.vector(v, "adam: v", n);
+        Checks.nonNegative("adam", "n", n);
+        Checks.vector(param, "adam", "param", n);
+        Checks.vector(grad, "adam", "grad", n);
+        Checks.vector(m, "adam", "m", n);
+        Checks.vector(v, "adam", "v", n);
         Checks.disjoint(grad, "grad", param, "param");
         Checks.disjoint(m, "m", param, "param");
         Checks.disjoint(v, "v", param, "param");
@@ -33,11 +33,12 @@ public final class Adam {
             throw new IllegalArgumentException("adam: need lr >= 0, eps > 0, weightDecay >= 0; got lr " + lr
                     + ", eps " + eps + ", weightDecay " + weightDecay);
         }
-        Checks.probability("adam: beta1", beta1);
-        Checks.probability("adam: beta2", beta2);
+        Checks.probability("adam", "beta1", beta1);
+        Checks.probability("adam", "beta2", beta2);
         float bc1 = (float) (1 - Math.pow(beta1, step));
         float bc2 = (float) (1 - Math.pow(beta2, step));
-        Chunks.forEach(parallel.over(param, grad, m, v), n, (from, to) -> kernel.adam(param.segment(), grad.segment(), m.segment(), v.segment(),
+        Chunks.forEach(parallel.over(param, grad, m, v), n, (from, to) ->
+                kernel.adam(param.segment(), grad.segment(), m.segment(), v.segment(),
                 from, to, lr, beta1, beta2, eps, weightDecay, decoupled, bc1, bc2));
     }
 }

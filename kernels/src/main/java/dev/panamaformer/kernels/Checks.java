@@ -7,37 +7,42 @@ final class Checks {
     private Checks() {
     }
 
-    static void nonNegative(String what, long value) {
+    // Messages are built only on failure: these checks run on every kernel call, which must not
+    // allocate, and string building in them would also crowd the kernels out of C2's inlining budget.
+
+    static void nonNegative(String op, String what, long value) {
         if (value < 0) {
-            throw new IllegalArgumentException(what + " must not be negative, got " + value);
+            throw new IllegalArgumentException(op + ": " + what + " must not be negative, got " + value);
         }
     }
 
-    /** {@code t} is alive and holds at least {@code needed} elements, laid out as described by {@code layout}. */
-    static void holds(FloatTensor t, String name, long needed, String layout) {
+    /** {@code t} is alive and holds at least a (rows, cols) matrix. */
+    static void matrix(FloatTensor t, String op, String name, int rows, int cols) {
+        long needed = (long) rows * cols;
+        if (t == null || !t.isAlive() || t.size() < needed) {
+            fail(t, op, name, needed, "(" + rows + ", " + cols + ")");
+        }
+    }
+
+    /** {@code t} is alive and holds at least a vector of {@code n} elements. */
+    static void vector(FloatTensor t, String op, String name, long n) {
+        if (t == null || !t.isAlive() || t.size() < n) {
+            fail(t, op, name, n, "(" + n + ")");
+        }
+    }
+
+    private static void fail(FloatTensor t, String op, String name, long needed, String layout) {
         if (t == null) {
-            throw new IllegalArgumentException(name + " is null");
+            throw new IllegalArgumentException(op + ": " + name + " is null");
         }
-        t.checkAlive(name);
-        if (t.size() < needed) {
-            throw new IllegalArgumentException(name + " of shape " + Arrays.toString(t.shape()) + " (" + t.size()
-                    + " elements) is too small for " + layout + " (" + needed + " elements)");
-        }
+        t.checkAlive(op + ": " + name);
+        throw new IllegalArgumentException(op + ": " + name + " of shape " + Arrays.toString(t.shape()) + " (" + t.size()
+                + " elements) is too small for " + layout + " (" + needed + " elements)");
     }
 
-    /** {@code t} holds at least a (rows, cols) matrix. */
-    static void matrix(FloatTensor t, String name, int rows, int cols) {
-        holds(t, name, (long) rows * cols, "(" + rows + ", " + cols + ")");
-    }
-
-    /** {@code t} holds at least a vector of {@code n} elements. */
-    static void vector(FloatTensor t, String name, long n) {
-        holds(t, name, n, "(" + n + ")");
-    }
-
-    static void rowsCols(int rows, int cols) {
+    static void rowsCols(String op, int rows, int cols) {
         if (rows < 0 || cols < 0) {
-            throw new IllegalArgumentException("rows and cols must not be negative, got (" + rows + ", " + cols + ")");
+            throw new IllegalArgumentException(op + ": rows and cols must not be negative, got (" + rows + ", " + cols + ")");
         }
     }
 
@@ -59,9 +64,9 @@ final class Checks {
         }
     }
 
-    static void probability(String what, float p) {
+    static void probability(String op, String what, float p) {
         if (!(p >= 0f && p < 1f)) {
-            throw new IllegalArgumentException(what + " must be in [0, 1), got " + p);
+            throw new IllegalArgumentException(op + ": " + what + " must be in [0, 1), got " + p);
         }
     }
 }

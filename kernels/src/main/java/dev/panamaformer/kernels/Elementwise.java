@@ -18,29 +18,31 @@ public final class Elementwise {
 
     /** {@code out = x + y}; out may be x or y. */
     public void add(FloatTensor x, FloatTensor y, FloatTensor out, long n) {
-        Checks.nonNegative("add: n", n);
-        Checks.vector(x, "add: x", n);
-        Checks.vector(y, "add: y", n);
-        Checks.vector(out, "add: out", n);
+        Checks.nonNegative("add", "n", n);
+        Checks.vector(x, "add", "x", n);
+        Checks.vector(y, "add", "y", n);
+        Checks.vector(out, "add", "out", n);
         Checks.sameOrDisjoint(x, "x", out, "out");
         Checks.sameOrDisjoint(y, "y", out, "out");
-        Chunks.forEach(parallel.over(x, y, out), n, (from, to) -> kernel.add(x.segment(), y.segment(), out.segment(), from, to));
+        Chunks.forEach(parallel.over(x, y, out), n, (from, to) ->
+                kernel.add(x.segment(), y.segment(), out.segment(), from, to));
     }
 
     /** {@code out = alpha * x}; out may be x. */
     public void scale(FloatTensor x, float alpha, FloatTensor out, long n) {
-        Checks.nonNegative("scale: n", n);
-        Checks.vector(x, "scale: x", n);
-        Checks.vector(out, "scale: out", n);
+        Checks.nonNegative("scale", "n", n);
+        Checks.vector(x, "scale", "x", n);
+        Checks.vector(out, "scale", "out", n);
         Checks.sameOrDisjoint(x, "x", out, "out");
-        Chunks.forEach(parallel.over(x, out), n, (from, to) -> kernel.scale(x.segment(), alpha, out.segment(), from, to));
+        Chunks.forEach(parallel.over(x, out), n, (from, to) ->
+                kernel.scale(x.segment(), alpha, out.segment(), from, to));
     }
 
     /** {@code y += alpha * x}. */
     public void axpy(float alpha, FloatTensor x, FloatTensor y, long n) {
-        Checks.nonNegative("axpy: n", n);
-        Checks.vector(x, "axpy: x", n);
-        Checks.vector(y, "axpy: y", n);
+        Checks.nonNegative("axpy", "n", n);
+        Checks.vector(x, "axpy", "x", n);
+        Checks.vector(y, "axpy", "y", n);
         Checks.disjoint(x, "x", y, "y");
         Chunks.forEach(parallel.over(x, y), n, (from, to) -> kernel.axpy(alpha, x.segment(), y.segment(), from, to));
     }
@@ -71,10 +73,10 @@ public final class Elementwise {
     }
 
     private static void checkRows(String op, FloatTensor table, int tableRows, int[] ids, int count, FloatTensor rows, int cols) {
-        Checks.rowsCols(tableRows, cols);
-        Checks.nonNegative(op + ": count", count);
-        Checks.matrix(table, op + ": table", tableRows, cols);
-        Checks.matrix(rows, op + ": rows", count, cols);
+        Checks.rowsCols(op, tableRows, cols);
+        Checks.nonNegative(op, "count", count);
+        Checks.matrix(table, op, "table", tableRows, cols);
+        Checks.matrix(rows, op, "rows", count, cols);
         if (ids == null || ids.length < count) {
             throw new IllegalArgumentException(op + ": " + count + " rows need " + count + " ids, got "
                     + (ids == null ? "null" : ids.length));
@@ -87,15 +89,15 @@ public final class Elementwise {
     }
 
     public double sum(FloatTensor x, long n) {
-        Checks.nonNegative("sum: n", n);
-        Checks.vector(x, "sum: x", n);
+        Checks.nonNegative("sum", "n", n);
+        Checks.vector(x, "sum", "x", n);
         return reduce(parallel.over(x), n, (from, to) -> kernel.sum(x.segment(), from, to));
     }
 
     /** The largest of the first n elements: NaN if one is NaN, negative infinity when n is 0. */
     public float max(FloatTensor x, long n) {
-        Checks.nonNegative("max: n", n);
-        Checks.vector(x, "max: x", n);
+        Checks.nonNegative("max", "n", n);
+        Checks.vector(x, "max", "x", n);
         if (n <= Chunks.SIZE) {
             return kernel.max(x.segment(), 0, n);
         }
@@ -113,15 +115,15 @@ public final class Elementwise {
     }
 
     public double dot(FloatTensor x, FloatTensor y, long n) {
-        Checks.nonNegative("dot: n", n);
-        Checks.vector(x, "dot: x", n);
-        Checks.vector(y, "dot: y", n);
+        Checks.nonNegative("dot", "n", n);
+        Checks.vector(x, "dot", "x", n);
+        Checks.vector(y, "dot", "y", n);
         return reduce(parallel.over(x, y), n, (from, to) -> kernel.dot(x.segment(), y.segment(), from, to));
     }
 
     public double sumOfSquares(FloatTensor x, long n) {
-        Checks.nonNegative("sumOfSquares: n", n);
-        Checks.vector(x, "sumOfSquares: x", n);
+        Checks.nonNegative("sumOfSquares", "n", n);
+        Checks.vector(x, "sumOfSquares", "x", n);
         return reduce(parallel.over(x), n, (from, to) -> kernel.sumOfSquares(x.segment(), from, to));
     }
 

@@ -17,39 +17,42 @@ public final class LayerNorm {
      */
     public void forward(FloatTensor x, FloatTensor gamma, FloatTensor beta, FloatTensor y,
                         FloatTensor mean, FloatTensor rstd, int rows, int cols, float eps) {
-        Checks.rowsCols(rows, cols);
-        Checks.matrix(x, "layerNorm: x", rows, cols);
-        Checks.matrix(y, "layerNorm: y", rows, cols);
-        Checks.vector(gamma, "layerNorm: gamma", cols);
-        Checks.vector(beta, "layerNorm: beta", cols);
-        Checks.vector(mean, "layerNorm: mean", rows);
-        Checks.vector(rstd, "layerNorm: rstd", rows);
+        Checks.rowsCols("layerNorm", rows, cols);
+        Checks.matrix(x, "layerNorm", "x", rows, cols);
+        Checks.matrix(y, "layerNorm", "y", rows, cols);
+        Checks.vector(gamma, "layerNorm", "gamma", cols);
+        Checks.vector(beta, "layerNorm", "beta", cols);
+        Checks.vector(mean, "layerNorm", "mean", rows);
+        Checks.vector(rstd, "layerNorm", "rstd", rows);
         Checks.sameOrDisjoint(x, "x", y, "y");
         if (!(eps > 0f)) {
             throw new IllegalArgumentException("layerNorm: eps must be positive, got " + eps);
         }
-        parallel.over(x, gamma, beta, y, mean, rstd).forRange(rows, cols, (from, to) -> kernel.forward(x.segment(), gamma.segment(), beta.segment(),
+        parallel.over(x, gamma, beta, y, mean, rstd).forRange(rows, cols, (from, to) ->
+                kernel.forward(x.segment(), gamma.segment(), beta.segment(),
                 y.segment(), mean.segment(), rstd.segment(), from, to, cols, eps));
     }
 
     /** {@code dx += dL/dx}, {@code dGamma += dL/dgamma}, {@code dBeta += dL/dbeta} from {@code dy = dL/dy}. */
     public void backward(FloatTensor x, FloatTensor gamma, FloatTensor mean, FloatTensor rstd, FloatTensor dy,
                          FloatTensor dx, FloatTensor dGamma, FloatTensor dBeta, int rows, int cols) {
-        Checks.rowsCols(rows, cols);
-        Checks.matrix(x, "layerNorm backward: x", rows, cols);
-        Checks.matrix(dy, "layerNorm backward: dy", rows, cols);
-        Checks.matrix(dx, "layerNorm backward: dx", rows, cols);
-        Checks.vector(gamma, "layerNorm backward: gamma", cols);
-        Checks.vector(mean, "layerNorm backward: mean", rows);
-        Checks.vector(rstd, "layerNorm backward: rstd", rows);
-        Checks.vector(dGamma, "layerNorm backward: dGamma", cols);
-        Checks.vector(dBeta, "layerNorm backward: dBeta", cols);
+        Checks.rowsCols("layerNorm backward", rows, cols);
+        Checks.matrix(x, "layerNorm backward", "x", rows, cols);
+        Checks.matrix(dy, "layerNorm backward", "dy", rows, cols);
+        Checks.matrix(dx, "layerNorm backward", "dx", rows, cols);
+        Checks.vector(gamma, "layerNorm backward", "gamma", cols);
+        Checks.vector(mean, "layerNorm backward", "mean", rows);
+        Checks.vector(rstd, "layerNorm backward", "rstd", rows);
+        Checks.vector(dGamma, "layerNorm backward", "dGamma", cols);
+        Checks.vector(dBeta, "layerNorm backward", "dBeta", cols);
         Checks.disjoint(x, "x", dx, "dx");
         Checks.disjoint(dGamma, "dGamma", dBeta, "dBeta");
-        parallel.over(x, gamma, mean, rstd, dy, dx).forRange(rows, cols, (from, to) -> kernel.backwardInput(x.segment(), gamma.segment(), mean.segment(),
+        parallel.over(x, gamma, mean, rstd, dy, dx).forRange(rows, cols, (from, to) ->
+                kernel.backwardInput(x.segment(), gamma.segment(), mean.segment(),
                 rstd.segment(), dy.segment(), dx.segment(), from, to, cols));
         // parameter gradients sum over rows: split by columns, so every column sums its rows in order
-        parallel.over(x, mean, rstd, dy, dGamma, dBeta).forRange(cols, rows, (from, to) -> kernel.backwardParams(x.segment(), mean.segment(), rstd.segment(),
+        parallel.over(x, mean, rstd, dy, dGamma, dBeta).forRange(cols, rows, (from, to) ->
+                kernel.backwardParams(x.segment(), mean.segment(), rstd.segment(),
                 dy.segment(), dGamma.segment(), dBeta.segment(), rows, cols, from, to));
     }
 }

@@ -14,11 +14,12 @@ public final class Loss {
 
     /** {@code y = x - log(sum(exp(x)))} per row; y may be x itself. */
     public void logSoftmax(FloatTensor x, FloatTensor y, int rows, int cols) {
-        Checks.rowsCols(rows, cols);
-        Checks.matrix(x, "logSoftmax: x", rows, cols);
-        Checks.matrix(y, "logSoftmax: y", rows, cols);
+        Checks.rowsCols("logSoftmax", rows, cols);
+        Checks.matrix(x, "logSoftmax", "x", rows, cols);
+        Checks.matrix(y, "logSoftmax", "y", rows, cols);
         Checks.sameOrDisjoint(x, "x", y, "y");
-        parallel.over(x, y).forRange(rows, cols, (from, to) -> kernel.logForward(x.segment(), y.segment(), from, to, cols));
+        parallel.over(x, y).forRange(rows, cols, (from, to) ->
+                kernel.logForward(x.segment(), y.segment(), from, to, cols));
     }
 
     /**
@@ -45,15 +46,15 @@ public final class Loss {
     public void nllBackward(FloatTensor logProbs, int[] targets, int ignoreIndex, float scale, FloatTensor dLogits,
                             int rows, int vocab) {
         checkTargets("nllBackward", targets, ignoreIndex, rows, vocab);
-        Checks.matrix(logProbs, "nllBackward: logProbs", rows, vocab);
-        Checks.matrix(dLogits, "nllBackward: dLogits", rows, vocab);
+        Checks.matrix(logProbs, "nllBackward", "logProbs", rows, vocab);
+        Checks.matrix(dLogits, "nllBackward", "dLogits", rows, vocab);
         Checks.disjoint(logProbs, "logProbs", dLogits, "dLogits");
         parallel.over(logProbs, dLogits).forRange(rows, vocab, (from, to) ->
                 kernel.nllBackward(logProbs.segment(), targets, ignoreIndex, scale, dLogits.segment(), from, to, vocab));
     }
 
     private static void checkTargets(String op, int[] targets, int ignoreIndex, int rows, int vocab) {
-        Checks.rowsCols(rows, vocab);
+        Checks.rowsCols(op, rows, vocab);
         if (targets == null || targets.length < rows) {
             throw new IllegalArgumentException(op + ": " + rows + " rows need " + rows + " targets, got "
                     + (targets == null ? "null" : targets.length));

@@ -44,9 +44,9 @@ public final class Matmul {
         if (m < 0 || n < 0 || k < 0) {
             throw new IllegalArgumentException("gemm: negative size (m, n, k) = (" + m + ", " + n + ", " + k + ")");
         }
-        long aEnd = span("A", a, transA ? k : m, transA ? m : k, aOff, lda, "op(A) (" + m + ", " + k + ")");
-        long bEnd = span("B", b, transB ? n : k, transB ? k : n, bOff, ldb, "op(B) (" + k + ", " + n + ")");
-        long cEnd = span("C", c, m, n, cOff, ldc, "C (" + m + ", " + n + ")");
+        long aEnd = span("A", a, transA ? k : m, transA ? m : k, aOff, lda, "op(A)", m, k, null);
+        long bEnd = span("B", b, transB ? n : k, transB ? k : n, bOff, ldb, "op(B)", k, n, null);
+        long cEnd = span("C", c, m, n, cOff, ldc, "C", m, n, null);
         apart(c, cOff, cEnd, a, aOff, aEnd, "A");
         apart(c, cOff, cEnd, b, bOff, bEnd, "B");
         if (m == 0 || n == 0) {
@@ -88,9 +88,9 @@ public final class Matmul {
         if (count0 == 0 || count1 == 0) {
             return;
         }
-        long aEnd = batchSpan("A", a, count0, count1, transA ? k : m, transA ? m : k, "op(A) (" + m + ", " + k + ")");
-        long bEnd = batchSpan("B", b, count0, count1, transB ? n : k, transB ? k : n, "op(B) (" + k + ", " + n + ")");
-        long cEnd = batchSpan("C", c, count0, count1, m, n, "C (" + m + ", " + n + ")");
+        long aEnd = batchSpan("A", a, count0, count1, transA ? k : m, transA ? m : k, "op(A)", m, k);
+        long bEnd = batchSpan("B", b, count0, count1, transB ? n : k, transB ? k : n, "op(B)", k, n);
+        long cEnd = batchSpan("C", c, count0, count1, m, n, "C", m, n);
         apart(c.tensor(), c.offset(), cEnd, a.tensor(), a.offset(), aEnd, "A");
         apart(c.tensor(), c.offset(), cEnd, b.tensor(), b.offset(), bEnd, "B");
         if (m == 0 || n == 0) {
@@ -117,28 +117,35 @@ public final class Matmul {
         }
     }
 
-    private static long batchSpan(String name, MatrixBatch x, int count0, int count1, int rows, int cols, String role) {
+    private static long batchSpan(String name, MatrixBatch x, int count0, int count1, int rows, int cols,
+                                  String role, int roleRows, int roleCols) {
         if (x == null) {
             throw new IllegalArgumentException("gemmBatched: " + name + " is null");
         }
         long last = x.start(count0 - 1, count1 - 1);
-        long end = span(name, x.tensor(), rows, cols, last, x.ld(), role + " of the last matrix of a (" + count0 + ", "
-                + count1 + ") grid with strides (" + x.stride0() + ", " + x.stride1() + ")");
+        long end = span(name, x.tensor(), rows, cols, last, x.ld(), role, roleRows, roleCols, x);
         return Math.max(end, x.offset());
     }
 
-    /** Checks that {@code t} holds a stored (rows, cols) matrix; returns one past its last element. */
-    private static long span(String name, FloatTensor t, int rows, int cols, long off, int ld, String role) {
+    /**
+     * Checks that {@code t} holds a stored (rows, cols) matrix, the operand {@code role} of
+     * logical shape (roleRows, roleCols) (the last one of {@code batch}, when not null); returns
+     * one past its last element. Messages are built only on failure.
+     */
+    private static long span(String name, FloatTensor t, int rows, int cols, long off, int ld,
+                             String role, int roleRows, int roleCols, MatrixBatch batch) {
         if (t == null) {
             throw new IllegalArgumentException("gemm: " + name + " is null");
         }
-        t.checkAlive("gemm: " + name);
+        if (!t.isAlive()) {
+            t.checkAlive("gemm: " + name);
+        }
         if (off < 0) {
             throw new IllegalArgumentException("gemm: negative offset " + off + " into " + name);
         }
         if (ld < cols) {
             throw new IllegalArgumentException("gemm: leading dimension of " + name + " is " + ld + ", less than its "
-                    + cols + " stored columns, for " + role);
+                    + cols + " stored columns, for " + describe(role, roleRows, roleCols, batch));
         }
         if (rows == 0 || cols == 0) {
             return off; // an empty matrix touches no memory
@@ -146,10 +153,15 @@ public final class Matmul {
         long end = off + (long) (rows - 1) * ld + cols;
         if (end > t.size()) {
             throw new IllegalArgumentException("gemm: " + name + " " + t + " (" + t.size() + " elements) is too small for "
-                    + role + ", stored (" + rows + ", " + cols + ") with leading dimension " + ld + " at offset " + off
-                    + ", which needs " + end + " elements");
+                    + describe(role, roleRows, roleCols, batch) + ", stored (" + rows + ", " + cols + ") with leading dimension "
+                    + ld + " at offset " + off + ", which needs " + end + " elements");
         }
         return end;
+    }
+
+    private static String describe(String role, int rows, int cols, MatrixBatch batch) {
+        String s = role + " (" + rows + ", " + cols + ")";
+        return batch == null ? s : s + " of the last matrix of a grid with strides (" + batch.stride0() + ", " + batch.stride1() + ")";
     }
 
     private static void apart(FloatTensor c, long cOff, long cEnd, FloatTensor x, long xOff, long xEnd, String name) {
@@ -166,19 +178,21 @@ public final class Matmul {
 
     /** {@code y[r, :] += bias} for a (rows, cols) matrix y and a (cols) vector bias. */
     public void addBias(FloatTensor y, FloatTensor bias, int rows, int cols) {
-        Checks.rowsCols(rows, cols);
-        Checks.matrix(y, "addBias: y", rows, cols);
-        Checks.vector(bias, "addBias: bias", cols);
+        Checks.rowsCols("addBias", rows, cols);
+        Checks.matrix(y, "addBias", "y", rows, cols);
+        Checks.vector(bias, "addBias", "bias", cols);
         Checks.disjoint(bias, "bias", y, "y");
-        parallel.over(y, bias).forRange(rows, cols, (from, to) -> kernel.addBias(y.segment(), bias.segment(), from, to, cols));
+        parallel.over(y, bias).forRange(rows, cols, (from, to) ->
+                kernel.addBias(y.segment(), bias.segment(), from, to, cols));
     }
 
     /** {@code dBias += } the column sums of the (rows, cols) matrix dy. */
     public void biasGrad(FloatTensor dy, FloatTensor dBias, int rows, int cols) {
-        Checks.rowsCols(rows, cols);
-        Checks.matrix(dy, "biasGrad: dy", rows, cols);
-        Checks.vector(dBias, "biasGrad: dBias", cols);
+        Checks.rowsCols("biasGrad", rows, cols);
+        Checks.matrix(dy, "biasGrad", "dy", rows, cols);
+        Checks.vector(dBias, "biasGrad", "dBias", cols);
         Checks.disjoint(dy, "dy", dBias, "dBias");
-        parallel.over(dy, dBias).forRange(cols, rows, (from, to) -> kernel.biasGrad(dy.segment(), dBias.segment(), rows, cols, from, to));
+        parallel.over(dy, dBias).forRange(cols, rows, (from, to) ->
+                kernel.biasGrad(dy.segment(), dBias.segment(), rows, cols, from, to));
     }
 }

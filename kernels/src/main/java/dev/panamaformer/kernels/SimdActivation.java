@@ -3,8 +3,7 @@ package dev.panamaformer.kernels;
 import static dev.panamaformer.kernels.ScalarActivation.GELU_A;
 import static dev.panamaformer.kernels.ScalarActivation.GELU_C;
 import static dev.panamaformer.kernels.SimdSpecies.FLOAT;
-import static dev.panamaformer.kernels.SimdSpecies.load;
-import static dev.panamaformer.kernels.SimdSpecies.store;
+import static dev.panamaformer.kernels.SimdSpecies.ORDER;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
 import java.lang.foreign.MemorySegment;
@@ -20,7 +19,9 @@ final class SimdActivation implements ActivationKernel {
     public void reluForward(MemorySegment x, MemorySegment y, long from, long to) {
         long i = from;
         for (long bound = from + FLOAT.loopBound(to - from); i < bound; i += L) {
-            store(load(x, i).max(0f), y, i);
+            FloatVector.fromMemorySegment(FLOAT, x, i * Float.BYTES, ORDER)
+                    .max(0f)
+                    .intoMemorySegment(y, i * Float.BYTES, ORDER);
         }
         TAIL.reluForward(x, y, i, to);
     }
@@ -30,8 +31,11 @@ final class SimdActivation implements ActivationKernel {
         FloatVector zero = FloatVector.zero(FLOAT);
         long i = from;
         for (long bound = from + FLOAT.loopBound(to - from); i < bound; i += L) {
-            FloatVector g = zero.blend(load(dy, i), load(x, i).compare(VectorOperators.GT, 0f));
-            store(load(dx, i).add(g), dx, i);
+            FloatVector g = zero.blend(FloatVector.fromMemorySegment(FLOAT, dy, i * Float.BYTES, ORDER),
+                    FloatVector.fromMemorySegment(FLOAT, x, i * Float.BYTES, ORDER).compare(VectorOperators.GT, 0f));
+            FloatVector.fromMemorySegment(FLOAT, dx, i * Float.BYTES, ORDER)
+                    .add(g)
+                    .intoMemorySegment(dx, i * Float.BYTES, ORDER);
         }
         TAIL.reluBackward(x, dy, dx, i, to);
     }
@@ -46,8 +50,8 @@ final class SimdActivation implements ActivationKernel {
     public void geluForward(MemorySegment x, MemorySegment y, long from, long to) {
         long i = from;
         for (long bound = from + FLOAT.loopBound(to - from); i < bound; i += L) {
-            FloatVector v = load(x, i);
-            store(v.mul(gate(v)), y, i);
+            FloatVector v = FloatVector.fromMemorySegment(FLOAT, x, i * Float.BYTES, ORDER);
+            v.mul(gate(v)).intoMemorySegment(y, i * Float.BYTES, ORDER);
         }
         TAIL.geluForward(x, y, i, to);
     }
@@ -56,11 +60,13 @@ final class SimdActivation implements ActivationKernel {
     public void geluBackward(MemorySegment x, MemorySegment dy, MemorySegment dx, long from, long to) {
         long i = from;
         for (long bound = from + FLOAT.loopBound(to - from); i < bound; i += L) {
-            FloatVector v = load(x, i);
+            FloatVector v = FloatVector.fromMemorySegment(FLOAT, x, i * Float.BYTES, ORDER);
             FloatVector s = gate(v);
             FloatVector dz2 = v.mul(v).mul(3f * GELU_A).add(1f).mul(2f * GELU_C);
             FloatVector grad = v.mul(s).mul(s.neg().add(1f)).mul(dz2).add(s);
-            store(grad.fma(load(dy, i), load(dx, i)), dx, i);
+            grad.fma(FloatVector.fromMemorySegment(FLOAT, dy, i * Float.BYTES, ORDER),
+                    FloatVector.fromMemorySegment(FLOAT, dx, i * Float.BYTES, ORDER)).intoMemorySegment(dx,
+                    i * Float.BYTES, ORDER);
         }
         TAIL.geluBackward(x, dy, dx, i, to);
     }

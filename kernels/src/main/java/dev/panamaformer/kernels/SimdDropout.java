@@ -1,9 +1,8 @@
 package dev.panamaformer.kernels;
 
 import static dev.panamaformer.kernels.SimdSpecies.FLOAT;
+import static dev.panamaformer.kernels.SimdSpecies.ORDER;
 import static dev.panamaformer.kernels.SimdSpecies.INT;
-import static dev.panamaformer.kernels.SimdSpecies.load;
-import static dev.panamaformer.kernels.SimdSpecies.store;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
@@ -21,7 +20,8 @@ final class SimdDropout implements DropoutKernel {
         h = h.lanewise(VectorOperators.XOR, h.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
         h = h.lanewise(VectorOperators.XOR, h.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
         h = h.lanewise(VectorOperators.XOR, h.lanewise(VectorOperators.LSHR, 16));
-        return h.lanewise(VectorOperators.LSHR, 32 - PROBABILITY_BITS).compare(VectorOperators.GE, threshold).cast(FLOAT);
+        return h.lanewise(VectorOperators.LSHR, 32 - PROBABILITY_BITS).compare(VectorOperators.GE,
+                threshold).cast(FLOAT);
     }
 
     @Override
@@ -31,19 +31,23 @@ final class SimdDropout implements DropoutKernel {
         long i = from;
         for (long bound = from + FLOAT.loopBound(to - from); i < bound; i += L) {
             VectorMask<Float> kept = keep(iota.add((int) i), seed, threshold);
-            store(zero.blend(load(x, i).mul(scale), kept), y, i);
+            zero.blend(FloatVector.fromMemorySegment(FLOAT, x, i * Float.BYTES, ORDER).mul(scale), kept)
+                    .intoMemorySegment(y, i * Float.BYTES, ORDER);
         }
         TAIL.forward(x, y, i, to, threshold, scale, seed);
     }
 
     @Override
-    public void backward(MemorySegment dy, MemorySegment dx, long from, long to, int threshold, float scale, long seed) {
+    public void backward(MemorySegment dy, MemorySegment dx, long from, long to, int threshold, float scale,
+            long seed) {
         IntVector iota = SimdSpecies.iota();
         FloatVector zero = FloatVector.zero(FLOAT);
         long i = from;
         for (long bound = from + FLOAT.loopBound(to - from); i < bound; i += L) {
             VectorMask<Float> kept = keep(iota.add((int) i), seed, threshold);
-            store(load(dx, i).add(zero.blend(load(dy, i).mul(scale), kept)), dx, i);
+            FloatVector.fromMemorySegment(FLOAT, dx, i * Float.BYTES, ORDER)
+                    .add(zero.blend(FloatVector.fromMemorySegment(FLOAT, dy, i * Float.BYTES, ORDER).mul(scale), kept))
+                    .intoMemorySegment(dx, i * Float.BYTES, ORDER);
         }
         TAIL.backward(dy, dx, i, to, threshold, scale, seed);
     }

@@ -1,8 +1,7 @@
 package dev.panamaformer.kernels;
 
 import static dev.panamaformer.kernels.SimdSpecies.FLOAT;
-import static dev.panamaformer.kernels.SimdSpecies.load;
-import static dev.panamaformer.kernels.SimdSpecies.store;
+import static dev.panamaformer.kernels.SimdSpecies.ORDER;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
 import java.lang.foreign.MemorySegment;
@@ -17,7 +16,9 @@ final class SimdElementwise implements ElementwiseKernel {
     public void add(MemorySegment x, MemorySegment y, MemorySegment out, long from, long to) {
         long i = from;
         for (long bound = from + FLOAT.loopBound(to - from); i < bound; i += L) {
-            store(load(x, i).add(load(y, i)), out, i);
+            FloatVector.fromMemorySegment(FLOAT, x, i * Float.BYTES, ORDER)
+                    .add(FloatVector.fromMemorySegment(FLOAT, y, i * Float.BYTES, ORDER))
+                    .intoMemorySegment(out, i * Float.BYTES, ORDER);
         }
         for (; i < to; i++) {
             out.setAtIndex(JAVA_FLOAT, i, x.getAtIndex(JAVA_FLOAT, i) + y.getAtIndex(JAVA_FLOAT, i));
@@ -28,7 +29,9 @@ final class SimdElementwise implements ElementwiseKernel {
     public void scale(MemorySegment x, float alpha, MemorySegment out, long from, long to) {
         long i = from;
         for (long bound = from + FLOAT.loopBound(to - from); i < bound; i += L) {
-            store(load(x, i).mul(alpha), out, i);
+            FloatVector.fromMemorySegment(FLOAT, x, i * Float.BYTES, ORDER)
+                    .mul(alpha)
+                    .intoMemorySegment(out, i * Float.BYTES, ORDER);
         }
         for (; i < to; i++) {
             out.setAtIndex(JAVA_FLOAT, i, alpha * x.getAtIndex(JAVA_FLOAT, i));
@@ -40,7 +43,9 @@ final class SimdElementwise implements ElementwiseKernel {
         long i = from;
         FloatVector a = FloatVector.broadcast(FLOAT, alpha);
         for (long bound = from + FLOAT.loopBound(to - from); i < bound; i += L) {
-            store(load(x, i).fma(a, load(y, i)), y, i);
+            FloatVector.fromMemorySegment(FLOAT, x, i * Float.BYTES, ORDER)
+                    .fma(a, FloatVector.fromMemorySegment(FLOAT, y, i * Float.BYTES, ORDER))
+                    .intoMemorySegment(y, i * Float.BYTES, ORDER);
         }
         for (; i < to; i++) {
             y.setAtIndex(JAVA_FLOAT, i, y.getAtIndex(JAVA_FLOAT, i) + alpha * x.getAtIndex(JAVA_FLOAT, i));
@@ -51,7 +56,9 @@ final class SimdElementwise implements ElementwiseKernel {
     public void addTo(MemorySegment x, long xOff, MemorySegment y, long yOff, int n) {
         int i = 0;
         for (int bound = FLOAT.loopBound(n); i < bound; i += L) {
-            store(load(y, yOff + i).add(load(x, xOff + i)), y, yOff + i);
+            FloatVector.fromMemorySegment(FLOAT, y, (yOff + i) * Float.BYTES, ORDER)
+                    .add(FloatVector.fromMemorySegment(FLOAT, x, (xOff + i) * Float.BYTES, ORDER))
+                    .intoMemorySegment(y, (yOff + i) * Float.BYTES, ORDER);
         }
         for (; i < n; i++) {
             y.setAtIndex(JAVA_FLOAT, yOff + i, y.getAtIndex(JAVA_FLOAT, yOff + i) + x.getAtIndex(JAVA_FLOAT, xOff + i));
@@ -64,13 +71,13 @@ final class SimdElementwise implements ElementwiseKernel {
         FloatVector s0 = FloatVector.zero(FLOAT), s1 = s0, s2 = s0, s3 = s0;
         long i = from;
         for (long bound = from + (to - from) / (4L * L) * (4L * L); i < bound; i += 4L * L) {
-            s0 = s0.add(load(x, i));
-            s1 = s1.add(load(x, i + L));
-            s2 = s2.add(load(x, i + 2L * L));
-            s3 = s3.add(load(x, i + 3L * L));
+            s0 = s0.add(FloatVector.fromMemorySegment(FLOAT, x, i * Float.BYTES, ORDER));
+            s1 = s1.add(FloatVector.fromMemorySegment(FLOAT, x, (i + L) * Float.BYTES, ORDER));
+            s2 = s2.add(FloatVector.fromMemorySegment(FLOAT, x, (i + 2L * L) * Float.BYTES, ORDER));
+            s3 = s3.add(FloatVector.fromMemorySegment(FLOAT, x, (i + 3L * L) * Float.BYTES, ORDER));
         }
         for (long bound = from + FLOAT.loopBound(to - from); i < bound; i += L) {
-            s0 = s0.add(load(x, i));
+            s0 = s0.add(FloatVector.fromMemorySegment(FLOAT, x, i * Float.BYTES, ORDER));
         }
         float s = SimdSpecies.sum(s0.add(s1).add(s2.add(s3)));
         for (; i < to; i++) {
@@ -84,11 +91,11 @@ final class SimdElementwise implements ElementwiseKernel {
         FloatVector m0 = FloatVector.broadcast(FLOAT, Float.NEGATIVE_INFINITY), m1 = m0;
         long i = from;
         for (long bound = from + (to - from) / (2L * L) * (2L * L); i < bound; i += 2L * L) {
-            m0 = m0.max(load(x, i));
-            m1 = m1.max(load(x, i + L));
+            m0 = m0.max(FloatVector.fromMemorySegment(FLOAT, x, i * Float.BYTES, ORDER));
+            m1 = m1.max(FloatVector.fromMemorySegment(FLOAT, x, (i + L) * Float.BYTES, ORDER));
         }
         for (long bound = from + FLOAT.loopBound(to - from); i < bound; i += L) {
-            m0 = m0.max(load(x, i));
+            m0 = m0.max(FloatVector.fromMemorySegment(FLOAT, x, i * Float.BYTES, ORDER));
         }
         float m = m0.max(m1).reduceLanes(VectorOperators.MAX);
         for (; i < to; i++) {
@@ -102,13 +109,18 @@ final class SimdElementwise implements ElementwiseKernel {
         FloatVector s0 = FloatVector.zero(FLOAT), s1 = s0, s2 = s0, s3 = s0;
         long i = from;
         for (long bound = from + (to - from) / (4L * L) * (4L * L); i < bound; i += 4L * L) {
-            s0 = load(x, i).fma(load(y, i), s0);
-            s1 = load(x, i + L).fma(load(y, i + L), s1);
-            s2 = load(x, i + 2L * L).fma(load(y, i + 2L * L), s2);
-            s3 = load(x, i + 3L * L).fma(load(y, i + 3L * L), s3);
+            s0 = FloatVector.fromMemorySegment(FLOAT, x, i * Float.BYTES, ORDER)
+                    .fma(FloatVector.fromMemorySegment(FLOAT, y, i * Float.BYTES, ORDER), s0);
+            s1 = FloatVector.fromMemorySegment(FLOAT, x, (i + L) * Float.BYTES, ORDER)
+                    .fma(FloatVector.fromMemorySegment(FLOAT, y, (i + L) * Float.BYTES, ORDER), s1);
+            s2 = FloatVector.fromMemorySegment(FLOAT, x, (i + 2L * L) * Float.BYTES, ORDER)
+                    .fma(FloatVector.fromMemorySegment(FLOAT, y, (i + 2L * L) * Float.BYTES, ORDER), s2);
+            s3 = FloatVector.fromMemorySegment(FLOAT, x, (i + 3L * L) * Float.BYTES, ORDER)
+                    .fma(FloatVector.fromMemorySegment(FLOAT, y, (i + 3L * L) * Float.BYTES, ORDER), s3);
         }
         for (long bound = from + FLOAT.loopBound(to - from); i < bound; i += L) {
-            s0 = load(x, i).fma(load(y, i), s0);
+            s0 = FloatVector.fromMemorySegment(FLOAT, x, i * Float.BYTES, ORDER)
+                    .fma(FloatVector.fromMemorySegment(FLOAT, y, i * Float.BYTES, ORDER), s0);
         }
         float s = SimdSpecies.sum(s0.add(s1).add(s2.add(s3)));
         for (; i < to; i++) {
@@ -122,14 +134,17 @@ final class SimdElementwise implements ElementwiseKernel {
         FloatVector s0 = FloatVector.zero(FLOAT), s1 = s0, s2 = s0, s3 = s0;
         long i = from;
         for (long bound = from + (to - from) / (4L * L) * (4L * L); i < bound; i += 4L * L) {
-            FloatVector v0 = load(x, i), v1 = load(x, i + L), v2 = load(x, i + 2L * L), v3 = load(x, i + 3L * L);
+            FloatVector v0 = FloatVector.fromMemorySegment(FLOAT, x, i * Float.BYTES,
+                    ORDER), v1 = FloatVector.fromMemorySegment(FLOAT, x, (i + L) * Float.BYTES,
+                    ORDER), v2 = FloatVector.fromMemorySegment(FLOAT, x, (i + 2L * L) * Float.BYTES,
+                    ORDER), v3 = FloatVector.fromMemorySegment(FLOAT, x, (i + 3L * L) * Float.BYTES, ORDER);
             s0 = v0.fma(v0, s0);
             s1 = v1.fma(v1, s1);
             s2 = v2.fma(v2, s2);
             s3 = v3.fma(v3, s3);
         }
         for (long bound = from + FLOAT.loopBound(to - from); i < bound; i += L) {
-            FloatVector v = load(x, i);
+            FloatVector v = FloatVector.fromMemorySegment(FLOAT, x, i * Float.BYTES, ORDER);
             s0 = v.fma(v, s0);
         }
         float s = SimdSpecies.sum(s0.add(s1).add(s2.add(s3)));

@@ -27,7 +27,8 @@ final class SimdMath {
     private SimdMath() {
     }
 
-    /** e^x within 2 ulp for normal results (Cephes' expf polynomial on [-ln2/2, ln2/2]); 0 below -103.97, +inf above 88.72. */
+    /** e^x within 2 ulp for normal results (Cephes' expf polynomial on [-ln2/2,
+            ln2/2]); 0 below -103.97, +inf above 88.72. */
     static FloatVector exp(FloatVector x) {
         FloatVector clamped = x.max(UNDERFLOW).min(OVERFLOW);
         FloatVector t = clamped.fma(LOG2E, ROUND);

@@ -2,8 +2,6 @@ package dev.panamaformer.kernels;
 
 import static dev.panamaformer.kernels.SimdSpecies.FLOAT;
 import static dev.panamaformer.kernels.SimdSpecies.ORDER;
-import static dev.panamaformer.kernels.SimdSpecies.load;
-import static dev.panamaformer.kernels.SimdSpecies.store;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
 import java.lang.foreign.Arena;
@@ -165,19 +163,39 @@ final class SimdMatmul implements MatmulKernel {
             c53 = b3.fma(a5, c53);
         }
         // The accumulators go to the tile buffer (L1-resident), and writeBack scales them into C:
-        // passing 24 vectors to a helper would box them where C2 declines to inline it.
+        // passing 24 vectors to a helper would box them where C2 declines to inline it, and so
+        // would our store() helper in a method this large (seen as 59 MB allocated per training
+        // step), hence the direct intoMemorySegment calls.
         long tb = 0;
-        store(c00, tile, tb); store(c01, tile, tb + L); store(c02, tile, tb + 2 * L); store(c03, tile, tb + 3 * L);
+        c00.intoMemorySegment(tile, tb * Float.BYTES, ORDER);
+        c01.intoMemorySegment(tile, (tb + L) * Float.BYTES, ORDER);
+        c02.intoMemorySegment(tile, (tb + 2 * L) * Float.BYTES, ORDER);
+        c03.intoMemorySegment(tile, (tb + 3 * L) * Float.BYTES, ORDER);
         tb += NR;
-        store(c10, tile, tb); store(c11, tile, tb + L); store(c12, tile, tb + 2 * L); store(c13, tile, tb + 3 * L);
+        c10.intoMemorySegment(tile, tb * Float.BYTES, ORDER);
+        c11.intoMemorySegment(tile, (tb + L) * Float.BYTES, ORDER);
+        c12.intoMemorySegment(tile, (tb + 2 * L) * Float.BYTES, ORDER);
+        c13.intoMemorySegment(tile, (tb + 3 * L) * Float.BYTES, ORDER);
         tb += NR;
-        store(c20, tile, tb); store(c21, tile, tb + L); store(c22, tile, tb + 2 * L); store(c23, tile, tb + 3 * L);
+        c20.intoMemorySegment(tile, tb * Float.BYTES, ORDER);
+        c21.intoMemorySegment(tile, (tb + L) * Float.BYTES, ORDER);
+        c22.intoMemorySegment(tile, (tb + 2 * L) * Float.BYTES, ORDER);
+        c23.intoMemorySegment(tile, (tb + 3 * L) * Float.BYTES, ORDER);
         tb += NR;
-        store(c30, tile, tb); store(c31, tile, tb + L); store(c32, tile, tb + 2 * L); store(c33, tile, tb + 3 * L);
+        c30.intoMemorySegment(tile, tb * Float.BYTES, ORDER);
+        c31.intoMemorySegment(tile, (tb + L) * Float.BYTES, ORDER);
+        c32.intoMemorySegment(tile, (tb + 2 * L) * Float.BYTES, ORDER);
+        c33.intoMemorySegment(tile, (tb + 3 * L) * Float.BYTES, ORDER);
         tb += NR;
-        store(c40, tile, tb); store(c41, tile, tb + L); store(c42, tile, tb + 2 * L); store(c43, tile, tb + 3 * L);
+        c40.intoMemorySegment(tile, tb * Float.BYTES, ORDER);
+        c41.intoMemorySegment(tile, (tb + L) * Float.BYTES, ORDER);
+        c42.intoMemorySegment(tile, (tb + 2 * L) * Float.BYTES, ORDER);
+        c43.intoMemorySegment(tile, (tb + 3 * L) * Float.BYTES, ORDER);
         tb += NR;
-        store(c50, tile, tb); store(c51, tile, tb + L); store(c52, tile, tb + 2 * L); store(c53, tile, tb + 3 * L);
+        c50.intoMemorySegment(tile, tb * Float.BYTES, ORDER);
+        c51.intoMemorySegment(tile, (tb + L) * Float.BYTES, ORDER);
+        c52.intoMemorySegment(tile, (tb + 2 * L) * Float.BYTES, ORDER);
+        c53.intoMemorySegment(tile, (tb + 3 * L) * Float.BYTES, ORDER);
         writeBack(tile, alpha, beta, c, cTile, ldc, rows, cols);
     }
 
@@ -193,11 +211,11 @@ final class SimdMatmul implements MatmulKernel {
             long t = (long) i * NR, ci = cTile + (long) i * ldc;
             int j = 0;
             for (; j < vecCols; j += L) {
-                FloatVector v = load(tile, t + j).mul(alpha);
+                FloatVector v = FloatVector.fromMemorySegment(FLOAT, tile, (t + j) * Float.BYTES, ORDER).mul(alpha);
                 if (beta != 0f) {
-                    v = v.add(load(c, ci + j).mul(beta));
+                    v = v.add(FloatVector.fromMemorySegment(FLOAT, c, (ci + j) * Float.BYTES, ORDER).mul(beta));
                 }
-                store(v, c, ci + j);
+                v.intoMemorySegment(c, (ci + j) * Float.BYTES, ORDER);
             }
             for (; j < cols; j++) {
                 float v = alpha * tile.getAtIndex(JAVA_FLOAT, t + j);
@@ -216,7 +234,9 @@ final class SimdMatmul implements MatmulKernel {
             long row = (long) r * cols;
             int j = 0;
             for (; j < bound; j += L) {
-                store(load(y, row + j).add(load(bias, j)), y, row + j);
+                FloatVector.fromMemorySegment(FLOAT, y, (row + j) * Float.BYTES, ORDER)
+                        .add(FloatVector.fromMemorySegment(FLOAT, bias, j * Float.BYTES, ORDER))
+                        .intoMemorySegment(y, (row + j) * Float.BYTES, ORDER);
             }
             for (; j < cols; j++) {
                 y.setAtIndex(JAVA_FLOAT, row + j, y.getAtIndex(JAVA_FLOAT, row + j) + bias.getAtIndex(JAVA_FLOAT, j));
@@ -231,9 +251,11 @@ final class SimdMatmul implements MatmulKernel {
         for (int bound = colFrom + FLOAT.loopBound(colTo - colFrom); j < bound; j += L) {
             FloatVector s = FloatVector.zero(FLOAT);
             for (int r = 0; r < rows; r++) {
-                s = s.add(load(dy, (long) r * cols + j));
+                s = s.add(FloatVector.fromMemorySegment(FLOAT, dy, ((long) r * cols + j) * Float.BYTES, ORDER));
             }
-            store(load(dBias, j).add(s), dBias, j);
+            FloatVector.fromMemorySegment(FLOAT, dBias, j * Float.BYTES, ORDER)
+                    .add(s)
+                    .intoMemorySegment(dBias, j * Float.BYTES, ORDER);
         }
         EDGES.biasGrad(dy, dBias, rows, cols, j, colTo);
     }

@@ -1,8 +1,7 @@
 package dev.panamaformer.kernels;
 
 import static dev.panamaformer.kernels.SimdSpecies.FLOAT;
-import static dev.panamaformer.kernels.SimdSpecies.load;
-import static dev.panamaformer.kernels.SimdSpecies.store;
+import static dev.panamaformer.kernels.SimdSpecies.ORDER;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
 import java.lang.foreign.MemorySegment;
@@ -23,11 +22,11 @@ final class SimdNorm implements NormKernel {
             FloatVector s0 = FloatVector.zero(FLOAT), s1 = s0;
             int j = 0;
             for (; j + 2 * L <= bound; j += 2 * L) {
-                s0 = s0.add(load(x, row + j));
-                s1 = s1.add(load(x, row + j + L));
+                s0 = s0.add(FloatVector.fromMemorySegment(FLOAT, x, (row + j) * Float.BYTES, ORDER));
+                s1 = s1.add(FloatVector.fromMemorySegment(FLOAT, x, (row + j + L) * Float.BYTES, ORDER));
             }
             for (; j < bound; j += L) {
-                s0 = s0.add(load(x, row + j));
+                s0 = s0.add(FloatVector.fromMemorySegment(FLOAT, x, (row + j) * Float.BYTES, ORDER));
             }
             float sum = SimdSpecies.sum(s0.add(s1));
             for (; j < cols; j++) {
@@ -37,12 +36,14 @@ final class SimdNorm implements NormKernel {
             FloatVector q0 = FloatVector.zero(FLOAT), q1 = q0;
             j = 0;
             for (; j + 2 * L <= bound; j += 2 * L) {
-                FloatVector d0 = load(x, row + j).sub(mu), d1 = load(x, row + j + L).sub(mu);
+                FloatVector d0 = FloatVector.fromMemorySegment(FLOAT, x, (row + j) * Float.BYTES, ORDER)
+                        .sub(mu), d1 = FloatVector.fromMemorySegment(FLOAT, x, (row + j + L) * Float.BYTES, ORDER)
+                        .sub(mu);
                 q0 = d0.fma(d0, q0);
                 q1 = d1.fma(d1, q1);
             }
             for (; j < bound; j += L) {
-                FloatVector d0 = load(x, row + j).sub(mu);
+                FloatVector d0 = FloatVector.fromMemorySegment(FLOAT, x, (row + j) * Float.BYTES, ORDER).sub(mu);
                 q0 = d0.fma(d0, q0);
             }
             float sq = SimdSpecies.sum(q0.add(q1));
@@ -53,12 +54,16 @@ final class SimdNorm implements NormKernel {
             float s = (float) (1.0 / Math.sqrt(sq / cols + eps));
             j = 0;
             for (; j < bound; j += L) {
-                FloatVector xhat = load(x, row + j).sub(mu).mul(s);
-                store(xhat.fma(load(gamma, j), load(beta, j)), y, row + j);
+                FloatVector xhat = FloatVector.fromMemorySegment(FLOAT, x, (row + j) * Float.BYTES,
+                        ORDER).sub(mu).mul(s);
+                xhat.fma(FloatVector.fromMemorySegment(FLOAT, gamma, j * Float.BYTES, ORDER),
+                        FloatVector.fromMemorySegment(FLOAT, beta, j * Float.BYTES, ORDER)).intoMemorySegment(y,
+                        (row + j) * Float.BYTES, ORDER);
             }
             for (; j < cols; j++) {
                 float xhat = (x.getAtIndex(JAVA_FLOAT, row + j) - mu) * s;
-                y.setAtIndex(JAVA_FLOAT, row + j, xhat * gamma.getAtIndex(JAVA_FLOAT, j) + beta.getAtIndex(JAVA_FLOAT, j));
+                y.setAtIndex(JAVA_FLOAT, row + j,
+                        xhat * gamma.getAtIndex(JAVA_FLOAT, j) + beta.getAtIndex(JAVA_FLOAT, j));
             }
             mean.setAtIndex(JAVA_FLOAT, r, mu);
             rstd.setAtIndex(JAVA_FLOAT, r, s);
@@ -75,8 +80,10 @@ final class SimdNorm implements NormKernel {
             FloatVector a = FloatVector.zero(FLOAT), b = a;
             int j = 0;
             for (; j < bound; j += L) {
-                FloatVector xhat = load(x, row + j).sub(mu).mul(s);
-                FloatVector dNorm = load(dy, row + j).mul(load(gamma, j));
+                FloatVector xhat = FloatVector.fromMemorySegment(FLOAT, x, (row + j) * Float.BYTES,
+                        ORDER).sub(mu).mul(s);
+                FloatVector dNorm = FloatVector.fromMemorySegment(FLOAT, dy, (row + j) * Float.BYTES, ORDER)
+                        .mul(FloatVector.fromMemorySegment(FLOAT, gamma, j * Float.BYTES, ORDER));
                 a = a.add(dNorm);
                 b = dNorm.fma(xhat, b);
             }
@@ -91,10 +98,14 @@ final class SimdNorm implements NormKernel {
             dNormXhatMean /= cols;
             j = 0;
             for (; j < bound; j += L) {
-                FloatVector xhat = load(x, row + j).sub(mu).mul(s);
-                FloatVector dNorm = load(dy, row + j).mul(load(gamma, j));
+                FloatVector xhat = FloatVector.fromMemorySegment(FLOAT, x, (row + j) * Float.BYTES,
+                        ORDER).sub(mu).mul(s);
+                FloatVector dNorm = FloatVector.fromMemorySegment(FLOAT, dy, (row + j) * Float.BYTES, ORDER)
+                        .mul(FloatVector.fromMemorySegment(FLOAT, gamma, j * Float.BYTES, ORDER));
                 FloatVector g = dNorm.sub(dNormMean).sub(xhat.mul(dNormXhatMean)).mul(s);
-                store(load(dx, row + j).add(g), dx, row + j);
+                FloatVector.fromMemorySegment(FLOAT, dx, (row + j) * Float.BYTES, ORDER)
+                        .add(g)
+                        .intoMemorySegment(dx, (row + j) * Float.BYTES, ORDER);
             }
             for (; j < cols; j++) {
                 float xhat = (x.getAtIndex(JAVA_FLOAT, row + j) - mu) * s;
@@ -116,13 +127,18 @@ final class SimdNorm implements NormKernel {
             FloatVector g = FloatVector.zero(FLOAT), b = g;
             for (int r = 0; r < rows; r++) {
                 long i = (long) r * cols + j;
-                FloatVector xhat = load(x, i).sub(mean.getAtIndex(JAVA_FLOAT, r)).mul(rstd.getAtIndex(JAVA_FLOAT, r));
-                FloatVector d = load(dy, i);
+                FloatVector xhat = FloatVector.fromMemorySegment(FLOAT, x, i * Float.BYTES,
+                        ORDER).sub(mean.getAtIndex(JAVA_FLOAT, r)).mul(rstd.getAtIndex(JAVA_FLOAT, r));
+                FloatVector d = FloatVector.fromMemorySegment(FLOAT, dy, i * Float.BYTES, ORDER);
                 g = g.add(d.mul(xhat));
                 b = b.add(d);
             }
-            store(load(dGamma, j).add(g), dGamma, j);
-            store(load(dBeta, j).add(b), dBeta, j);
+            FloatVector.fromMemorySegment(FLOAT, dGamma, j * Float.BYTES, ORDER)
+                    .add(g)
+                    .intoMemorySegment(dGamma, j * Float.BYTES, ORDER);
+            FloatVector.fromMemorySegment(FLOAT, dBeta, j * Float.BYTES, ORDER)
+                    .add(b)
+                    .intoMemorySegment(dBeta, j * Float.BYTES, ORDER);
         }
         TAIL.backwardParams(x, mean, rstd, dy, dGamma, dBeta, rows, cols, j, colTo);
     }

@@ -1,8 +1,7 @@
 package dev.panamaformer.kernels;
 
 import static dev.panamaformer.kernels.SimdSpecies.FLOAT;
-import static dev.panamaformer.kernels.SimdSpecies.load;
-import static dev.panamaformer.kernels.SimdSpecies.store;
+import static dev.panamaformer.kernels.SimdSpecies.ORDER;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
@@ -23,15 +22,18 @@ final class SimdOptimizer implements OptimizerKernel {
         float l2 = decoupled ? 0f : weightDecay;
         long i = from;
         for (long bound = from + FLOAT.loopBound(to - from); i < bound; i += L) {
-            FloatVector p = load(param, i);
-            FloatVector g = p.mul(l2).add(load(grad, i));
-            FloatVector mi = load(m, i).mul(beta1).add(g.mul(1f - beta1));
-            FloatVector vi = load(v, i).mul(beta2).add(g.mul(g).mul(1f - beta2));
-            store(mi, m, i);
-            store(vi, v, i);
+            FloatVector p = FloatVector.fromMemorySegment(FLOAT, param, i * Float.BYTES, ORDER);
+            FloatVector g = p.mul(l2).add(FloatVector.fromMemorySegment(FLOAT, grad, i * Float.BYTES, ORDER));
+            FloatVector mi = FloatVector.fromMemorySegment(FLOAT, m, i * Float.BYTES,
+                    ORDER).mul(beta1).add(g.mul(1f - beta1));
+            FloatVector vi = FloatVector.fromMemorySegment(FLOAT, v, i * Float.BYTES,
+                    ORDER).mul(beta2).add(g.mul(g).mul(1f - beta2));
+            mi.intoMemorySegment(m, i * Float.BYTES, ORDER);
+            vi.intoMemorySegment(v, i * Float.BYTES, ORDER);
             FloatVector denom = vi.lanewise(VectorOperators.SQRT).mul(invSqrtBc2).add(eps);
-            store(p.mul(decay).sub(mi.mul(stepSize).div(denom)), param, i);
+            p.mul(decay).sub(mi.mul(stepSize).div(denom)).intoMemorySegment(param, i * Float.BYTES, ORDER);
         }
-        TAIL.adam(param, grad, m, v, i, to, lr, beta1, beta2, eps, weightDecay, decoupled, biasCorrection1, biasCorrection2);
+        TAIL.adam(param, grad, m, v, i, to, lr, beta1, beta2, eps, weightDecay, decoupled, biasCorrection1,
+                biasCorrection2);
     }
 }

@@ -2,8 +2,7 @@ package dev.panamaformer.kernels;
 
 import static dev.panamaformer.kernels.ScalarSoftmax.LOWEST;
 import static dev.panamaformer.kernels.SimdSpecies.FLOAT;
-import static dev.panamaformer.kernels.SimdSpecies.load;
-import static dev.panamaformer.kernels.SimdSpecies.store;
+import static dev.panamaformer.kernels.SimdSpecies.ORDER;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
 import java.lang.foreign.MemorySegment;
@@ -17,39 +16,30 @@ import jdk.incubator.vector.VectorOperators;
 final class SimdSoftmax implements SoftmaxKernel {
     private static final int L = FLOAT.length();
 
-    private static FloatVector score(MemorySegment x, long i, MemorySegment mask, long maskIndex) {
-        FloatVector v = load(x, i);
-        return mask == null ? v : v.add(load(mask, maskIndex));
-    }
-
-    private static FloatVector exp(FloatVector v) {
-        return SimdMath.exp(v);
-    }
-
     /** Max and normalizer of columns {@code [0, limit)}, packed as in {@link ScalarSoftmax#pack}. */
     private static long normalizer(MemorySegment x, long row, int limit, MemorySegment mask, long maskRow) {
         FloatVector m = FloatVector.broadcast(FLOAT, LOWEST), d = FloatVector.zero(FLOAT);
         int j = 0;
-        // Four vectors share one rescale of the running sum: 5 exps per 4 vectors instead of 8,
-        // and the four exps of the new scores are independent.
-        for (int bound = limit - 4 * L; j <= bound; j += 4 * L) {
-            FloatVector v0 = score(x, row + j, mask, maskRow + j);
-            FloatVector v1 = score(x, row + j + L, mask, maskRow + j + L);
-            FloatVector v2 = score(x, row + j + 2 * L, mask, maskRow + j + 2 * L);
-            FloatVector v3 = score(x, row + j + 3 * L, mask, maskRow + j + 3 * L);
-            FloatVector n = m.max(v0.max(v1)).max(v2.max(v3));
-            FloatVector e = exp(v0.sub(n)).add(exp(v1.sub(n))).add(exp(v2.sub(n)).add(exp(v3.sub(n))));
-            d = d.fma(exp(m.sub(n)), e);
-            m = n;
-        }
+        // One exp per element: with n = max(m, v), one of exp(m - n) and exp(v - n) is exp(0) = 1
+        // and the other is exp(-|v - m|). Fewer exp sites also keep the method within C2's node
+        // budget; past it C2 stops inlining exp and boxes every vector on the heap.
+        FloatVector one = FloatVector.broadcast(FLOAT, 1f);
         for (int bound = FLOAT.loopBound(limit); j < bound; j += L) {
-            FloatVector v = score(x, row + j, mask, maskRow + j);
-            FloatVector n = m.max(v);
-            d = d.fma(exp(m.sub(n)), exp(v.sub(n)));
-            m = n;
+            FloatVector v = FloatVector.fromMemorySegment(FLOAT, x, (row + j) * Float.BYTES, ORDER);
+            if (mask != null) {
+                v = v.add(FloatVector.fromMemorySegment(FLOAT, mask, (maskRow + j) * Float.BYTES, ORDER));
+            }
+            FloatVector e = SimdMath.exp(v.sub(m).abs().neg());
+            // a larger score rescales the old sum by e and counts itself as 1; a smaller one adds e
+            d = d.add(e).blend(d.fma(e, one), v.compare(VectorOperators.GT, m));
+            m = m.max(v);
         }
+        // merge the lanes in order, in scalar code: a second vector exp here exhausted the budget
         float max = m.reduceLanes(VectorOperators.MAX);
-        float norm = SimdSpecies.sum(d.mul(exp(m.sub(max))));
+        float norm = 0f;
+        for (int lane = 0; lane < L; lane++) {
+            norm += d.lane(lane) * (float) Math.exp(m.lane(lane) - max);
+        }
         for (; j < limit; j++) {
             float v = x.getAtIndex(JAVA_FLOAT, row + j);
             if (mask != null) {
@@ -78,7 +68,11 @@ final class SimdSoftmax implements SoftmaxKernel {
             float inv = norm > 0f ? 1f / norm : 0f;
             int j = 0;
             for (int bound = FLOAT.loopBound(limit); j < bound; j += L) {
-                store(exp(score(x, row + j, mask, maskRow + j).sub(max)).mul(inv), y, row + j);
+                FloatVector v = FloatVector.fromMemorySegment(FLOAT, x, (row + j) * Float.BYTES, ORDER);
+                if (mask != null) {
+                    v = v.add(FloatVector.fromMemorySegment(FLOAT, mask, (maskRow + j) * Float.BYTES, ORDER));
+                }
+                SimdMath.exp(v.sub(max)).mul(inv).intoMemorySegment(y, (row + j) * Float.BYTES, ORDER);
             }
             for (; j < limit; j++) {
                 float v = x.getAtIndex(JAVA_FLOAT, row + j);
@@ -89,7 +83,7 @@ final class SimdSoftmax implements SoftmaxKernel {
             }
             j = Math.max(limit, 0);
             for (int bound = j + FLOAT.loopBound(cols - j); j < bound; j += L) {
-                store(zero, y, row + j);
+                zero.intoMemorySegment(y, (row + j) * Float.BYTES, ORDER);
             }
             for (; j < cols; j++) {
                 y.setAtIndex(JAVA_FLOAT, row + j, 0f);
@@ -104,11 +98,14 @@ final class SimdSoftmax implements SoftmaxKernel {
             FloatVector s0 = FloatVector.zero(FLOAT), s1 = s0;
             int j = 0;
             for (int bound = cols - 2 * L; j <= bound; j += 2 * L) {
-                s0 = load(y, row + j).fma(load(dy, row + j), s0);
-                s1 = load(y, row + j + L).fma(load(dy, row + j + L), s1);
+                s0 = FloatVector.fromMemorySegment(FLOAT, y, (row + j) * Float.BYTES, ORDER)
+                        .fma(FloatVector.fromMemorySegment(FLOAT, dy, (row + j) * Float.BYTES, ORDER), s0);
+                s1 = FloatVector.fromMemorySegment(FLOAT, y, (row + j + L) * Float.BYTES, ORDER)
+                        .fma(FloatVector.fromMemorySegment(FLOAT, dy, (row + j + L) * Float.BYTES, ORDER), s1);
             }
             for (int bound = FLOAT.loopBound(cols); j < bound; j += L) {
-                s0 = load(y, row + j).fma(load(dy, row + j), s0);
+                s0 = FloatVector.fromMemorySegment(FLOAT, y, (row + j) * Float.BYTES, ORDER)
+                        .fma(FloatVector.fromMemorySegment(FLOAT, dy, (row + j) * Float.BYTES, ORDER), s0);
             }
             float dot = SimdSpecies.sum(s0.add(s1));
             for (; j < cols; j++) {
@@ -117,7 +114,10 @@ final class SimdSoftmax implements SoftmaxKernel {
             j = 0;
             for (int bound = FLOAT.loopBound(cols); j < bound; j += L) {
                 long i = row + j;
-                store(load(y, i).fma(load(dy, i).sub(dot), load(dx, i)), dx, i);
+                FloatVector.fromMemorySegment(FLOAT, y, i * Float.BYTES,
+                        ORDER).fma(FloatVector.fromMemorySegment(FLOAT, dy, i * Float.BYTES, ORDER).sub(dot),
+                        FloatVector.fromMemorySegment(FLOAT, dx, i * Float.BYTES, ORDER)).intoMemorySegment(dx,
+                        i * Float.BYTES, ORDER);
             }
             for (; j < cols; j++) {
                 long i = row + j;
@@ -135,7 +135,10 @@ final class SimdSoftmax implements SoftmaxKernel {
             float max = ScalarSoftmax.max(mn), logNorm = (float) Math.log(ScalarSoftmax.norm(mn));
             int j = 0;
             for (int bound = FLOAT.loopBound(cols); j < bound; j += L) {
-                store(load(x, row + j).sub(max).sub(logNorm), y, row + j);
+                FloatVector.fromMemorySegment(FLOAT, x, (row + j) * Float.BYTES, ORDER)
+                        .sub(max)
+                        .sub(logNorm)
+                        .intoMemorySegment(y, (row + j) * Float.BYTES, ORDER);
             }
             for (; j < cols; j++) {
                 y.setAtIndex(JAVA_FLOAT, row + j, x.getAtIndex(JAVA_FLOAT, row + j) - max - logNorm);
@@ -154,7 +157,10 @@ final class SimdSoftmax implements SoftmaxKernel {
             long row = (long) r * cols;
             int j = 0;
             for (int bound = FLOAT.loopBound(cols); j < bound; j += L) {
-                store(exp(load(logProbs, row + j)).mul(scale).add(load(dLogits, row + j)), dLogits, row + j);
+                SimdMath.exp(FloatVector.fromMemorySegment(FLOAT, logProbs, (row + j) * Float.BYTES, ORDER))
+                        .mul(scale)
+                        .add(FloatVector.fromMemorySegment(FLOAT, dLogits, (row + j) * Float.BYTES, ORDER))
+                        .intoMemorySegment(dLogits, (row + j) * Float.BYTES, ORDER);
             }
             for (; j < cols; j++) {
                 float g = (float) Math.exp(logProbs.getAtIndex(JAVA_FLOAT, row + j));

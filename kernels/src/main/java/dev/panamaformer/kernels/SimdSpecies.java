@@ -1,6 +1,5 @@
 package dev.panamaformer.kernels;
 
-import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -12,6 +11,11 @@ import jdk.incubator.vector.VectorSpecies;
  * The vector species of the SIMD kernels, fixed once per JVM. They are static finals because C2
  * only turns Vector API calls into machine instructions when the species is a constant.
  * Loaded only after {@link KernelProvider} has found the vector module readable.
+ *
+ * <p>The kernels call {@code FloatVector.fromMemorySegment} and {@code intoMemorySegment}
+ * directly rather than through small helpers of ours: the JDK's methods are always inlined,
+ * ours only while C2's budget lasts, and a vector passed to a method that was not inlined is
+ * boxed on the heap.
  */
 final class SimdSpecies {
     static final VectorSpecies<Float> FLOAT = chooseFloat();
@@ -63,14 +67,6 @@ final class SimdSpecies {
             v = v.add(v.rearrange(SWAP_1));
         }
         return v.lane(0);
-    }
-
-    static FloatVector load(MemorySegment s, long index) {
-        return FloatVector.fromMemorySegment(FLOAT, s, index * Float.BYTES, ORDER);
-    }
-
-    static void store(FloatVector v, MemorySegment s, long index) {
-        v.intoMemorySegment(s, index * Float.BYTES, ORDER);
     }
 
     /** The integers 0, 1, ..., lanes - 1. */

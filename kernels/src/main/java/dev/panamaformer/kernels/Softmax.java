@@ -20,9 +20,9 @@ public final class Softmax {
      * masked-out columns get 0, and so does every column of a row with no score left.
      */
     public void forward(FloatTensor x, FloatTensor y, int rows, int cols, RowMask mask) {
-        Checks.rowsCols(rows, cols);
-        Checks.matrix(x, "softmax: x", rows, cols);
-        Checks.matrix(y, "softmax: y", rows, cols);
+        Checks.rowsCols("softmax", rows, cols);
+        Checks.matrix(x, "softmax", "x", rows, cols);
+        Checks.matrix(y, "softmax", "y", rows, cols);
         Checks.sameOrDisjoint(x, "x", y, "y");
         if (mask == null) {
             throw new IllegalArgumentException("softmax: mask is null; use RowMask.NONE");
@@ -30,20 +30,22 @@ public final class Softmax {
         FloatTensor add = mask.additive();
         if (add != null) {
             int maskRows = rows == 0 ? 0 : (rows - 1) / mask.rowsPerMaskRow() + 1;
-            Checks.matrix(add, "softmax: additive mask", maskRows, cols);
+            Checks.matrix(add, "softmax", "additive mask", maskRows, cols);
         }
-        parallel.over(x, y, add).forRange(rows, cols, (from, to) -> kernel.forward(x.segment(), y.segment(), from, to, cols,
+        parallel.over(x, y, add).forRange(rows, cols, (from, to) ->
+                kernel.forward(x.segment(), y.segment(), from, to, cols,
                 add == null ? null : add.segment(), mask.rowsPerMaskRow(), mask.causalPeriod()));
     }
 
     /** {@code dx += y * (dy - sum(dy * y))} per row, where y is the forward output. */
     public void backward(FloatTensor y, FloatTensor dy, FloatTensor dx, int rows, int cols) {
-        Checks.rowsCols(rows, cols);
-        Checks.matrix(y, "softmax backward: y", rows, cols);
-        Checks.matrix(dy, "softmax backward: dy", rows, cols);
-        Checks.matrix(dx, "softmax backward: dx", rows, cols);
+        Checks.rowsCols("softmax backward", rows, cols);
+        Checks.matrix(y, "softmax backward", "y", rows, cols);
+        Checks.matrix(dy, "softmax backward", "dy", rows, cols);
+        Checks.matrix(dx, "softmax backward", "dx", rows, cols);
         Checks.disjoint(y, "y", dx, "dx");
         Checks.sameOrDisjoint(dy, "dy", dx, "dx");
-        parallel.over(y, dy, dx).forRange(rows, cols, (from, to) -> kernel.backward(y.segment(), dy.segment(), dx.segment(), from, to, cols));
+        parallel.over(y, dy, dx).forRange(rows, cols, (from, to) ->
+                kernel.backward(y.segment(), dy.segment(), dx.segment(), from, to, cols));
     }
 }
