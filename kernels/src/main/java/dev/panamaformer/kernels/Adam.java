@@ -37,8 +37,14 @@ public final class Adam {
         Checks.probability("adam", "beta2", beta2);
         float bc1 = (float) (1 - Math.pow(beta1, step));
         float bc2 = (float) (1 - Math.pow(beta2, step));
-        Chunks.forEach(parallel.over(param, grad, m, v), n, (from, to) ->
-                kernel.adam(param.segment(), grad.segment(), m.segment(), v.segment(),
-                from, to, lr, beta1, beta2, eps, weightDecay, decoupled, bc1, bc2));
+        Parallel par = parallel.over(param, grad, m, v);
+        if (Chunks.serial(par, n)) {
+            kernel.adam(param.segment(), grad.segment(), m.segment(), v.segment(), 0, n, lr, beta1, beta2, eps,
+                    weightDecay, decoupled, bc1, bc2);
+        } else {
+            Chunks.forEach(par, n, (from, to) ->
+                    kernel.adam(param.segment(), grad.segment(), m.segment(), v.segment(), from, to, lr, beta1,
+                            beta2, eps, weightDecay, decoupled, bc1, bc2));
+        }
     }
 }

@@ -24,6 +24,11 @@ final class Chunks {
         return (int) c;
     }
 
+    /** Whether {@code n} elements are done on the calling thread alone (callers then skip building a task). */
+    static boolean serial(Parallel parallel, long n) {
+        return n <= SIZE || parallel.parts(count(n), SIZE) == 1;
+    }
+
     /** Runs {@code task} over {@code [0, n)} split into whole chunks across threads. */
     static void forEach(Parallel parallel, long n, LongRangeTask task) {
         if (n <= SIZE) {

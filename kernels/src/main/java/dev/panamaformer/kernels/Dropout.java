@@ -22,8 +22,13 @@ public final class Dropout {
         Checks.sameOrDisjoint(x, "x", y, "y");
         int threshold = DropoutKernel.threshold(p);
         float scale = 1f / (1f - p);
-        Chunks.forEach(parallel.over(x, y), n, (from, to) ->
-                kernel.forward(x.segment(), y.segment(), from, to, threshold, scale, seed));
+        Parallel par = parallel.over(x, y);
+        if (Chunks.serial(par, n)) {
+            kernel.forward(x.segment(), y.segment(), 0, n, threshold, scale, seed);
+        } else {
+            Chunks.forEach(par, n, (from, to) ->
+                    kernel.forward(x.segment(), y.segment(), from, to, threshold, scale, seed));
+        }
     }
 
     /** {@code dx += dy / (1 - p)} where the forward pass with this seed kept the element, 0 elsewhere. */
@@ -34,8 +39,13 @@ public final class Dropout {
         Checks.sameOrDisjoint(dy, "dy", dx, "dx");
         int threshold = DropoutKernel.threshold(p);
         float scale = 1f / (1f - p);
-        Chunks.forEach(parallel.over(dy, dx), n, (from, to) ->
-                kernel.backward(dy.segment(), dx.segment(), from, to, threshold, scale, seed));
+        Parallel par = parallel.over(dy, dx);
+        if (Chunks.serial(par, n)) {
+            kernel.backward(dy.segment(), dx.segment(), 0, n, threshold, scale, seed);
+        } else {
+            Chunks.forEach(par, n, (from, to) ->
+                    kernel.backward(dy.segment(), dx.segment(), from, to, threshold, scale, seed));
+        }
     }
 
     /** Whether the forward pass with this seed and probability keeps element {@code index}. */

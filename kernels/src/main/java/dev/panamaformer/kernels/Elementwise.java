@@ -24,8 +24,13 @@ public final class Elementwise {
         Checks.vector(out, "add", "out", n);
         Checks.sameOrDisjoint(x, "x", out, "out");
         Checks.sameOrDisjoint(y, "y", out, "out");
-        Chunks.forEach(parallel.over(x, y, out), n, (from, to) ->
-                kernel.add(x.segment(), y.segment(), out.segment(), from, to));
+        Parallel par = parallel.over(x, y, out);
+        if (Chunks.serial(par, n)) {
+            kernel.add(x.segment(), y.segment(), out.segment(), 0, n);
+        } else {
+            Chunks.forEach(par, n, (from, to) ->
+                    kernel.add(x.segment(), y.segment(), out.segment(), from, to));
+        }
     }
 
     /** {@code out = alpha * x}; out may be x. */
@@ -34,8 +39,13 @@ public final class Elementwise {
         Checks.vector(x, "scale", "x", n);
         Checks.vector(out, "scale", "out", n);
         Checks.sameOrDisjoint(x, "x", out, "out");
-        Chunks.forEach(parallel.over(x, out), n, (from, to) ->
-                kernel.scale(x.segment(), alpha, out.segment(), from, to));
+        Parallel par = parallel.over(x, out);
+        if (Chunks.serial(par, n)) {
+            kernel.scale(x.segment(), alpha, out.segment(), 0, n);
+        } else {
+            Chunks.forEach(par, n, (from, to) ->
+                    kernel.scale(x.segment(), alpha, out.segment(), from, to));
+        }
     }
 
     /** {@code y += alpha * x}. */
@@ -44,7 +54,13 @@ public final class Elementwise {
         Checks.vector(x, "axpy", "x", n);
         Checks.vector(y, "axpy", "y", n);
         Checks.disjoint(x, "x", y, "y");
-        Chunks.forEach(parallel.over(x, y), n, (from, to) -> kernel.axpy(alpha, x.segment(), y.segment(), from, to));
+        Parallel par = parallel.over(x, y);
+        if (Chunks.serial(par, n)) {
+            kernel.axpy(alpha, x.segment(), y.segment(), 0, n);
+        } else {
+            Chunks.forEach(par, n, (from, to) ->
+                    kernel.axpy(alpha, x.segment(), y.segment(), from, to));
+        }
     }
 
     /**
@@ -91,6 +107,9 @@ public final class Elementwise {
     public double sum(FloatTensor x, long n) {
         Checks.nonNegative("sum", "n", n);
         Checks.vector(x, "sum", "x", n);
+        if (n <= Chunks.SIZE) {
+            return kernel.sum(x.segment(), 0, n);
+        }
         return reduce(parallel.over(x), n, (from, to) -> kernel.sum(x.segment(), from, to));
     }
 
@@ -118,12 +137,18 @@ public final class Elementwise {
         Checks.nonNegative("dot", "n", n);
         Checks.vector(x, "dot", "x", n);
         Checks.vector(y, "dot", "y", n);
+        if (n <= Chunks.SIZE) {
+            return kernel.dot(x.segment(), y.segment(), 0, n);
+        }
         return reduce(parallel.over(x, y), n, (from, to) -> kernel.dot(x.segment(), y.segment(), from, to));
     }
 
     public double sumOfSquares(FloatTensor x, long n) {
         Checks.nonNegative("sumOfSquares", "n", n);
         Checks.vector(x, "sumOfSquares", "x", n);
+        if (n <= Chunks.SIZE) {
+            return kernel.sumOfSquares(x.segment(), 0, n);
+        }
         return reduce(parallel.over(x), n, (from, to) -> kernel.sumOfSquares(x.segment(), from, to));
     }
 
@@ -132,10 +157,8 @@ public final class Elementwise {
         float sum(long from, long to);
     }
 
+    /** Sums more than one chunk: each chunk separately, then the chunk sums in order. */
     private static double reduce(Parallel parallel, long n, RangeSum part) {
-        if (n <= Chunks.SIZE) {
-            return part.sum(0, n);
-        }
         double[] parts = new double[Chunks.count(n)];
         Chunks.forEach(parallel, n, (from, to) -> {
             for (long c = from; c < to; c += Chunks.SIZE) {

@@ -28,9 +28,15 @@ public final class LayerNorm {
         if (!(eps > 0f)) {
             throw new IllegalArgumentException("layerNorm: eps must be positive, got " + eps);
         }
-        parallel.over(x, gamma, beta, y, mean, rstd).forRange(rows, cols, (from, to) ->
-                kernel.forward(x.segment(), gamma.segment(), beta.segment(),
-                y.segment(), mean.segment(), rstd.segment(), from, to, cols, eps));
+        Parallel par = parallel.over(x, gamma, beta, y, mean, rstd);
+        if (par.parts(rows, cols) == 1) {
+            kernel.forward(x.segment(), gamma.segment(), beta.segment(), y.segment(), mean.segment(), rstd.segment(),
+                    0, rows, cols, eps);
+        } else {
+            par.forRange(rows, cols, (from, to) ->
+                    kernel.forward(x.segment(), gamma.segment(), beta.segment(), y.segment(), mean.segment(),
+                            rstd.segment(), from, to, cols, eps));
+        }
     }
 
     /** {@code dx += dL/dx}, {@code dGamma += dL/dgamma}, {@code dBeta += dL/dbeta} from {@code dy = dL/dy}. */
@@ -47,12 +53,23 @@ public final class LayerNorm {
         Checks.vector(dBeta, "layerNorm backward", "dBeta", cols);
         Checks.disjoint(x, "x", dx, "dx");
         Checks.disjoint(dGamma, "dGamma", dBeta, "dBeta");
-        parallel.over(x, gamma, mean, rstd, dy, dx).forRange(rows, cols, (from, to) ->
-                kernel.backwardInput(x.segment(), gamma.segment(), mean.segment(),
-                rstd.segment(), dy.segment(), dx.segment(), from, to, cols));
+        Parallel par = parallel.over(x, gamma, mean, rstd, dy, dx, dGamma, dBeta);
+        if (par.parts(rows, cols) == 1) {
+            kernel.backwardInput(x.segment(), gamma.segment(), mean.segment(), rstd.segment(), dy.segment(),
+                    dx.segment(), 0, rows, cols);
+        } else {
+            par.forRange(rows, cols, (from, to) ->
+                    kernel.backwardInput(x.segment(), gamma.segment(), mean.segment(), rstd.segment(), dy.segment(),
+                            dx.segment(), from, to, cols));
+        }
         // parameter gradients sum over rows: split by columns, so every column sums its rows in order
-        parallel.over(x, mean, rstd, dy, dGamma, dBeta).forRange(cols, rows, (from, to) ->
-                kernel.backwardParams(x.segment(), mean.segment(), rstd.segment(),
-                dy.segment(), dGamma.segment(), dBeta.segment(), rows, cols, from, to));
+        if (par.parts(cols, rows) == 1) {
+            kernel.backwardParams(x.segment(), mean.segment(), rstd.segment(), dy.segment(), dGamma.segment(),
+                    dBeta.segment(), rows, cols, 0, cols);
+        } else {
+            par.forRange(cols, rows, (from, to) ->
+                    kernel.backwardParams(x.segment(), mean.segment(), rstd.segment(), dy.segment(),
+                            dGamma.segment(), dBeta.segment(), rows, cols, from, to));
+        }
     }
 }

@@ -18,8 +18,13 @@ public final class Loss {
         Checks.matrix(x, "logSoftmax", "x", rows, cols);
         Checks.matrix(y, "logSoftmax", "y", rows, cols);
         Checks.sameOrDisjoint(x, "x", y, "y");
-        parallel.over(x, y).forRange(rows, cols, (from, to) ->
-                kernel.logForward(x.segment(), y.segment(), from, to, cols));
+        Parallel par = parallel.over(x, y);
+        if (par.parts(rows, cols) == 1) {
+            kernel.logForward(x.segment(), y.segment(), 0, rows, cols);
+        } else {
+            par.forRange(rows, cols, (from, to) ->
+                    kernel.logForward(x.segment(), y.segment(), from, to, cols));
+        }
     }
 
     /**
@@ -49,8 +54,14 @@ public final class Loss {
         Checks.matrix(logProbs, "nllBackward", "logProbs", rows, vocab);
         Checks.matrix(dLogits, "nllBackward", "dLogits", rows, vocab);
         Checks.disjoint(logProbs, "logProbs", dLogits, "dLogits");
-        parallel.over(logProbs, dLogits).forRange(rows, vocab, (from, to) ->
-                kernel.nllBackward(logProbs.segment(), targets, ignoreIndex, scale, dLogits.segment(), from, to, vocab));
+        Parallel par = parallel.over(logProbs, dLogits);
+        if (par.parts(rows, vocab) == 1) {
+            kernel.nllBackward(logProbs.segment(), targets, ignoreIndex, scale, dLogits.segment(), 0, rows, vocab);
+        } else {
+            par.forRange(rows, vocab, (from, to) ->
+                    kernel.nllBackward(logProbs.segment(), targets, ignoreIndex, scale, dLogits.segment(), from, to,
+                            vocab));
+        }
     }
 
     private static void checkTargets(String op, int[] targets, int ignoreIndex, int rows, int vocab) {

@@ -182,8 +182,13 @@ public final class Matmul {
         Checks.matrix(y, "addBias", "y", rows, cols);
         Checks.vector(bias, "addBias", "bias", cols);
         Checks.disjoint(bias, "bias", y, "y");
-        parallel.over(y, bias).forRange(rows, cols, (from, to) ->
-                kernel.addBias(y.segment(), bias.segment(), from, to, cols));
+        Parallel par = parallel.over(y, bias);
+        if (par.parts(rows, cols) == 1) {
+            kernel.addBias(y.segment(), bias.segment(), 0, rows, cols);
+        } else {
+            par.forRange(rows, cols, (from, to) ->
+                    kernel.addBias(y.segment(), bias.segment(), from, to, cols));
+        }
     }
 
     /** {@code dBias += } the column sums of the (rows, cols) matrix dy. */
@@ -192,7 +197,12 @@ public final class Matmul {
         Checks.matrix(dy, "biasGrad", "dy", rows, cols);
         Checks.vector(dBias, "biasGrad", "dBias", cols);
         Checks.disjoint(dy, "dy", dBias, "dBias");
-        parallel.over(dy, dBias).forRange(cols, rows, (from, to) ->
-                kernel.biasGrad(dy.segment(), dBias.segment(), rows, cols, from, to));
+        Parallel par = parallel.over(dy, dBias);
+        if (par.parts(cols, rows) == 1) {
+            kernel.biasGrad(dy.segment(), dBias.segment(), rows, cols, 0, cols);
+        } else {
+            par.forRange(cols, rows, (from, to) ->
+                    kernel.biasGrad(dy.segment(), dBias.segment(), rows, cols, from, to));
+        }
     }
 }

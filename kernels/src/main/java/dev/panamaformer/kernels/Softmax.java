@@ -32,9 +32,15 @@ public final class Softmax {
             int maskRows = rows == 0 ? 0 : (rows - 1) / mask.rowsPerMaskRow() + 1;
             Checks.matrix(add, "softmax", "additive mask", maskRows, cols);
         }
-        parallel.over(x, y, add).forRange(rows, cols, (from, to) ->
-                kernel.forward(x.segment(), y.segment(), from, to, cols,
-                add == null ? null : add.segment(), mask.rowsPerMaskRow(), mask.causalPeriod()));
+        Parallel par = parallel.over(x, y, add);
+        if (par.parts(rows, cols) == 1) {
+            kernel.forward(x.segment(), y.segment(), 0, rows, cols, add == null ? null : add.segment(),
+                    mask.rowsPerMaskRow(), mask.causalPeriod());
+        } else {
+            par.forRange(rows, cols, (from, to) ->
+                    kernel.forward(x.segment(), y.segment(), from, to, cols, add == null ? null : add.segment(),
+                            mask.rowsPerMaskRow(), mask.causalPeriod()));
+        }
     }
 
     /** {@code dx += y * (dy - sum(dy * y))} per row, where y is the forward output. */
@@ -45,7 +51,12 @@ public final class Softmax {
         Checks.matrix(dx, "softmax backward", "dx", rows, cols);
         Checks.disjoint(y, "y", dx, "dx");
         Checks.sameOrDisjoint(dy, "dy", dx, "dx");
-        parallel.over(y, dy, dx).forRange(rows, cols, (from, to) ->
-                kernel.backward(y.segment(), dy.segment(), dx.segment(), from, to, cols));
+        Parallel par = parallel.over(y, dy, dx);
+        if (par.parts(rows, cols) == 1) {
+            kernel.backward(y.segment(), dy.segment(), dx.segment(), 0, rows, cols);
+        } else {
+            par.forRange(rows, cols, (from, to) ->
+                    kernel.backward(y.segment(), dy.segment(), dx.segment(), from, to, cols));
+        }
     }
 }
