@@ -20,13 +20,27 @@ public final class Checkpoint {
 
     /** Writes every parameter and the config; a previous file at {@code path} stays intact until the new one is complete. */
     public static void save(Transformer model, Path path) throws IOException {
+        save(model, path, java.util.Map.of());
+    }
+
+    /** As {@link #save(Transformer, Path)}, with more string metadata (e.g. which task the model learned). */
+    public static void save(Transformer model, Path path, java.util.Map<String, String> metadata) throws IOException {
         SafeTensors.Writer w = new SafeTensors.Writer()
                 .metadata("format", FORMAT)
                 .metadata("config", model.config().toJson());
+        metadata.forEach(w::metadata);
         for (Parameter p : model.parameters().list()) {
             w.floats(p.name(), p.value().toArray(), p.shape());
         }
         w.write(path);
+    }
+
+    /** The string metadata stored in a checkpoint (format, config and whatever the saver added). */
+    public static java.util.Map<String, String> metadata(Path path) throws IOException {
+        try (SafeTensors f = open(path)) {
+            config(path, f);
+            return f.metadata();
+        }
     }
 
     /** The config stored in a checkpoint. */

@@ -24,4 +24,22 @@ public interface LearningRate {
         }
         return step -> (float) (factor * Math.pow(modelSize, -0.5) * Math.min(Math.pow(step, -0.5), step * Math.pow(warmup, -1.5)));
     }
+
+    /**
+     * Linear warm-up to {@code peak} over {@code warmup} steps, then a cosine decay to
+     * {@code peak * floor} at step {@code total} (and {@code floor} after it).
+     */
+    static LearningRate warmupCosine(float peak, int warmup, int total, float floor) {
+        if (!(peak > 0f) || warmup < 0 || total < 1 || !(floor >= 0f && floor <= 1f)) {
+            throw new IllegalArgumentException("warmupCosine needs peak > 0, warmup >= 0, total >= 1, floor in [0, 1]; got "
+                    + peak + ", " + warmup + ", " + total + ", " + floor);
+        }
+        return step -> {
+            if (step <= warmup) {
+                return peak * step / Math.max(1, warmup);
+            }
+            double t = Math.min(1.0, (step - warmup) / (double) Math.max(1, total - warmup));
+            return (float) (peak * (floor + (1 - floor) * 0.5 * (1 + Math.cos(Math.PI * t))));
+        };
+    }
 }

@@ -1,0 +1,180 @@
+package dev.panamaformer.tasks;
+
+import dev.panamaformer.kernels.Kernels;
+import dev.panamaformer.model.CheckpointException;
+import dev.panamaformer.model.TransformerConfig;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/** {@code panamaformer TASK [COMMAND] [FLAGS]}: the worked examples from one command. */
+public final class Main {
+    static final String USAGE = """
+            usage: ./panamaformer TASK [COMMAND] [FLAGS]
+
+            TASK      copy | addition | parser
+            COMMAND   explain     show the data layout and tokenization of a few examples
+                      train       train, with a progress line; writes model.safetensors, curve.png, metrics.csv
+                      test        greedy-decode fresh examples with the trained model; ends with 'exact match: P% (k/n)'
+                      attention   draw an annotated attention heatmap of one example (attention-*.png)
+                      (none)      train, then test, then attention
+
+            addition and parser run two variants unless --variant picks one:
+              addition  reference (3 digits, zero-padded; all 250,000 pairs) and lengths (1-3 digits, tested on 4 and 5)
+              parser    simple (v=d op d; all 1,200 expressions) and nested (parentheses, precedence, depth <= 3)
+
+            FLAGS (defaults are each task's reference settings)
+              --out DIR             run directory (default runs/TASK; variants go below it)
+              --variant V           reference|lengths|all (addition), simple|nested|all (parser)
+              --steps N --batch N --lr X --warmup N --clip X --seed N
+              --hidden N --layers N --heads N --ff N --dropout X --activation relu|gelu --positions learned|sinusoidal
+              --eval-every N --eval-size N --patience N --no-early-stop
+              --test-size N --show N --threads N
+              --attention encoder|decoder|cross --layer N --head N --example TEXT
+            """;
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    /** Runs the command line; returns the exit status (0 fine, 1 failed, 2 a usage mistake). */
+    static int run(String[] args, PrintStream out, PrintStream err) {
+        try {
+            List<String> rest = new ArrayList<>(Arrays.asList(args));
+            if (rest.isEmpty() || rest.contains("--help") || rest.get(0).equals("help") || rest.get(0).equals("-h")) {
+                out.print(USAGE);
+                return 0;
+            }
+            String taskName = rest.remove(0).toLowerCase(Locale.ROOT);
+            String command = "all";
+            if (!rest.isEmpty() && !rest.get(0).startsWith("--")) {
+                command = rest.remove(0).toLowerCase(Locale.ROOT);
+                if (!List.of("explain", "train", "test", "attention").contains(command)) {
+                    throw new UsageException("unknown command '" + command + "'; use explain, train, test or attention");
+                }
+            }
+            Flags flags = Flags.parse(rest);
+            List<Task> tasks = tasks(taskName, flags.string("variant", "all"));
+            Kernels kernels = flags.has("threads") ? Kernels.withThreads(flags.integer("threads", 1, 1, 256)) : Kernels.defaults();
+            for (Task task : tasks) {
+                Settings s = settings(task, flags);
+                Path dir = directory(task, flags);
+                if (tasks.size() > 1) {
+                    out.println("=== " + task.name() + " ===");
+                }
+                switch (command) {
+                    case "explain" -> out.println(task.explain(new SplittableRandom(s.seed())));
+                    case "train" -> train(task, s, dir, flags, kernels, out);
+                    case "test" -> Testing.test(task, s, dir, flags.integer("show", 5, 0, 1000), kernels, out);
+                    case "attention" -> Attention.draw(task, s, dir, flags, kernels, out);
+                    default -> {
+                        train(task, s, dir, flags, kernels, out);
+                        Testing.test(task, s, dir, flags.integer("show", 5, 0, 1000), kernels, out);
+                        Attention.draw(task, s, dir, flags, kernels, out);
+                    }
+                }
+            }
+            return 0;
+        } catch (UsageException e) {
+            err.println("error: " + e.getMessage());
+            err.println("run './panamaformer --help' for usage");
+            return 2;
+        } catch (CheckpointException e) {
+            err.println("error: " + e.getMessage());
+            return 1;
+        } catch (AccessDeniedException e) {
+            err.println("error: cannot write " + e.getFile() + ": permission denied");
+            return 1;
+        } catch (FileSystemException e) {
+            err.println("error: " + e.getFile() + ": " + (e.getReason() == null ? e.getClass().getSimpleName() : e.getReason()));
+            return 1;
+        } catch (IOException e) {
+            err.println("error: " + e.getMessage());
+            return 1;
+        } catch (IllegalArgumentException e) {
+            err.println("error: " + e.getMessage());
+            return 2;
+        }
+    }
+
+    static List<Task> tasks(String name, String variant) {
+        String v = variant.toLowerCase(Locale.ROOT);
+        return switch (name) {
+            case "copy" -> {
+                if (!v.equals("all")) {
+                    throw new UsageException("copy has no variants; drop --variant");
+                }
+                yield List.of(new CopyTask(20));
+            }
+            case "addition" -> switch (v) {
+                case "all" -> List.of(new AdditionTask(AdditionTask.Variant.REFERENCE), new AdditionTask(AdditionTask.Variant.LENGTHS));
+                case "reference" -> List.of(new AdditionTask(AdditionTask.Variant.REFERENCE));
+                case "lengths" -> List.of(new AdditionTask(AdditionTask.Variant.LENGTHS));
+                default -> throw new UsageException("--variant for addition must be reference, lengths or all, got '" + variant + "'");
+            };
+            case "parser" -> switch (v) {
+                case "all" -> List.of(new ParserTask(ParserTask.Variant.SIMPLE), new ParserTask(ParserTask.Variant.NESTED));
+                case "simple" -> List.of(new ParserTask(ParserTask.Variant.SIMPLE));
+                case "nested" -> List.of(new ParserTask(ParserTask.Variant.NESTED));
+                default -> throw new UsageException("--variant for parser must be simple, nested or all, got '" + variant + "'");
+            };
+            default -> throw new UsageException("unknown task '" + name + "'; use copy, addition or parser");
+        };
+    }
+
+    /** The task's defaults with every flag that was given. */
+    static Settings settings(Task task, Flags f) {
+        Settings d = task.defaults();
+        Settings s = new Settings(f.integer("hidden", d.hidden(), 1, 8192), f.integer("layers", d.layers(), 1, 64),
+                f.integer("heads", d.heads(), 1, 256), f.integer("ff", d.ff(), 1, 65536),
+                d.maxPositions(), f.real("dropout", d.dropout(), 0f, 0.99f),
+                f.choice("activation", d.activation(), TransformerConfig.Activation.class),
+                f.choice("positions", d.positions(), TransformerConfig.Positions.class),
+                f.integer("batch", d.batch(), 1, 100_000), f.integer("steps", d.steps(), 1, 10_000_000),
+                f.real("lr", d.lr(), 1e-7f, 1f), f.integer("warmup", d.warmup(), 0, 10_000_000), f.real("clip", d.clip(), 0f, 1e6f),
+                f.longValue("seed", d.seed()), f.integer("eval-every", d.evalEvery(), 1, 10_000_000),
+                f.integer("eval-size", d.evalSize(), 1, 10_000_000), f.integer("test-size", d.testSize(), 0, 100_000_000));
+        if (s.hidden() % s.heads() != 0) {
+            throw new UsageException("--hidden " + s.hidden() + " is not divisible by --heads " + s.heads());
+        }
+        return s;
+    }
+
+    /** runs/TASK by default; --out DIR replaces runs/TASK, and a variant's subdirectory stays below it. */
+    static Path directory(Task task, Flags f) throws IOException {
+        String d = task.directory();
+        int slash = d.indexOf('/');
+        String base = slash < 0 ? d : d.substring(0, slash), sub = slash < 0 ? "" : d.substring(slash + 1);
+        Path root = f.has("out") ? Path.of(f.string("out", "")) : Path.of("runs", base);
+        return sub.isEmpty() ? root : root.resolve(sub);
+    }
+
+    private static void train(Task task, Settings s, Path dir, Flags flags, Kernels kernels, PrintStream out) throws IOException {
+        writable(dir);
+        int patience = flags.has("no-early-stop") ? 0 : flags.integer("patience", 2, 1, 1000);
+        TrainingRun.train(task, s, dir, patience, kernels, out);
+    }
+
+    /** Fails with one line, before any training, when the run directory cannot be written. */
+    static void writable(Path dir) throws IOException {
+        try {
+            Files.createDirectories(dir);
+            Path probe = Files.createTempFile(dir, ".probe", ".tmp");
+            Files.delete(probe);
+        } catch (FileSystemException e) {
+            throw new UsageException("cannot write the output directory " + dir + " (" + (e.getReason() == null
+                    ? e.getClass().getSimpleName() : e.getReason()) + ")");
+        }
+    }
+}

@@ -1,0 +1,44 @@
+package dev.panamaformer.tasks;
+
+import java.util.List;
+import java.util.SplittableRandom;
+
+/** A sequence-to-sequence problem with its data, tokenizers and defaults. */
+public interface Task {
+    /** As on the command line, e.g. "copy" or "parser (nested)". */
+    String name();
+
+    /** Where its runs go below the output root, e.g. "copy" or "parser/nested". */
+    String directory();
+
+    Settings defaults();
+
+    Tokenizer source();
+
+    Tokenizer target();
+
+    /** Source length in tokens that batches pad to. */
+    int sourceLength();
+
+    /** Target length in tokens, without start and end tokens. */
+    int targetLength();
+
+    /** Fixed-length targets are decoded to exactly {@link #targetLength()} tokens and carry no end token. */
+    boolean fixedLength();
+
+    /** A training example, drawn from the task's training distribution. */
+    Example sample(SplittableRandom random);
+
+    /**
+     * The test set: the whole input space where it is small enough, else {@code size} fresh
+     * examples drawn with {@code seed} (a stream apart from training's).
+     */
+    TestSet testSet(int size, long seed);
+
+    /** A few lines that show the data layout and tokenization, like the reference's explain functions. */
+    String explain(SplittableRandom random);
+
+    /** Test examples with a description, e.g. "all 250,000 pairs in [0,499]^2". */
+    record TestSet(String description, List<Example> examples) {
+    }
+}

@@ -1,0 +1,102 @@
+package dev.panamaformer.tasks;
+
+import dev.panamaformer.kernels.Kernels;
+import dev.panamaformer.model.Checkpoint;
+import dev.panamaformer.model.CheckpointException;
+import dev.panamaformer.model.Transformer;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** The test command: greedy decoding of fresh or all examples with a trained checkpoint. */
+final class Testing {
+    /** The test stream's seed differs from training's and validation's. */
+    static final long TEST_SEED_OFFSET = 0x7E57_0000L;
+
+    private Testing() {
+    }
+
+    /** Loads the run's checkpoint, refusing one made for another task or vocabulary. */
+    static Transformer load(Task task, Path dir, Kernels kernels) throws IOException {
+        Path path = dir.resolve(TrainingRun.CHECKPOINT);
+        if (!Files.exists(path)) {
+            throw new CheckpointException("no checkpoint at " + path + "; train first: ./panamaformer "
+                    + task.directory().replaceAll("/.*", "") + " train");
+        }
+        Map<String, String> meta = Checkpoint.metadata(path);
+        if (!task.directory().equals(meta.get("task"))) {
+            throw new CheckpointException(path + " holds a model of task '" + meta.get("task") + "', not '" + task.directory() + "'");
+        }
+        Transformer model = Checkpoint.load(path, kernels);
+        if (model.config().srcVocabSize() != task.source().vocabulary().size()
+                || model.config().tgtVocabSize() != task.target().vocabulary().size()
+                || model.config().maxPositions() < Math.max(task.sourceLength(), Batches.decoderLength(task))) {
+            model.close();
+            throw new CheckpointException(path + " does not fit " + task.name() + "'s vocabularies or lengths");
+        }
+        return model;
+    }
+
+    static Evaluation.Result test(Task task, Settings s, Path dir, int show, Kernels kernels, PrintStream out) throws IOException {
+        try (Transformer model = load(task, dir, kernels)) {
+            Task.TestSet set = task.testSet(s.testSize(), s.seed() + TEST_SEED_OFFSET);
+            out.printf("testing %s on %s, greedy decoding%n", task.name(), set.description());
+            long start = System.nanoTime();
+            Evaluation.Result r = Evaluation.evaluate(model, task, set.examples(), 1000);
+            double seconds = (System.nanoTime() - start) / 1e9;
+            printRows(r.rows().subList(0, Math.min(show, r.rows().size())), out);
+            List<Evaluation.Row> wrong = new ArrayList<>();
+            for (Evaluation.Row row : r.rows()) {
+                if (!row.correct() && wrong.size() < show) {
+                    wrong.add(row);
+                }
+            }
+            if (!wrong.isEmpty()) {
+                out.println("some mistakes:");
+                printRows(wrong, out);
+            }
+            if (task instanceof ParserTask p && p.variant() == ParserTask.Variant.SIMPLE) {
+                out.println("the reference's additional tests:");
+                List<Example> extra = new ArrayList<>();
+                for (String src : ParserTask.ADDITIONAL) {
+                    extra.add(new Example(src, p.parse(src)));
+                }
+                printRows(Evaluation.predict(model, task, extra, 100), out);
+            }
+            if (task instanceof AdditionTask a && a.variant() == AdditionTask.Variant.LENGTHS) {
+                lengthReport(a, s, model, out);
+            }
+            out.printf("decoded %d examples in %.1f s%n", r.total(), seconds);
+            if (task instanceof AdditionTask) {
+                out.printf("per-digit accuracy: %s%% (%d/%d digits)%n", Evaluation.percent(r.perSymbol()), r.symbolsCorrect(),
+                        r.symbolsTotal());
+            }
+            out.println(r.exactMatchLine());
+            return r;
+        }
+    }
+
+    private static void printRows(List<Evaluation.Row> rows, PrintStream out) {
+        for (Evaluation.Row row : rows) {
+            out.printf("  input %-26s prediction %-34s truth %-34s %s%n", row.example().source(), row.prediction(),
+                    row.example().target(), row.correct() ? "correct" : "WRONG");
+        }
+    }
+
+    /** Length generalization: trained on 1-3 digit operands, asked about 4 and 5. */
+    private static void lengthReport(AdditionTask task, Settings s, Transformer model, PrintStream out) {
+        out.println("length generalization (trained on 1- to 3-digit operands only):");
+        for (int digits = 1; digits <= AdditionTask.MAX_TEST_DIGITS; digits++) {
+            Task.TestSet set = task.lengthTestSet(digits, 1000, s.seed() + TEST_SEED_OFFSET + digits);
+            Evaluation.Result r = Evaluation.evaluate(model, task, set.examples(), 1000);
+            Evaluation.Row sample = r.rows().get(0);
+            out.printf("  %d-digit operands: exact match %s%% (%d/%d), per digit %s%%; e.g. %s -> %s (truth %s)%n", digits,
+                    Evaluation.percent(r.exactMatch()), r.correct(), r.total(), Evaluation.percent(r.perSymbol()),
+                    sample.example().source(), sample.prediction(), sample.example().target());
+        }
+    }
+}

@@ -1,0 +1,86 @@
+package dev.panamaformer.tasks;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CommandLineTest {
+
+    /** Exit status, standard output and standard error of one command line. */
+    record Run(int status, String out, String err) {
+    }
+
+    static Run run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        int status = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    /** A user mistake: a non-zero status, a first line starting "error:", and no stack trace. */
+    static void mistake(Run r, int status, String mention) {
+        assertEquals(status, r.status(), r.err());
+        String first = r.err().lines().findFirst().orElse("");
+        assertTrue(first.startsWith("error: ") && first.contains(mention), "'" + first + "' should mention " + mention);
+        assertFalse(r.err().contains("\tat ") || r.err().contains("Exception"), "no stack trace: " + r.err());
+    }
+
+    @Test
+    void noArgumentsOrHelpPrintUsage() {
+        for (String[] args : new String[][] {{}, {"--help"}, {"copy", "--help"}}) {
+            Run r = run(args);
+            assertEquals(0, r.status());
+            assertTrue(r.out().startsWith("usage: ./panamaformer TASK [COMMAND] [FLAGS]"), r.out());
+        }
+    }
+
+    @Test
+    void userMistakesGetOneLineAndAStatus(@TempDir Path tmp) throws IOException {
+        mistake(run("cpy"), 2, "unknown task 'cpy'");
+        mistake(run("copy", "fly"), 2, "unknown command 'fly'");
+        mistake(run("copy", "train", "--stepz", "3"), 2, "unknown flag --stepz");
+        mistake(run("copy", "train", "--steps", "many"), 2, "--steps needs an integer");
+        mistake(run("copy", "train", "--steps", "0"), 2, "--steps must be in");
+        mistake(run("copy", "train", "--lr", "-1"), 2, "--lr must be in");
+        mistake(run("copy", "train", "--steps"), 2, "--steps needs a value");
+        mistake(run("copy", "train", "--hidden", "10", "--heads", "3"), 2, "not divisible");
+        mistake(run("copy", "--variant", "lengths"), 2, "copy has no variants");
+        mistake(run("addition", "test", "--variant", "huge"), 2, "--variant for addition");
+        mistake(run("parser", "train", "--activation", "tanh"), 2, "--activation must be one of relu, gelu");
+        mistake(run("copy", "test", "--out", tmp.resolve("nothing").toString()), 1, "no checkpoint at");
+        Path file = tmp.resolve("a-file");
+        Files.writeString(file, "x");
+        mistake(run("copy", "train", "--out", file.resolve("sub").toString(), "--steps", "1"), 2, "cannot write the output directory");
+    }
+
+    @Test
+    void aCheckpointOfAnotherTaskIsRefused(@TempDir Path tmp) {
+        Run train = run("parser", "train", "--variant", "simple", "--steps", "2", "--eval-every", "1", "--eval-size", "4",
+                "--out", tmp.toString());
+        assertEquals(0, train.status(), train.err());
+        mistake(run("copy", "test", "--out", tmp.toString()), 1, "holds a model of task 'parser'");
+        Run attention = run("parser", "attention", "--variant", "simple", "--out", tmp.toString(), "--example", "x=1+2",
+                "--attention", "cross", "--layer", "2", "--head", "3");
+        assertEquals(0, attention.status(), attention.err());
+        assertTrue(Files.exists(tmp.resolve("attention-cross-layer2-head3.png")));
+        mistake(run("parser", "attention", "--variant", "simple", "--out", tmp.toString(), "--layer", "3"), 2, "--layer must be in [0, 2]");
+        mistake(run("parser", "attention", "--variant", "simple", "--out", tmp.toString(), "--example", "x=1+w"), 2, "expected");
+    }
+
+    @Test
+    void explainShowsTheTokenization() {
+        Run r = run("addition", "explain");
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().contains("153+391") && r.out().contains("the digit 0 is not padding"), r.out());
+        Run p = run("parser", "explain", "--variant", "simple");
+        assertTrue(p.out().contains("x=1+2") && p.out().contains("ASSIGN x ADD 1 2"), p.out());
+    }
+}
