@@ -1,6 +1,7 @@
 package dev.panamaformer.kernels;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 
 /**
  * Matrix products in the BLAS convention, and the bias of a linear layer. All matrices are
@@ -16,6 +17,7 @@ public final class Matmul {
     private final MatmulKernel kernel;
     private final Parallel parallel;
     private final GemmWorkspace[] workspaces;
+    private final Job job = new Job();
 
     Matmul(MatmulKernel kernel, Parallel parallel) {
         this.kernel = kernel;
@@ -57,20 +59,11 @@ public final class Matmul {
         if (rowParts == 1 && colParts == 1) {
             kernel.gemm(transA, transB, m, n, k, alpha, a.segment(), aOff, lda, b.segment(), bOff, ldb,
                     beta, c.segment(), cOff, ldc, workspaces[0]);
-        } else if (m >= n) {
-            int parts = rowParts;
-            parallel.forParts(m, parts, (part, from, to) -> {
-                kernel.gemm(transA, transB, to - from, n, k, alpha,
-                        a.segment(), aOff + (transA ? from : (long) from * lda), lda, b.segment(), bOff, ldb,
-                        beta, c.segment(), cOff + (long) from * ldc, ldc, workspaces[part]);
-            });
         } else {
-            int parts = colParts;
-            parallel.forParts(n, parts, (part, from, to) -> {
-                kernel.gemm(transA, transB, m, to - from, k, alpha,
-                        a.segment(), aOff, lda, b.segment(), bOff + (transB ? (long) from * ldb : from), ldb,
-                        beta, c.segment(), cOff + from, ldc, workspaces[part]);
-            });
+            job.set(m >= n ? Job.ROWS : Job.COLUMNS, transA, transB, m, n, k, alpha, a.segment(), aOff, lda,
+                    b.segment(), bOff, ldb, beta, c.segment(), cOff, ldc);
+            parallel.forParts(m >= n ? m : n, m >= n ? rowParts : colParts, job);
+            job.clear();
         }
     }
 
@@ -102,8 +95,9 @@ public final class Matmul {
         if (parts == 1) {
             products(0, 0, items, count1, transA, transB, m, n, k, alpha, a, b, beta, c);
         } else {
-            parallel.forParts(items, parts, (part, from, to) ->
-                    products(part, from, to, count1, transA, transB, m, n, k, alpha, a, b, beta, c));
+            job.setBatch(count1, transA, transB, m, n, k, alpha, a, b, beta, c);
+            parallel.forParts(items, parts, job);
+            job.clear();
         }
     }
 
@@ -114,6 +108,85 @@ public final class Matmul {
             kernel.gemm(transA, transB, m, n, k, alpha, a.tensor().segment(), a.start(i, j), a.ld(),
                     b.tensor().segment(), b.start(i, j), b.ld(), beta, c.tensor().segment(), c.start(i, j), c.ld(),
                     workspaces[part]);
+        }
+    }
+
+    /**
+     * The arguments of the current parallel product, held in fields rather than captured by a
+     * lambda, so that a call allocates nothing; safe because calls on a Matmul are serialized.
+     */
+    private final class Job implements Parallel.PartTask {
+        static final int ROWS = 0;
+        static final int COLUMNS = 1;
+        static final int BATCHED = 2;
+
+        private int mode;
+        private boolean transA;
+        private boolean transB;
+        private int m;
+        private int n;
+        private int k;
+        private int count1;
+        private float alpha;
+        private float beta;
+        private MemorySegment a;
+        private MemorySegment b;
+        private MemorySegment c;
+        private long aOff;
+        private long bOff;
+        private long cOff;
+        private int lda;
+        private int ldb;
+        private int ldc;
+        private MatrixBatch batchA;
+        private MatrixBatch batchB;
+        private MatrixBatch batchC;
+
+        void set(int mode, boolean transA, boolean transB, int m, int n, int k, float alpha, MemorySegment a, long aOff,
+                 int lda, MemorySegment b, long bOff, int ldb, float beta, MemorySegment c, long cOff, int ldc) {
+            this.mode = mode;
+            this.transA = transA;
+            this.transB = transB;
+            this.m = m;
+            this.n = n;
+            this.k = k;
+            this.alpha = alpha;
+            this.a = a;
+            this.aOff = aOff;
+            this.lda = lda;
+            this.b = b;
+            this.bOff = bOff;
+            this.ldb = ldb;
+            this.beta = beta;
+            this.c = c;
+            this.cOff = cOff;
+            this.ldc = ldc;
+        }
+
+        void setBatch(int count1, boolean transA, boolean transB, int m, int n, int k, float alpha,
+                      MatrixBatch a, MatrixBatch b, float beta, MatrixBatch c) {
+            set(BATCHED, transA, transB, m, n, k, alpha, null, 0, 0, null, 0, 0, beta, null, 0, 0);
+            this.count1 = count1;
+            this.batchA = a;
+            this.batchB = b;
+            this.batchC = c;
+        }
+
+        /** Drops the references to the caller's memory. */
+        void clear() {
+            a = b = c = null;
+            batchA = batchB = batchC = null;
+        }
+
+        @Override
+        public void run(int part, int from, int to) {
+            switch (mode) {
+                case ROWS -> kernel.gemm(transA, transB, to - from, n, k, alpha, a, aOff + (transA ? from : (long) from * lda), lda,
+                        b, bOff, ldb, beta, c, cOff + (long) from * ldc, ldc, workspaces[part]);
+                case COLUMNS -> kernel.gemm(transA, transB, m, to - from, k, alpha, a, aOff, lda,
+                        b, bOff + (transB ? (long) from * ldb : from), ldb, beta, c, cOff + from, ldc, workspaces[part]);
+                default -> products(part, from, to, count1, transA, transB, m, n, k, alpha, batchA, batchB, beta, batchC);
+            }
         }
     }
 

@@ -1,15 +1,11 @@
 package dev.panamaformer.kernels;
 
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
-import java.util.concurrent.ForkJoinWorkerThread;
-
 /**
  * Splits a range of independent work items across a fixed number of threads.
  *
  * <p>Every caller partitions work so that each output element is computed by exactly one task in
  * an order that does not depend on the partition, so results are bit-identical for any thread
- * count. The calling thread runs the first part itself.
+ * count. The calling thread runs the first part itself; {@link Workers} run the others.
  */
 final class Parallel {
     /** Below this many multiply-adds (or comparable work) per part, a fork (some microseconds) costs more than it saves. */
@@ -29,21 +25,12 @@ final class Parallel {
     private static final Parallel SERIAL = new Parallel(1);
 
     private final int threads;
-    private final ForkJoinPool pool;
 
     Parallel(int threads) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be at least 1, got " + threads);
         }
         this.threads = threads;
-        this.pool = threads == 1 ? null : new ForkJoinPool(threads - 1, Parallel::daemon, null, false);
-    }
-
-    private static ForkJoinWorkerThread daemon(ForkJoinPool pool) {
-        ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
-        t.setDaemon(true);
-        t.setName("panamaformer-kernels-" + t.getPoolIndex());
-        return t;
     }
 
     /**
@@ -91,32 +78,7 @@ final class Parallel {
             task.run(0, 0, n);
             return;
         }
-        ForkJoinTask<?>[] forked = new ForkJoinTask<?>[parts - 1];
-        for (int p = 1; p < parts; p++) {
-            int from = start(n, parts, p), to = start(n, parts, p + 1);
-            int part = p;
-            forked[p - 1] = pool.submit(() -> task.run(part, from, to));
-        }
-        Throwable failure = null;
-        try {
-            task.run(0, 0, start(n, parts, 1));
-        } catch (RuntimeException | Error e) {
-            failure = e;
-        }
-        for (ForkJoinTask<?> f : forked) {
-            try {
-                f.join();
-            } catch (RuntimeException | Error e) {
-                if (failure == null) {
-                    failure = e;
-                }
-            }
-        }
-        if (failure instanceof RuntimeException re) {
-            throw re;
-        } else if (failure instanceof Error err) {
-            throw err;
-        }
+        Workers.shared().run(n, parts, task);
     }
 
     /** First item of part {@code p} when {@code n} items are split into {@code parts}. */

@@ -37,6 +37,49 @@ public final class Decoding {
     private Decoding() {
     }
 
+    /** The tokens generated per row: each row collects until its end token, then ignores the rest. */
+    private static final class Outputs {
+        private final int eos;
+        private final int[][] tokens;
+        private final int[] length;
+        private final boolean[] done;
+
+        Outputs(int rows, int maxLength, int eos) {
+            this.eos = eos;
+            tokens = new int[rows][maxLength];
+            length = new int[rows];
+            done = new boolean[rows];
+        }
+
+        void add(int row, int token) {
+            if (done[row]) {
+                return;
+            }
+            if (token == eos) {
+                done[row] = true;
+            } else {
+                tokens[row][length[row]++] = token;
+            }
+        }
+
+        boolean allDone() {
+            for (boolean d : done) {
+                if (!d) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        int[][] result() {
+            int[][] result = new int[tokens.length][];
+            for (int r = 0; r < tokens.length; r++) {
+                result[r] = Arrays.copyOf(tokens[r], length[r]);
+            }
+            return result;
+        }
+    }
+
     /** Pads sources to a (B, S) block of ids. */
     private static int[] pad(int[][] sources, int padId, int s) {
         int[] src = new int[sources.length * s];
@@ -95,38 +138,24 @@ public final class Decoding {
         checkLengths(model, bos, eos, maxLength);
         int b = sources.length, s = longest(sources), vocab = model.config().tgtVocabSize();
         SplittableRandom random = new SplittableRandom(sampling.seed());
-        int[][] out = new int[b][maxLength];
-        int[] length = new int[b];
-        boolean[] done = new boolean[b];
+        Outputs out = new Outputs(b, maxLength, eos);
         try (DecoderCache cache = model.startDecoding(pad(sources, model.config().padId(), s), b, s, 1, maxLength)) {
             int[] tokens = new int[b];
             Arrays.fill(tokens, bos);
             float[] probs = new float[vocab];
             for (int pos = 0; pos < maxLength; pos++) {
                 FloatTensor logProbs = model.decodeStep(cache, tokens, pos);
-                boolean all = true;
                 for (int r = 0; r < b; r++) {
-                    int next = sampling.temperature() == 0f ? argmax(logProbs, r, vocab) : draw(logProbs, r, vocab, sampling, random, probs);
-                    tokens[r] = next;
-                    if (!done[r]) {
-                        if (next == eos) {
-                            done[r] = true;
-                        } else {
-                            out[r][length[r]++] = next;
-                        }
-                    }
-                    all &= done[r];
+                    tokens[r] = sampling.temperature() == 0f ? argmax(logProbs, r, vocab)
+                            : draw(logProbs, r, vocab, sampling, random, probs);
+                    out.add(r, tokens[r]);
                 }
-                if (all) {
+                if (out.allDone()) {
                     break;
                 }
             }
         }
-        int[][] result = new int[b][];
-        for (int r = 0; r < b; r++) {
-            result[r] = Arrays.copyOf(out[r], length[r]);
-        }
-        return result;
+        return out.result();
     }
 
     /** Draws a token from row {@code r} after temperature, top-k and top-p. */
@@ -178,9 +207,7 @@ public final class Decoding {
         for (int[] p : prefix) {
             p[0] = bos;
         }
-        int[] length = new int[b];
-        boolean[] done = new boolean[b];
-        int[][] out = new int[b][maxLength];
+        Outputs out = new Outputs(b, maxLength, eos);
         for (int t = 1; t <= maxLength; t++) {
             int[] tgtIn = new int[b * t];
             for (int r = 0; r < b; r++) {
@@ -188,28 +215,15 @@ public final class Decoding {
             }
             model.forward(new Batch(b, s, t, src, tgtIn, new int[b * t]), false, 0);
             FloatTensor logProbs = model.logProbs();
-            boolean all = true;
             for (int r = 0; r < b; r++) {
-                int next = argmax(logProbs, r * t + t - 1, vocab);
-                prefix[r][t] = next;
-                if (!done[r]) {
-                    if (next == eos) {
-                        done[r] = true;
-                    } else {
-                        out[r][length[r]++] = next;
-                    }
-                }
-                all &= done[r];
+                prefix[r][t] = argmax(logProbs, r * t + t - 1, vocab);
+                out.add(r, prefix[r][t]);
             }
-            if (all) {
+            if (out.allDone()) {
                 break;
             }
         }
-        int[][] result = new int[b][];
-        for (int r = 0; r < b; r++) {
-            result[r] = Arrays.copyOf(out[r], length[r]);
-        }
-        return result;
+        return out.result();
     }
 
     /** A hypothesis of beam search: tokens after the start token, and the sum of their log-probabilities. */

@@ -58,14 +58,18 @@ class PyTorchParityTest {
         assertEquals(fixtureNames, modelNames, "the same parameter names as PyTorch's state_dict");
     }
 
+    /** The fixture's inputs as a batch. */
+    static Batch batch(SafeTensors f) {
+        int[] srcShape = f.entry("input.src").shape(), tgtShape = f.entry("input.tgt_in").shape();
+        return new Batch(srcShape[0], srcShape[1], tgtShape[1], f.ints("input.src"), f.ints("input.tgt_in"), f.ints("input.tgt_out"));
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"relu-learned", "gelu-sinusoidal"})
     void logitsLossAndEveryGradientMatchPyTorch(String name) throws Exception {
         try (SafeTensors f = SafeTensors.open(fixture(name))) {
             TransformerConfig config = TransformerConfig.fromJson(f.metadata().get("config"));
-            int[] srcShape = f.entry("input.src").shape(), tgtShape = f.entry("input.tgt_in").shape();
-            Batch batch = new Batch(srcShape[0], srcShape[1], tgtShape[1], f.ints("input.src"), f.ints("input.tgt_in"),
-                    f.ints("input.tgt_out"));
+            Batch batch = batch(f);
             try (Transformer model = new Transformer(config, 99)) {
                 loadParameters(f, model, "param.");
                 double loss = model.forward(batch, true, 5);
@@ -109,9 +113,7 @@ class PyTorchParityTest {
     void backwardAddsIntoGradients(String name) throws Exception {
         try (SafeTensors f = SafeTensors.open(fixture(name))) {
             TransformerConfig config = TransformerConfig.fromJson(f.metadata().get("config"));
-            int[] srcShape = f.entry("input.src").shape(), tgtShape = f.entry("input.tgt_in").shape();
-            Batch batch = new Batch(srcShape[0], srcShape[1], tgtShape[1], f.ints("input.src"), f.ints("input.tgt_in"),
-                    f.ints("input.tgt_out"));
+            Batch batch = batch(f);
             try (Transformer model = new Transformer(config, 99)) {
                 loadParameters(f, model, "param.");
                 model.forward(batch, false, 0);

@@ -50,7 +50,8 @@ public final class AdditionTask implements Task {
         // the reference's model (d 256, 3 layers, 4 heads, d_ff 512), batch 128 and 3,000 steps
         int positions = variant == Variant.REFERENCE ? 10 : 2 * MAX_TEST_DIGITS + 2;
         return new Settings(256, 3, 4, 512, positions, 0.1f, TransformerConfig.Activation.RELU,
-                TransformerConfig.Positions.LEARNED, 128, 3000, 5e-4f, 300, 1f, 1, 250, 2000, 0);
+                TransformerConfig.Positions.LEARNED, 128, 3000, 5e-4f, 300, 1f, 1, 250, 2000,
+                variant == Variant.REFERENCE ? 0 : 10_000, 100f);
     }
 
     @Override

@@ -19,10 +19,17 @@ final class Attention {
     private Attention() {
     }
 
+    /** The heatmap the flags ask for (default: encoder self-attention, layer 0, head 0, like the reference's figure). */
     static Path draw(Task task, Settings s, Path dir, Flags flags, Kernels kernels, PrintStream out) throws IOException {
-        Kind kind = flags.choice("attention", Kind.ENCODER, Kind.class);
+        return draw(task, s, dir, flags, flags.choice("attention", Kind.ENCODER, Kind.class), -1, kernels, out);
+    }
+
+    /** As {@link #draw(Task, Settings, Path, Flags, Kernels, PrintStream)} for a given kind; layer -1 means the flag's or 0. */
+    static Path draw(Task task, Settings s, Path dir, Flags flags, Kind kind, int defaultLayer, Kernels kernels, PrintStream out)
+            throws IOException {
         try (Transformer model = Testing.load(task, dir, kernels)) {
-            int layer = flags.integer("layer", 0, 0, model.config().numLayers() - 1);
+            int last = model.config().numLayers() - 1;
+            int layer = flags.integer("layer", defaultLayer < 0 ? 0 : Math.min(defaultLayer, last), 0, last);
             int head = flags.integer("head", 0, 0, model.config().numHeads() - 1);
             Example example;
             if (flags.has("example")) {
@@ -40,7 +47,7 @@ final class Attention {
             List<String> src = task.source().split(example.source()), tgt = task.target().split(example.target());
             List<String> decoderIn = new ArrayList<>(List.of("<s>"));
             decoderIn.addAll(tgt);
-            List<String> rows = kind == Kind.ENCODER ? src : decoderIn.subList(0, Batches.decoderLength(task));
+            List<String> rows = kind == Kind.ENCODER ? src : decoderIn.subList(0, Math.min(decoderIn.size(), Batches.decoderLength(task)));
             List<String> cols = kind == Kind.DECODER ? rows : src;
             int tq = kind == Kind.ENCODER ? task.sourceLength() : Batches.decoderLength(task);
             int tk = kind == Kind.DECODER ? Batches.decoderLength(task) : task.sourceLength();

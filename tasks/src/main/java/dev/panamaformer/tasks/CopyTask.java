@@ -35,7 +35,7 @@ public final class CopyTask implements Task {
         // higher rate after a warm-up than the reference's constant 1e-4, and the reference's
         // 5,000 steps as the budget, stopping early once validation is perfect
         return new Settings(64, 2, 2, 128, length, 0.1f, TransformerConfig.Activation.RELU, TransformerConfig.Positions.LEARNED,
-                40, 5000, 1e-3f, 200, 1f, 1, 250, 1000, 10_000);
+                40, 5000, 1e-3f, 200, 1f, 1, 250, 1000, 10_000, 100f);
     }
 
     @Override

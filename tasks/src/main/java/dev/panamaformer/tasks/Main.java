@@ -25,7 +25,7 @@ public final class Main {
                       train       train, with a progress line; writes model.safetensors, curve.png, metrics.csv
                       test        greedy-decode fresh examples with the trained model; ends with 'exact match: P% (k/n)'
                       attention   draw an annotated attention heatmap of one example (attention-*.png)
-                      (none)      train, then test, then attention
+                      (none)      train, then test, then attention (encoder layer 0, and cross-attention of the last layer)
 
             addition and parser run two variants unless --variant picks one:
               addition  reference (3 digits, zero-padded; all 250,000 pairs) and lengths (1-3 digits, tested on 4 and 5)
@@ -36,7 +36,7 @@ public final class Main {
               --variant V           reference|lengths|all (addition), simple|nested|all (parser)
               --steps N --batch N --lr X --warmup N --clip X --seed N
               --hidden N --layers N --heads N --ff N --dropout X --activation relu|gelu --positions learned|sinusoidal
-              --eval-every N --eval-size N --patience N --no-early-stop
+              --eval-every N --eval-size N --target P --patience N --no-early-stop
               --test-size N --show N --threads N
               --attention encoder|decoder|cross --layer N --head N --example TEXT
             """;
@@ -82,6 +82,10 @@ public final class Main {
                         train(task, s, dir, flags, kernels, out);
                         Testing.test(task, s, dir, flags.integer("show", 5, 0, 1000), kernels, out);
                         Attention.draw(task, s, dir, flags, kernels, out);
+                        if (!flags.has("attention")) {
+                            // and where the decoder looks in the source, in its last layer
+                            Attention.draw(task, s, dir, flags, Attention.Kind.CROSS, Integer.MAX_VALUE, kernels, out);
+                        }
                     }
                 }
             }
@@ -144,7 +148,8 @@ public final class Main {
                 f.integer("batch", d.batch(), 1, 100_000), f.integer("steps", d.steps(), 1, 10_000_000),
                 f.real("lr", d.lr(), 1e-7f, 1f), f.integer("warmup", d.warmup(), 0, 10_000_000), f.real("clip", d.clip(), 0f, 1e6f),
                 f.longValue("seed", d.seed()), f.integer("eval-every", d.evalEvery(), 1, 10_000_000),
-                f.integer("eval-size", d.evalSize(), 1, 10_000_000), f.integer("test-size", d.testSize(), 0, 100_000_000));
+                f.integer("eval-size", d.evalSize(), 1, 10_000_000), f.integer("test-size", d.testSize(), 0, 100_000_000),
+                f.real("target", d.target(), 0f, 100f));
         if (s.hidden() % s.heads() != 0) {
             throw new UsageException("--hidden " + s.hidden() + " is not divisible by --heads " + s.heads());
         }

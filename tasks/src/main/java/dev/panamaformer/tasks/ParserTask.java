@@ -68,9 +68,9 @@ public final class ParserTask implements Task {
         // the reference's model (d 128, 3 layers, 4 heads, d_ff 512) and batch 64; 600 steps for the simple form
         return variant == Variant.SIMPLE
                 ? new Settings(128, 3, 4, 512, 10, 0.1f, TransformerConfig.Activation.RELU, TransformerConfig.Positions.LEARNED,
-                        64, 600, 1e-3f, 60, 1f, 1, 50, 1200, 0)
+                        64, 600, 1e-3f, 60, 1f, 1, 50, 1200, 0, 100f)
                 : new Settings(128, 3, 4, 512, NESTED_SOURCE, 0.1f, TransformerConfig.Activation.RELU,
-                        TransformerConfig.Positions.LEARNED, 64, 6000, 1e-3f, 300, 1f, 1, 500, 1000, 5000);
+                        TransformerConfig.Positions.LEARNED, 64, 6000, 1e-3f, 300, 1f, 1, 500, 2000, 5000, 99.8f);
     }
 
     @Override

@@ -27,7 +27,7 @@ final class TrainingRun {
     static final String CHECKPOINT = "model.safetensors";
 
     /** What a run achieved. */
-    record Outcome(int steps, double seconds, int firstPerfectStep, double lastExactMatch, Path checkpoint) {
+    record Outcome(int steps, double seconds, int firstOnTargetStep, double lastExactMatch, Path checkpoint) {
     }
 
     private TrainingRun() {
@@ -50,7 +50,7 @@ final class TrainingRun {
         StringBuilder csv = new StringBuilder("step,loss,token_accuracy,exact_match,learning_rate,seconds\n");
         Progress progress = new Progress(out, s.steps());
         long start = System.nanoTime();
-        int firstPerfect = -1, perfectInRow = 0, step = 0;
+        int firstOnTarget = -1, onTargetInRow = 0, step = 0;
         boolean pictureFailed = false;
         double lastExact = Double.NaN, lossAvg = Double.NaN, accAvg = Double.NaN;
         try (Transformer model = new Transformer(s.model(src.vocabulary().size(), tgt.vocabulary().size()), s.seed(), kernels);
@@ -72,9 +72,9 @@ final class TrainingRun {
                 if (evaluate) {
                     exact = Evaluation.evaluate(model, task, validation, 500).exactMatch();
                     lastExact = exact;
-                    perfectInRow = exact >= 100.0 ? perfectInRow + 1 : 0;
-                    if (exact >= 100.0 && firstPerfect < 0) {
-                        firstPerfect = step;
+                    onTargetInRow = exact >= s.target() ? onTargetInRow + 1 : 0;
+                    if (exact >= s.target() && firstOnTarget < 0) {
+                        firstOnTarget = step;
                     }
                 }
                 double seconds = (System.nanoTime() - start) / 1e9;
@@ -89,10 +89,10 @@ final class TrainingRun {
                         pictureFailed = true;
                         out.println("note: could not draw " + dir.resolve("curve.png") + "; training goes on");
                     }
-                    if (patience > 0 && perfectInRow >= patience) {
+                    if (patience > 0 && onTargetInRow >= patience) {
                         progress.finish();
-                        out.printf("validation exact match 100%% on %d fresh examples at %d evaluations in a row: stopping at step %d%n",
-                                validation.size(), patience, step);
+                        out.printf("validation exact match >= %s%% on %d fresh examples at %d evaluations in a row: stopping at step %d%n",
+                                Evaluation.percent(s.target()), validation.size(), patience, step);
                         break;
                     }
                 }
@@ -101,10 +101,10 @@ final class TrainingRun {
             save(model, task, s, dir, curve, csv);
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        out.printf("trained %d steps in %.1f s (%.1f ms/step); validation exact match first 100%% at step %s; checkpoint %s%n",
-                step, seconds, 1000 * seconds / Math.max(1, step), firstPerfect < 0 ? "never" : Integer.toString(firstPerfect),
-                dir.resolve(CHECKPOINT));
-        return new Outcome(step, seconds, firstPerfect, lastExact, dir.resolve(CHECKPOINT));
+        out.printf("trained %d steps in %.1f s (%.1f ms/step); validation exact match first >= %s%% at step %s; checkpoint %s%n",
+                step, seconds, 1000 * seconds / Math.max(1, step), Evaluation.percent(s.target()),
+                firstOnTarget < 0 ? "never" : Integer.toString(firstOnTarget), dir.resolve(CHECKPOINT));
+        return new Outcome(step, seconds, firstOnTarget, lastExact, dir.resolve(CHECKPOINT));
     }
 
     /** Writes checkpoint, metrics and curve; returns false when the picture could not be drawn. */

@@ -76,6 +76,18 @@ class CommandLineTest {
     }
 
     @Test
+    void attentionOfAShortTargetDrawsOnlyItsTokens(@TempDir Path tmp) {
+        Run train = run("parser", "train", "--variant", "nested", "--steps", "1", "--eval-every", "1", "--eval-size", "2",
+                "--hidden", "16", "--heads", "2", "--ff", "16", "--layers", "1", "--out", tmp.toString());
+        assertEquals(0, train.status(), train.err());
+        for (String kind : new String[] {"encoder", "decoder", "cross"}) {
+            Run r = run("parser", "attention", "--variant", "nested", "--out", tmp.toString(), "--example", "x=1+2", "--attention", kind);
+            assertEquals(0, r.status(), r.err());
+            assertTrue(Files.exists(tmp.resolve("nested").resolve("attention-" + kind + "-layer0-head0.png")), r.out());
+        }
+    }
+
+    @Test
     void explainShowsTheTokenization() {
         Run r = run("addition", "explain");
         assertEquals(0, r.status(), r.err());
