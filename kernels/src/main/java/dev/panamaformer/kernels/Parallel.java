@@ -35,18 +35,36 @@ final class Parallel {
 
     /**
      * This instance when every tensor may be touched by worker threads, otherwise a serial one:
-     * memory of a confined arena belongs to the calling thread alone.
+     * memory of a confined arena belongs to the calling thread alone. Fixed arities keep the
+     * kernel calls free of varargs arrays.
      */
-    Parallel over(FloatTensor... tensors) {
-        if (threads == 1) {
-            return this;
-        }
-        for (FloatTensor t : tensors) {
-            if (t != null && !t.isShared()) {
+    Parallel over(FloatTensor a) {
+        return shared(a) ? this : SERIAL;
+    }
+
+    Parallel over(FloatTensor a, FloatTensor b) {
+        return shared(a) && shared(b) ? this : SERIAL;
+    }
+
+    Parallel over(FloatTensor a, FloatTensor b, FloatTensor c) {
+        return shared(a) && shared(b) && shared(c) ? this : SERIAL;
+    }
+
+    Parallel over(FloatTensor a, FloatTensor b, FloatTensor c, FloatTensor d) {
+        return shared(a) && shared(b) && shared(c) && shared(d) ? this : SERIAL;
+    }
+
+    Parallel over(FloatTensor a, FloatTensor b, FloatTensor c, FloatTensor d, FloatTensor... more) {
+        for (FloatTensor t : more) {
+            if (!shared(t)) {
                 return SERIAL;
             }
         }
-        return this;
+        return over(a, b, c, d);
+    }
+
+    private boolean shared(FloatTensor t) {
+        return threads == 1 || t == null || t.isShared();
     }
 
     int threads() {
