@@ -59,23 +59,28 @@ public final class Transformer implements AutoCloseable {
         }
         this.config = config;
         this.kernels = kernels;
-        long site = 0;
-        srcEmbed = new Embeddings(params, arena, "encoder.embed", config, config.srcVocabSize(), site++);
-        encoder = new EncoderLayer[config.numLayers()];
-        for (int i = 0; i < encoder.length; i++) {
-            encoder[i] = new EncoderLayer(params, "encoder.layers." + i, config, site);
-            site += EncoderLayer.DROPOUT_SITES;
+        try {
+            long site = 0;
+            srcEmbed = new Embeddings(params, arena, "encoder.embed", config, config.srcVocabSize(), site++);
+            encoder = new EncoderLayer[config.numLayers()];
+            for (int i = 0; i < encoder.length; i++) {
+                encoder[i] = new EncoderLayer(params, "encoder.layers." + i, config, site);
+                site += EncoderLayer.DROPOUT_SITES;
+            }
+            encoderNorm = new Norm(params, "encoder.norm", config.hiddenSize(), config.layerNormEps());
+            tgtEmbed = new Embeddings(params, arena, "decoder.embed", config, config.tgtVocabSize(), site++);
+            decoder = new DecoderLayer[config.numLayers()];
+            for (int i = 0; i < decoder.length; i++) {
+                decoder[i] = new DecoderLayer(params, "decoder.layers." + i, config, site);
+                site += DecoderLayer.DROPOUT_SITES;
+            }
+            decoderNorm = new Norm(params, "decoder.norm", config.hiddenSize(), config.layerNormEps());
+            generator = new Linear(params, "generator", config.hiddenSize(), config.tgtVocabSize());
+            params.initialize(seed);
+        } catch (RuntimeException | Error e) {
+            arena.close(); // nothing the caller could close was returned
+            throw e;
         }
-        encoderNorm = new Norm(params, "encoder.norm", config.hiddenSize(), config.layerNormEps());
-        tgtEmbed = new Embeddings(params, arena, "decoder.embed", config, config.tgtVocabSize(), site++);
-        decoder = new DecoderLayer[config.numLayers()];
-        for (int i = 0; i < decoder.length; i++) {
-            decoder[i] = new DecoderLayer(params, "decoder.layers." + i, config, site);
-            site += DecoderLayer.DROPOUT_SITES;
-        }
-        decoderNorm = new Norm(params, "decoder.norm", config.hiddenSize(), config.layerNormEps());
-        generator = new Linear(params, "generator", config.hiddenSize(), config.tgtVocabSize());
-        params.initialize(seed);
     }
 
     public TransformerConfig config() {

@@ -71,6 +71,7 @@ final class Attention {
     /** An example from a source given on the command line, its target from the task's own rules. */
     private static Example example(Task task, String source) {
         if (task instanceof ParserTask p) {
+            Batches.sourceIds(task, source); // length and alphabet first: the parser recurses on parentheses
             return new Example(source, p.parse(source));
         }
         if (task instanceof AdditionTask a) {

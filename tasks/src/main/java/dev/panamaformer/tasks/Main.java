@@ -35,7 +35,8 @@ public final class Main {
               --out DIR             run directory (default runs/TASK; variants go below it)
               --variant V           reference|lengths|all (addition), simple|nested|all (parser)
               --steps N --batch N --lr X --warmup N --clip X --seed N
-              --hidden N --layers N --heads N --ff N --dropout X --activation relu|gelu --positions learned|sinusoidal
+              --hidden N --layers N --heads N --ff N --max-positions N --dropout X
+              --activation relu|gelu --positions learned|sinusoidal
               --eval-every N --eval-size N --target P --patience N --no-early-stop
               --test-size N --show N --threads N
               --attention encoder|decoder|cross --layer N --head N --example TEXT
@@ -109,6 +110,10 @@ public final class Main {
         } catch (IllegalArgumentException e) {
             err.println("error: " + e.getMessage());
             return 2;
+        } catch (OutOfMemoryError e) {
+            err.println("error: not enough memory for this model and batch (" + e.getMessage()
+                    + "); lower --hidden, --ff, --layers or --batch");
+            return 1;
         }
     }
 
@@ -142,13 +147,14 @@ public final class Main {
         Settings d = task.defaults();
         Settings s = new Settings(f.integer("hidden", d.hidden(), 1, 8192), f.integer("layers", d.layers(), 1, 64),
                 f.integer("heads", d.heads(), 1, 256), f.integer("ff", d.ff(), 1, 65536),
-                d.maxPositions(), f.real("dropout", d.dropout(), 0f, 0.99f),
+                f.integer("max-positions", d.maxPositions(), Math.max(task.sourceLength(), Batches.decoderLength(task)), 1 << 16),
+                f.real("dropout", d.dropout(), 0f, 0.99f),
                 f.choice("activation", d.activation(), TransformerConfig.Activation.class),
                 f.choice("positions", d.positions(), TransformerConfig.Positions.class),
                 f.integer("batch", d.batch(), 1, 100_000), f.integer("steps", d.steps(), 1, 10_000_000),
                 f.real("lr", d.lr(), 1e-7f, 1f), f.integer("warmup", d.warmup(), 0, 10_000_000), f.real("clip", d.clip(), 0f, 1e6f),
                 f.longValue("seed", d.seed()), f.integer("eval-every", d.evalEvery(), 1, 10_000_000),
-                f.integer("eval-size", d.evalSize(), 1, 10_000_000), f.integer("test-size", d.testSize(), 0, 100_000_000),
+                f.integer("eval-size", d.evalSize(), 1, 10_000_000), f.integer("test-size", Math.max(1, d.testSize()), 1, 100_000_000),
                 f.real("target", d.target(), 0f, 100f));
         if (s.hidden() % s.heads() != 0) {
             throw new UsageException("--hidden " + s.hidden() + " is not divisible by --heads " + s.heads());

@@ -112,8 +112,12 @@ final class TrainingRun {
             throws IOException {
         Checkpoint.save(model, dir.resolve(CHECKPOINT), Map.of("task", task.directory(), "seed", Long.toString(s.seed())));
         Path tmp = Files.createTempFile(dir, ".metrics", ".tmp");
-        Files.writeString(tmp, csv);
-        Files.move(tmp, dir.resolve("metrics.csv"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        try {
+            Files.writeString(tmp, csv);
+            Files.move(tmp, dir.resolve("metrics.csv"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
         try {
             Charts.curve(dir.resolve("curve.png"), task.name() + ": training", curve);
             return true;

@@ -53,6 +53,8 @@ class CommandLineTest {
         mistake(run("copy", "train", "--steps"), 2, "--steps needs a value");
         mistake(run("copy", "train", "--hidden", "10", "--heads", "3"), 2, "not divisible");
         mistake(run("copy", "--variant", "lengths"), 2, "copy has no variants");
+        mistake(run("copy", "train", "--max-positions", "5"), 2, "--max-positions must be in [20,");
+        mistake(run("copy", "test", "--test-size", "0"), 2, "--test-size must be in [1,");
         mistake(run("addition", "test", "--variant", "huge"), 2, "--variant for addition");
         mistake(run("parser", "train", "--activation", "tanh"), 2, "--activation must be one of relu, gelu");
         mistake(run("copy", "test", "--out", tmp.resolve("nothing").toString()), 1, "no checkpoint at");
@@ -72,7 +74,8 @@ class CommandLineTest {
         assertEquals(0, attention.status(), attention.err());
         assertTrue(Files.exists(tmp.resolve("attention-cross-layer2-head3.png")));
         mistake(run("parser", "attention", "--variant", "simple", "--out", tmp.toString(), "--layer", "3"), 2, "--layer must be in [0, 2]");
-        mistake(run("parser", "attention", "--variant", "simple", "--out", tmp.toString(), "--example", "x=1+w"), 2, "expected");
+        mistake(run("parser", "attention", "--variant", "simple", "--out", tmp.toString(), "--example", "x=1+w"), 2, "unknown token 'w'");
+        mistake(run("parser", "attention", "--variant", "simple", "--out", tmp.toString(), "--example", "x=1+"), 2, "expected");
     }
 
     @Test
