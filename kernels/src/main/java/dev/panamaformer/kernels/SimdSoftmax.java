@@ -34,11 +34,14 @@ final class SimdSoftmax implements SoftmaxKernel {
             d = d.add(e).blend(d.fma(e, one), v.compare(VectorOperators.GT, m));
             m = m.max(v);
         }
-        // merge the lanes in order, in scalar code: a second vector exp here exhausted the budget
-        float max = m.reduceLanes(VectorOperators.MAX);
-        float norm = 0f;
-        for (int lane = 0; lane < L; lane++) {
-            norm += d.lane(lane) * (float) Math.exp(m.lane(lane) - max);
+        // merge the lanes in order, in scalar code: a second vector exp here exhausted the budget;
+        // rows shorter than a vector (attention over a few keys) skip the merge entirely
+        float max = LOWEST, norm = 0f;
+        if (j > 0) {
+            max = m.reduceLanes(VectorOperators.MAX);
+            for (int lane = 0; lane < L; lane++) {
+                norm += d.lane(lane) * (float) Math.exp(m.lane(lane) - max);
+            }
         }
         for (; j < limit; j++) {
             float v = x.getAtIndex(JAVA_FLOAT, row + j);
