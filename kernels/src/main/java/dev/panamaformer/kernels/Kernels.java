@@ -26,6 +26,7 @@ public final class Kernels {
     private final Dropout dropout;
     private final Elementwise elementwise;
     private final Adam adam;
+    private final FusedAttention fusedAttention;
 
     private Kernels(KernelSet set, int threads) {
         this.set = set;
@@ -38,6 +39,7 @@ public final class Kernels {
         this.dropout = new Dropout(set.dropout(), parallel);
         this.elementwise = new Elementwise(set.elementwise(), parallel);
         this.adam = new Adam(set.optimizer(), parallel);
+        this.fusedAttention = new FusedAttention(set.attention(), parallel);
     }
 
     private static synchronized KernelSet chosen() {
@@ -135,6 +137,10 @@ public final class Kernels {
 
     public Adam adam() {
         return adam;
+    }
+
+    public FusedAttention fusedAttention() {
+        return fusedAttention;
     }
 
     @Override

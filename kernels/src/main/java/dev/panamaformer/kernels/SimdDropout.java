@@ -15,7 +15,8 @@ final class SimdDropout implements DropoutKernel {
     private static final int L = FLOAT.length();
     private static final ScalarDropout TAIL = new ScalarDropout();
 
-    private static VectorMask<Float> keep(IntVector index, long seed, int threshold) {
+    /** Lanes of {@code index} that {@link DropoutKernel#keepBits} keeps at {@code threshold}. */
+    static VectorMask<Float> keep(IntVector index, long seed, int threshold) {
         IntVector h = index.mul(0x9E3779B9).add((int) seed).lanewise(VectorOperators.XOR, (int) (seed >>> 32));
         h = h.lanewise(VectorOperators.XOR, h.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
         h = h.lanewise(VectorOperators.XOR, h.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);

@@ -51,6 +51,31 @@ final class SimdMath {
         return result.blend(x, x.compare(VectorOperators.NE, x));
     }
 
+    /** Below this, {@link #expNonPositive} gives 0: e^x would be subnormal. */
+    private static final float SMALLEST_NORMAL_EXP = -87.33654f;
+
+    /**
+     * e^x for x <= 0, as softmax needs it after subtracting the max: {@link #exp}'s polynomial
+     * without the overflow and NaN guards, and 0 (not a subnormal) below -87.34, so that 2^n is
+     * one factor. About a third fewer vector operations than {@link #exp}; on this kernel's
+     * hardware a 512-bit operation issues at most once per cycle, so that is a third less time.
+     */
+    static FloatVector expNonPositive(FloatVector x) {
+        FloatVector clamped = x.max(SMALLEST_NORMAL_EXP);
+        FloatVector t = clamped.fma(LOG2E, ROUND);
+        FloatVector n = t.sub(ROUND);
+        IntVector ni = t.reinterpretAsInts().sub(ROUND_BITS);
+        FloatVector r = n.mul(-LN2_HI).add(clamped).sub(n.mul(LN2_LO));
+        FloatVector p = r.fma(1.9875691500e-4f, 1.3981999507e-3f)
+                .fma(r, FloatVector.broadcast(FLOAT, 8.3334519073e-3f))
+                .fma(r, FloatVector.broadcast(FLOAT, 4.1665795894e-2f))
+                .fma(r, FloatVector.broadcast(FLOAT, 1.6666665459e-1f))
+                .fma(r, FloatVector.broadcast(FLOAT, 5.0000001201e-1f));
+        FloatVector y = p.fma(r.mul(r), r.add(1f));
+        FloatVector scale = ni.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        return y.mul(scale).blend(0f, x.compare(VectorOperators.LT, SMALLEST_NORMAL_EXP));
+    }
+
     /** 1 / (1 + e^-x). */
     static FloatVector sigmoid(FloatVector x) {
         return FloatVector.broadcast(FLOAT, 1f).div(exp(x.neg()).add(1f));

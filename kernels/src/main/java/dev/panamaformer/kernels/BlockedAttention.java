@@ -1,0 +1,240 @@
+package dev.panamaformer.kernels;
+
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Attention computed block by block over keys with a running max and normalizer per query
+ * (online softmax; FlashAttention, Dao et al. 2022), so that no (Tq, Tk) score matrix exists:
+ * a thread holds one (96, 128) block of scores at a time. The forward pass saves the
+ * log-sum-exp of each query's scores; the backward pass recomputes the probabilities from it.
+ *
+ * <p>The same algorithm serves the scalar and the SIMD kernels: every step is an
+ * {@link AttentionKernel} call. K (and V, for the backward pass) are first transposed per head,
+ * so that every block product reads rows of its right-hand operand. Every output element is
+ * computed by one task in a fixed order (key blocks ascending, then query blocks ascending), so
+ * the results do not depend on how tasks are spread over threads.
+ */
+final class BlockedAttention {
+    /** Queries per block: a multiple of the 6-row register tile of the products. */
+    static final int QUERY_BLOCK = 96;
+    /** Keys per block: a (96, 128) block of scores and a (d_k, 128) block of Kᵀ stay in L2 at d_k = 64. */
+    static final int KEY_BLOCK = 128;
+
+    private final AttentionKernel kernel;
+
+    BlockedAttention(AttentionKernel kernel) {
+        this.kernel = kernel;
+    }
+
+    /** One thread's scratch: three (QUERY_BLOCK, KEY_BLOCK) score blocks and per-query state. */
+    static final class Scratch {
+        final MemorySegment p;             // probabilities of one block, before dropout
+        final MemorySegment dropped;       // the same after dropout (backward only)
+        final MemorySegment dScores;       // gradient of the dropped probabilities, then of the scores
+        final MemorySegment tile;          // the products' register tile
+        final float[] max = new float[QUERY_BLOCK];     // running max of each query's scores
+        final float[] norm = new float[QUERY_BLOCK];    // running sum of exp(score - max)
+        final float[] rowDot = new float[QUERY_BLOCK];  // dO · O of each query
+        final int[] limits = new int[QUERY_BLOCK];      // keys [0, limit) are visible to each query
+
+        Scratch(Arena arena) {
+            long bytes = (long) QUERY_BLOCK * KEY_BLOCK * Float.BYTES;
+            this.p = arena.allocate(bytes, FloatTensor.ALIGNMENT);
+            this.dropped = arena.allocate(bytes, FloatTensor.ALIGNMENT);
+            this.dScores = arena.allocate(bytes, FloatTensor.ALIGNMENT);
+            this.tile = arena.allocate((long) AttentionKernel.TILE_FLOATS * Float.BYTES, FloatTensor.ALIGNMENT);
+        }
+    }
+
+    /**
+     * The arguments of one call, checked by {@link FusedAttention} and held in fields so that a
+     * call allocates nothing.
+     */
+    static final class Call {
+        AttentionShape shape;
+        float scale;
+        MatrixBatch q, k, v, o, dO, dq, dk, dv;
+        MemorySegment lse;                 // (B*h*Tq) log-sum-exp of each query's scores
+        MemorySegment mask;                // additive (rows / rowsPerMaskRow, Tk), or null
+        int rowsPerMaskRow;
+        int causalPeriod;
+        int threshold;                     // dropout: see AttentionKernel; 0 keeps every score
+        float keepScale;
+        long seed;
+        MemorySegment kt;                  // (B*h, d_k, Tk): scale · Kᵀ of every head
+        MemorySegment vt;                  // (B*h, d_k, Tk): Vᵀ of every head (backward only)
+
+        void clear() {
+            shape = null;
+            q = k = v = o = dO = dq = dk = dv = null;
+            lse = mask = kt = vt = null;
+        }
+    }
+
+    static int queryBlocks(int queries) {
+        return (queries + QUERY_BLOCK - 1) / QUERY_BLOCK;
+    }
+
+    /** Floats of one transposed operand of a call: (B*h, d_k, Tk). */
+    static long transposedSize(AttentionShape shape) {
+        return (long) shape.batch() * shape.heads() * shape.headSize() * shape.keys();
+    }
+
+    /** Visible keys of each of {@code count} score rows from {@code row0} into {@code limits}; returns the largest. */
+    private static int limits(Call c, long row0, int count, int[] limits) {
+        int keys = c.shape.keys(), visible = 0;
+        for (int r = 0; r < count; r++) {
+            limits[r] = ScalarSoftmax.causalLimit((int) (row0 + r), keys, c.causalPeriod);
+            visible = Math.max(visible, limits[r]);
+        }
+        return visible;
+    }
+
+    private static long maskOffset(Call c, long row) {
+        return c.mask == null ? 0 : (row / c.rowsPerMaskRow) * c.shape.keys();
+    }
+
+    /** scale · Kᵀ of head {@code bh} (in (sequence, head) order) into the call's {@code kt}, and Vᵀ into {@code vt} when it has one. */
+    void transposeHead(Call c, int bh) {
+        int heads = c.shape.heads(), tk = c.shape.keys(), d = c.shape.headSize();
+        int b = bh / heads, h = bh % heads;
+        long off = (long) bh * d * tk;
+        // the scale goes into Kᵀ once instead of into every score
+        kernel.transpose(c.k.tensor().segment(), c.k.start(b, h), c.k.ld(), tk, d, c.scale, c.kt, off, tk);
+        if (c.vt != null) {
+            kernel.transpose(c.v.tensor().segment(), c.v.start(b, h), c.v.ld(), tk, d, 1f, c.vt, off, tk);
+        }
+    }
+
+    /**
+     * The forward pass of one query block, after {@link #transposeHead} of its head: work item
+     * {@code unit} is block {@code unit % queryBlocks} of head {@code unit / queryBlocks} in
+     * (sequence, head) order. Writes O and the log-sum-exp of the block's queries.
+     */
+    void forward(Call c, Scratch w, int unit) {
+        AttentionShape shape = c.shape;
+        int heads = shape.heads(), tq = shape.queries(), tk = shape.keys(), d = shape.headSize();
+        int qBlocks = queryBlocks(tq), bh = unit / qBlocks, i0 = (unit % qBlocks) * QUERY_BLOCK;
+        int b = bh / heads, h = bh % heads, br = Math.min(QUERY_BLOCK, tq - i0);
+        long row0 = (long) bh * tq + i0;
+        MemorySegment q = c.q.tensor().segment(), v = c.v.tensor().segment(), o = c.o.tensor().segment();
+        int ldq = c.q.ld(), ldv = c.v.ld(), ldo = c.o.ld();
+        long qOff = c.q.start(b, h) + (long) i0 * ldq, vOff = c.v.start(b, h), ktOff = (long) bh * d * tk;
+        long oOff = c.o.start(b, h) + (long) i0 * ldo;
+        float[] max = w.max, norm = w.norm;
+        int[] limits = w.limits;
+        int visible = limits(c, row0, br, limits);
+        for (int r = 0; r < br; r++) {
+            max[r] = ScalarSoftmax.LOWEST;
+            norm[r] = 0f;
+            kernel.zero(o, oOff + (long) r * ldo, d);
+        }
+        for (int j0 = 0; j0 < visible; j0 += KEY_BLOCK) {
+            int bc = Math.min(KEY_BLOCK, tk - j0);
+            kernel.product(br, bc, d, q, qOff, ldq, 1, c.kt, ktOff + j0, tk, false, w.p, 0, KEY_BLOCK, w.tile);
+            for (int r = 0; r < br; r++) {
+                long s = (long) r * KEY_BLOCK;
+                int n = Math.clamp(limits[r] - j0, 0, bc);
+                if (n == 0) {
+                    kernel.zero(w.p, s, bc);
+                    continue;
+                }
+                float blockMax = kernel.addMaskMax(w.p, s, c.mask, maskOffset(c, row0 + r) + j0, n);
+                float m = Math.max(max[r], blockMax);
+                float sum = kernel.expSum(w.p, s, n, bc, m);
+                float rescale = (float) Math.exp(max[r] - m);
+                if (rescale != 1f) {
+                    kernel.scale(o, oOff + (long) r * ldo, d, rescale);
+                }
+                norm[r] = norm[r] * rescale + sum;
+                max[r] = m;
+                if (c.threshold > 0) {
+                    kernel.dropout(w.p, s, w.p, s, n, (int) ((row0 + r) * tk + j0), c.threshold, c.keepScale, c.seed);
+                }
+            }
+            kernel.product(br, d, bc, w.p, 0, KEY_BLOCK, 1, v, vOff + (long) j0 * ldv, ldv, true, o, oOff, ldo, w.tile);
+        }
+        for (int r = 0; r < br; r++) {
+            long row = oOff + (long) r * ldo;
+            if (norm[r] > 0f) {
+                kernel.scale(o, row, d, 1f / norm[r]);
+                c.lse.setAtIndex(JAVA_FLOAT, row0 + r, max[r] + (float) Math.log(norm[r]));
+            } else {
+                // no visible key with a finite score: the materialized softmax gives all zeros too
+                kernel.zero(o, row, d);
+                c.lse.setAtIndex(JAVA_FLOAT, row0 + r, Float.NEGATIVE_INFINITY);
+            }
+        }
+    }
+
+    /**
+     * The backward pass of one (sequence, head), {@code bh} in (sequence, head) order: transposes
+     * its K and V, then adds its gradients into dQ, dK and dV. Key blocks are the outer loop, so
+     * that each block of dK and dV gathers its sum over queries while it stays in cache.
+     */
+    void backward(Call c, Scratch w, int bh) {
+        transposeHead(c, bh);
+        AttentionShape shape = c.shape;
+        int heads = shape.heads(), tq = shape.queries(), tk = shape.keys(), d = shape.headSize();
+        int b = bh / heads, h = bh % heads;
+        MemorySegment q = c.q.tensor().segment(), k = c.k.tensor().segment(), o = c.o.tensor().segment();
+        MemorySegment dO = c.dO.tensor().segment();
+        MemorySegment dq = c.dq.tensor().segment(), dk = c.dk.tensor().segment(), dv = c.dv.tensor().segment();
+        int ldq = c.q.ld(), ldk = c.k.ld(), ldo = c.o.ld(), lddo = c.dO.ld();
+        int lddq = c.dq.ld(), lddk = c.dk.ld(), lddv = c.dv.ld();
+        long qBase = c.q.start(b, h), kBase = c.k.start(b, h), oBase = c.o.start(b, h), tBase = (long) bh * d * tk;
+        long dOBase = c.dO.start(b, h), dqBase = c.dq.start(b, h), dkBase = c.dk.start(b, h), dvBase = c.dv.start(b, h);
+        float[] rowDot = w.rowDot;
+        int[] limits = w.limits;
+        for (int j0 = 0; j0 < tk; j0 += KEY_BLOCK) {
+            int bc = Math.min(KEY_BLOCK, tk - j0);
+            long kOff = kBase + (long) j0 * ldk, dkOff = dkBase + (long) j0 * lddk, dvOff = dvBase + (long) j0 * lddv;
+            for (int i0 = 0; i0 < tq; i0 += QUERY_BLOCK) {
+                int br = Math.min(QUERY_BLOCK, tq - i0);
+                long row0 = (long) bh * tq + i0;
+                if (limits(c, row0, br, limits) <= j0) {
+                    continue; // no query of this block sees these keys
+                }
+                long qOff = qBase + (long) i0 * ldq, dOOff = dOBase + (long) i0 * lddo;
+                kernel.product(br, bc, d, q, qOff, ldq, 1, c.kt, tBase + j0, tk, false, w.p, 0, KEY_BLOCK, w.tile);
+                for (int r = 0; r < br; r++) {
+                    long s = (long) r * KEY_BLOCK;
+                    int n = Math.clamp(limits[r] - j0, 0, bc);
+                    float lse = c.lse.getAtIndex(JAVA_FLOAT, row0 + r);
+                    if (n == 0 || lse == Float.NEGATIVE_INFINITY) {
+                        kernel.zero(w.p, s, bc);
+                        rowDot[r] = 0f;
+                        continue;
+                    }
+                    if (c.mask != null) {
+                        kernel.addMaskMax(w.p, s, c.mask, maskOffset(c, row0 + r) + j0, n);
+                    }
+                    kernel.expSum(w.p, s, n, bc, lse);
+                    rowDot[r] = kernel.dot(dO, dOOff + (long) r * lddo, o, oBase + (long) (i0 + r) * ldo, d);
+                }
+                MemorySegment dropped = w.p;
+                if (c.threshold > 0) {
+                    dropped = w.dropped;
+                    for (int r = 0; r < br; r++) {
+                        long s = (long) r * KEY_BLOCK;
+                        kernel.dropout(w.p, s, dropped, s, bc, (int) ((row0 + r) * tk + j0), c.threshold, c.keepScale, c.seed);
+                    }
+                }
+                // dV += dropped(P)ᵀ dO (A read transposed: row stride 1, column stride KEY_BLOCK);
+                // the gradient of dropped(P) is dO Vᵀ
+                kernel.product(bc, d, br, dropped, 0, 1, KEY_BLOCK, dO, dOOff, lddo, true, dv, dvOff, lddv, w.tile);
+                kernel.product(br, bc, d, dO, dOOff, lddo, 1, c.vt, tBase + j0, tk, false, w.dScores, 0, KEY_BLOCK, w.tile);
+                // scores = scale Q Kᵀ: with dS already times scale, dQ += dS K and dK += dSᵀ Q
+                for (int r = 0; r < br; r++) {
+                    long s = (long) r * KEY_BLOCK;
+                    kernel.scoreGrad(w.p, dropped, s, w.dScores, s, bc, rowDot[r], c.keepScale, c.scale);
+                }
+                kernel.product(br, d, bc, w.dScores, 0, KEY_BLOCK, 1, k, kOff, ldk, true, dq, dqBase + (long) i0 * lddq, lddq, w.tile);
+                kernel.product(bc, d, br, w.dScores, 0, 1, KEY_BLOCK, q, qOff, ldq, true, dk, dkOff, lddk, w.tile);
+            }
+        }
+    }
+}

@@ -1,0 +1,248 @@
+package dev.panamaformer.kernels;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Multi-head attention without the (Tq, Tk) score matrix: {@code O = dropout(softmax(scale · Q Kᵀ
+ * + mask)) V} for every (sequence, head) of a batch, block by block over keys with an online
+ * max and normalizer, saving only each query's log-sum-exp for the backward pass (see
+ * {@link BlockedAttention}). Memory beyond the inputs and outputs is the log-sum-exp, B·h·Tq
+ * floats, and a fixed scratch per thread.
+ *
+ * <p>Operands are {@link MatrixBatch} grids over (sequence, head): Q, O, dO, dQ hold (Tq, d_k)
+ * matrices, K, V, dK, dV (Tk, d_k) ones, e.g. head h of sequence b of a (B*T, C) tensor is
+ * {@code new MatrixBatch(t, 0, C, T * C, d_k)}. Masks and dropout mean what they mean for
+ * {@link Softmax#forward(FloatTensor, FloatTensor, int, int, RowMask)} and {@link Dropout} over
+ * the (B, h, Tq, Tk) scores, so both paths give the same result and drop the same probabilities.
+ *
+ * <p>Threads split the forward pass over (sequence, head, block of queries) and the backward
+ * pass over (sequence, head): the gradient of one head's keys and values sums over all its
+ * queries, and one thread owning the head keeps that sum in a fixed order. Results are
+ * bit-identical for any thread count. Calls on one instance are serialized.
+ */
+public final class FusedAttention {
+    private final BlockedAttention algorithm;
+    private final Parallel parallel;
+    private final BlockedAttention.Call call = new BlockedAttention.Call();
+    private final Job job = new Job();
+    private BlockedAttention.Scratch[] scratch;
+
+    private Arena transposedArena;
+    private MemorySegment transposed;      // Kᵀ and Vᵀ of every head of the largest call so far
+
+    FusedAttention(AttentionKernel kernel, Parallel parallel) {
+        this.algorithm = new BlockedAttention(kernel);
+        this.parallel = parallel;
+    }
+
+    /**
+     * {@code O = dropout(softmax(scale · Q Kᵀ + mask)) V} and {@code lse} (B·h·Tq) = the
+     * log-sum-exp of each query's masked, scaled scores ({@code -inf} where no key is visible;
+     * such a query gets O = 0). Dropout drops each probability with probability {@code dropout}
+     * under {@code seed}; 0 turns it off.
+     */
+    public synchronized void forward(AttentionShape shape, float scale, MatrixBatch q, MatrixBatch k, MatrixBatch v,
+                                     RowMask mask, float dropout, long seed, MatrixBatch o, FloatTensor lse) {
+        String op = "fused attention";
+        checkCommon(op, shape, scale, q, k, v, mask, dropout, o, lse);
+        int units = shape.batch() * shape.heads() * BlockedAttention.queryBlocks(shape.queries());
+        if (units == 0) {
+            return;
+        }
+        set(shape, scale, q, k, v, mask, dropout, seed, o, lse, false);
+        Parallel par = over(parallel.over(q.tensor(), k.tensor(), v.tensor(), o.tensor()), lse, mask.additive(), null, null);
+        int heads = shape.batch() * shape.heads();
+        run(par, Job.TRANSPOSE, heads, (long) shape.keys() * shape.headSize());
+        run(par, Job.FORWARD, units, (long) BlockedAttention.QUERY_BLOCK * shape.keys() * Math.max(1, shape.headSize()) * 2);
+    }
+
+    /**
+     * Adds the gradients of the forward pass's loss to {@code dq}, {@code dk} and {@code dv}, given
+     * {@code dO}, from Q, K, V, the forward output O and its log-sum-exp; the same mask, dropout
+     * and seed as the forward call.
+     */
+    public synchronized void backward(AttentionShape shape, float scale, MatrixBatch q, MatrixBatch k, MatrixBatch v,
+                                      RowMask mask, float dropout, long seed, MatrixBatch o, FloatTensor lse,
+                                      MatrixBatch dO, MatrixBatch dq, MatrixBatch dk, MatrixBatch dv) {
+        String op = "fused attention backward";
+        checkCommon(op, shape, scale, q, k, v, mask, dropout, o, lse);
+        int tq = shape.queries(), tk = shape.keys(), d = shape.headSize();
+        check(op, "dO", dO, shape, tq, d);
+        check(op, "dq", dq, shape, tq, d);
+        check(op, "dk", dk, shape, tk, d);
+        check(op, "dv", dv, shape, tk, d);
+        // each gradient is written while every other operand is read
+        outputApart(op, "dq", dq.tensor(), q, k, v, o, lse, dO, dk.tensor(), dv.tensor());
+        outputApart(op, "dk", dk.tensor(), q, k, v, o, lse, dO, dq.tensor(), dv.tensor());
+        outputApart(op, "dv", dv.tensor(), q, k, v, o, lse, dO, dq.tensor(), dk.tensor());
+        int units = shape.batch() * shape.heads();
+        if (units == 0 || tq == 0 || tk == 0) {
+            return;
+        }
+        set(shape, scale, q, k, v, mask, dropout, seed, o, lse, true);
+        call.dO = dO;
+        call.dq = dq;
+        call.dk = dk;
+        call.dv = dv;
+        Parallel par = over(over(parallel.over(q.tensor(), k.tensor(), v.tensor(), o.tensor()), lse, dO.tensor(), dq.tensor(),
+                dk.tensor()), dv.tensor(), mask.additive(), null, null);
+        run(par, Job.BACKWARD, units, (long) tq * tk * Math.max(1, d) * 4);
+    }
+
+    /** {@code first} narrowed by four more tensors: serial unless all may be touched by workers (no varargs array per call). */
+    private Parallel over(Parallel first, FloatTensor a, FloatTensor b, FloatTensor c, FloatTensor d) {
+        return first == parallel ? parallel.over(a, b, c, d) : first;
+    }
+
+    private void set(AttentionShape shape, float scale, MatrixBatch q, MatrixBatch k, MatrixBatch v, RowMask mask,
+                     float dropout, long seed, MatrixBatch o, FloatTensor lse, boolean backward) {
+        long size = BlockedAttention.transposedSize(shape);
+        if (transposed == null || transposed.byteSize() < 2 * size * Float.BYTES) {
+            if (transposedArena != null) {
+                transposedArena.close();
+            }
+            transposedArena = Arena.ofShared();
+            transposed = transposedArena.allocate(2 * size * Float.BYTES, FloatTensor.ALIGNMENT);
+        }
+        BlockedAttention.Call c = call;
+        c.kt = transposed.asSlice(0, size * Float.BYTES);
+        c.vt = backward ? transposed.asSlice(size * Float.BYTES, size * Float.BYTES) : null;
+        c.shape = shape;
+        c.scale = scale;
+        c.q = q;
+        c.k = k;
+        c.v = v;
+        c.o = o;
+        c.lse = lse.segment();
+        c.mask = mask.additive() == null ? null : mask.additive().segment();
+        c.rowsPerMaskRow = mask.rowsPerMaskRow();
+        c.causalPeriod = mask.causalPeriod();
+        c.threshold = DropoutKernel.threshold(dropout);
+        c.keepScale = 1f / (1f - dropout);
+        c.seed = seed;
+    }
+
+    private void run(Parallel par, int mode, int units, long workPerUnit) {
+        if (scratch == null) {
+            Arena arena = Arena.ofAuto();
+            scratch = new BlockedAttention.Scratch[parallel.threads()];
+            for (int t = 0; t < scratch.length; t++) {
+                scratch[t] = new BlockedAttention.Scratch(arena);
+            }
+        }
+        job.mode = mode;
+        try {
+            par.forParts(units, par.parts(units, workPerUnit), job);
+        } finally {
+            if (mode != Job.TRANSPOSE) {
+                call.clear();
+            }
+        }
+    }
+
+    /** The current call as a parallel task, held in a field so that a call allocates nothing. */
+    private final class Job implements Parallel.PartTask {
+        static final int TRANSPOSE = 0;
+        static final int FORWARD = 1;
+        static final int BACKWARD = 2;
+
+        private int mode;
+
+        @Override
+        public void run(int part, int from, int to) {
+            for (int unit = from; unit < to; unit++) {
+                switch (mode) {
+                    case TRANSPOSE -> algorithm.transposeHead(call, unit);
+                    case FORWARD -> algorithm.forward(call, scratch[part], unit);
+                    default -> algorithm.backward(call, scratch[part], unit);
+                }
+            }
+        }
+    }
+
+    private static void checkCommon(String op, AttentionShape shape, float scale, MatrixBatch q, MatrixBatch k,
+                                    MatrixBatch v, RowMask mask, float dropout, MatrixBatch o, FloatTensor lse) {
+        if (shape == null) {
+            throw new IllegalArgumentException(op + ": shape is null");
+        }
+        if (!Float.isFinite(scale)) {
+            throw new IllegalArgumentException(op + ": scale must be finite, got " + scale);
+        }
+        if (mask == null) {
+            throw new IllegalArgumentException(op + ": mask is null; use RowMask.NONE");
+        }
+        Checks.probability(op, "dropout", dropout);
+        int tq = shape.queries(), tk = shape.keys(), d = shape.headSize();
+        long rows = shape.rows();
+        if (rows > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(op + ": " + shape + " has " + rows + " query rows, more than 2^31 - 1");
+        }
+        if (dropout > 0f && rows * tk > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(op + ": dropout indexes the " + rows * tk + " scores of " + shape
+                    + " with 31 bits; at most 2^31 - 1 scores per call");
+        }
+        check(op, "q", q, shape, tq, d);
+        check(op, "k", k, shape, tk, d);
+        check(op, "v", v, shape, tk, d);
+        check(op, "o", o, shape, tq, d);
+        Checks.vector(lse, op, "lse", rows);
+        FloatTensor add = mask.additive();
+        if (add != null) {
+            long maskRows = rows == 0 ? 0 : (rows - 1) / mask.rowsPerMaskRow() + 1;
+            Checks.matrix(add, op, "additive mask", (int) maskRows, tk);
+        }
+        apart(op, q.tensor(), "q", o.tensor(), "o");
+        apart(op, k.tensor(), "k", o.tensor(), "o");
+        apart(op, v.tensor(), "v", o.tensor(), "o");
+        apart(op, add, "additive mask", o.tensor(), "o");
+        apart(op, q.tensor(), "q", lse, "lse");
+        apart(op, k.tensor(), "k", lse, "lse");
+        apart(op, v.tensor(), "v", lse, "lse");
+        apart(op, add, "additive mask", lse, "lse");
+        apart(op, o.tensor(), "o", lse, "lse");
+    }
+
+    private static void outputApart(String op, String name, FloatTensor out, MatrixBatch q, MatrixBatch k, MatrixBatch v,
+                                    MatrixBatch o, FloatTensor lse, MatrixBatch dO, FloatTensor other1, FloatTensor other2) {
+        apart(op, q.tensor(), "q", out, name);
+        apart(op, k.tensor(), "k", out, name);
+        apart(op, v.tensor(), "v", out, name);
+        apart(op, o.tensor(), "o", out, name);
+        apart(op, lse, "lse", out, name);
+        apart(op, dO.tensor(), "dO", out, name);
+        apart(op, other1, "another gradient", out, name);
+        apart(op, other2, "another gradient", out, name);
+    }
+
+    /** An output must not share memory with what the call reads; pass Q, K, V and each gradient in tensors of their own. */
+    private static void apart(String op, FloatTensor in, String inName, FloatTensor out, String outName) {
+        if (in != null) {
+            Checks.disjoint(in, inName, out, op + ": " + outName);
+        }
+    }
+
+    /** {@code x} holds a (batch, heads) grid of (rows, cols) matrices. */
+    private static void check(String op, String name, MatrixBatch x, AttentionShape shape, int rows, int cols) {
+        if (x == null) {
+            throw new IllegalArgumentException(op + ": " + name + " is null");
+        }
+        FloatTensor t = x.tensor();
+        if (!t.isAlive()) {
+            t.checkAlive(op + ": " + name);
+        }
+        if (x.ld() < cols) {
+            throw new IllegalArgumentException(op + ": leading dimension " + x.ld() + " of " + name + " is less than the head size "
+                    + cols + " of " + shape);
+        }
+        if (shape.batch() == 0 || shape.heads() == 0 || rows == 0 || cols == 0) {
+            return;
+        }
+        long end = x.start(shape.batch() - 1, shape.heads() - 1) + (long) (rows - 1) * x.ld() + cols;
+        if (end > t.size()) {
+            throw new IllegalArgumentException(op + ": " + name + " " + t + " (" + t.size() + " elements) is too small for "
+                    + shape + ": its last (" + rows + ", " + cols + ") matrix at strides (" + x.stride0() + ", " + x.stride1()
+                    + ") and leading dimension " + x.ld() + " ends at element " + end);
+        }
+    }
+}

@@ -1,0 +1,297 @@
+package dev.panamaformer.kernels;
+
+import static dev.panamaformer.kernels.SimdSpecies.FLOAT;
+import static dev.panamaformer.kernels.SimdSpecies.ORDER;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * The block steps of fused attention on the Vector API. Products use a register tile of 4 rows
+ * by 4 vectors fed straight from the blocks (broadcasts of A, rows of B), with one-row tiles and
+ * masked vectors at the edges; row steps are a vector body and the scalar twin's loop for the
+ * tail.
+ */
+final class SimdAttention implements AttentionKernel {
+    private static final int L = FLOAT.length();
+    private static final ScalarAttention TAIL = new ScalarAttention();
+    /**
+     * Register tile of the products: MR rows by NR = 4 vectors, as in {@link SimdMatmul}. A tile
+     * method that also loaded C into its accumulators (even at 4 rows) was too large for C1 ("out
+     * of virtual registers"), and C2 then never compiled it: it stayed in C1's code, fifty times
+     * slower with its vectors on the heap. So the accumulators start at zero and leave through a
+     * scratch tile, as in SimdMatmul.
+     */
+    private static final int MR = 6;
+    private static final int NR = 4 * L;
+
+    @Override
+    public void product(int m, int n, int k, MemorySegment a, long aOff, int aRowStride, int aColStride,
+                        MemorySegment b, long bOff, int ldb, boolean accumulate, MemorySegment c, long cOff, int ldc,
+                        MemorySegment tile) {
+        // every path below adds into C
+        if (!accumulate) {
+            for (int i = 0; i < m; i++) {
+                zero(c, cOff + (long) i * ldc, n);
+            }
+        }
+        assert tile.byteSize() >= (long) MR * NR * Float.BYTES;
+        int j = 0;
+        for (; j + NR <= n; j += NR) {
+            int i = 0;
+            for (; i + MR <= m; i += MR) {
+                tile(k, a, aOff + (long) i * aRowStride, aRowStride, aColStride, b, bOff + j, ldb,
+                        c, cOff + (long) i * ldc + j, ldc, tile);
+            }
+            for (; i < m; i++) {
+                rowTile(k, a, aOff + (long) i * aRowStride, aColStride, b, bOff + j, ldb,
+                        c, cOff + (long) i * ldc + j);
+            }
+        }
+        for (; j < n; j += L) {
+            VectorMask<Float> lanes = FLOAT.indexInRange(j, n);
+            for (int i = 0; i < m; i++) {
+                long ai = aOff + (long) i * aRowStride, ci = (cOff + (long) i * ldc + j) * Float.BYTES;
+                FloatVector acc = FloatVector.fromMemorySegment(FLOAT, c, ci, ORDER, lanes);
+                for (int p = 0; p < k; p++) {
+                    FloatVector bv = FloatVector.fromMemorySegment(FLOAT, b, (bOff + (long) p * ldb + j) * Float.BYTES, ORDER, lanes);
+                    acc = bv.fma(FloatVector.broadcast(FLOAT, a.getAtIndex(JAVA_FLOAT, ai + (long) p * aColStride)), acc);
+                }
+                acc.intoMemorySegment(c, ci, ORDER, lanes);
+            }
+        }
+    }
+
+    /**
+     * C tile += the MR x NR product, its 24 accumulators in registers for the whole k loop, then
+     * parked in {@code tile} for {@link #writeBack}: SimdMatmul's micro-kernel, whose shape C1
+     * can compile, see {@link #MR}.
+     */
+    private static void tile(int k, MemorySegment a, long aOff, int ars, int acs, MemorySegment b, long bOff, int ldb,
+                             MemorySegment c, long cOff, int ldc, MemorySegment tile) {
+        int v1 = L * Float.BYTES, v2 = 2 * L * Float.BYTES, v3 = 3 * L * Float.BYTES;
+        FloatVector z = FloatVector.zero(FLOAT);
+        FloatVector c00 = z, c01 = z, c02 = z, c03 = z;
+        FloatVector c10 = z, c11 = z, c12 = z, c13 = z;
+        FloatVector c20 = z, c21 = z, c22 = z, c23 = z;
+        FloatVector c30 = z, c31 = z, c32 = z, c33 = z;
+        FloatVector c40 = z, c41 = z, c42 = z, c43 = z;
+        FloatVector c50 = z, c51 = z, c52 = z, c53 = z;
+        long ap = aOff;
+        for (int p = 0; p < k; p++, ap += acs) {
+            long bb = (bOff + (long) p * ldb) * Float.BYTES;
+            FloatVector b0 = FloatVector.fromMemorySegment(FLOAT, b, bb, ORDER);
+            FloatVector b1 = FloatVector.fromMemorySegment(FLOAT, b, bb + v1, ORDER);
+            FloatVector b2 = FloatVector.fromMemorySegment(FLOAT, b, bb + v2, ORDER);
+            FloatVector b3 = FloatVector.fromMemorySegment(FLOAT, b, bb + v3, ORDER);
+            FloatVector a0 = FloatVector.broadcast(FLOAT, a.getAtIndex(JAVA_FLOAT, ap));
+            c00 = b0.fma(a0, c00);
+            c01 = b1.fma(a0, c01);
+            c02 = b2.fma(a0, c02);
+            c03 = b3.fma(a0, c03);
+            FloatVector a1 = FloatVector.broadcast(FLOAT, a.getAtIndex(JAVA_FLOAT, ap + ars));
+            c10 = b0.fma(a1, c10);
+            c11 = b1.fma(a1, c11);
+            c12 = b2.fma(a1, c12);
+            c13 = b3.fma(a1, c13);
+            FloatVector a2 = FloatVector.broadcast(FLOAT, a.getAtIndex(JAVA_FLOAT, ap + 2L * ars));
+            c20 = b0.fma(a2, c20);
+            c21 = b1.fma(a2, c21);
+            c22 = b2.fma(a2, c22);
+            c23 = b3.fma(a2, c23);
+            FloatVector a3 = FloatVector.broadcast(FLOAT, a.getAtIndex(JAVA_FLOAT, ap + 3L * ars));
+            c30 = b0.fma(a3, c30);
+            c31 = b1.fma(a3, c31);
+            c32 = b2.fma(a3, c32);
+            c33 = b3.fma(a3, c33);
+            FloatVector a4 = FloatVector.broadcast(FLOAT, a.getAtIndex(JAVA_FLOAT, ap + 4L * ars));
+            c40 = b0.fma(a4, c40);
+            c41 = b1.fma(a4, c41);
+            c42 = b2.fma(a4, c42);
+            c43 = b3.fma(a4, c43);
+            FloatVector a5 = FloatVector.broadcast(FLOAT, a.getAtIndex(JAVA_FLOAT, ap + 5L * ars));
+            c50 = b0.fma(a5, c50);
+            c51 = b1.fma(a5, c51);
+            c52 = b2.fma(a5, c52);
+            c53 = b3.fma(a5, c53);
+        }
+        c00.intoMemorySegment(tile, 0, ORDER);
+        c01.intoMemorySegment(tile, v1, ORDER);
+        c02.intoMemorySegment(tile, v2, ORDER);
+        c03.intoMemorySegment(tile, v3, ORDER);
+        c10.intoMemorySegment(tile, 1L * NR * Float.BYTES, ORDER);
+        c11.intoMemorySegment(tile, 1L * NR * Float.BYTES + v1, ORDER);
+        c12.intoMemorySegment(tile, 1L * NR * Float.BYTES + v2, ORDER);
+        c13.intoMemorySegment(tile, 1L * NR * Float.BYTES + v3, ORDER);
+        c20.intoMemorySegment(tile, 2L * NR * Float.BYTES, ORDER);
+        c21.intoMemorySegment(tile, 2L * NR * Float.BYTES + v1, ORDER);
+        c22.intoMemorySegment(tile, 2L * NR * Float.BYTES + v2, ORDER);
+        c23.intoMemorySegment(tile, 2L * NR * Float.BYTES + v3, ORDER);
+        c30.intoMemorySegment(tile, 3L * NR * Float.BYTES, ORDER);
+        c31.intoMemorySegment(tile, 3L * NR * Float.BYTES + v1, ORDER);
+        c32.intoMemorySegment(tile, 3L * NR * Float.BYTES + v2, ORDER);
+        c33.intoMemorySegment(tile, 3L * NR * Float.BYTES + v3, ORDER);
+        c40.intoMemorySegment(tile, 4L * NR * Float.BYTES, ORDER);
+        c41.intoMemorySegment(tile, 4L * NR * Float.BYTES + v1, ORDER);
+        c42.intoMemorySegment(tile, 4L * NR * Float.BYTES + v2, ORDER);
+        c43.intoMemorySegment(tile, 4L * NR * Float.BYTES + v3, ORDER);
+        c50.intoMemorySegment(tile, 5L * NR * Float.BYTES, ORDER);
+        c51.intoMemorySegment(tile, 5L * NR * Float.BYTES + v1, ORDER);
+        c52.intoMemorySegment(tile, 5L * NR * Float.BYTES + v2, ORDER);
+        c53.intoMemorySegment(tile, 5L * NR * Float.BYTES + v3, ORDER);
+        writeBack(tile, MR, c, cOff, ldc);
+    }
+
+    /** C rows (NR columns each) += the first {@code rows} rows of {@code tile}. */
+    private static void writeBack(MemorySegment tile, int rows, MemorySegment c, long cOff, int ldc) {
+        for (int i = 0; i < rows; i++) {
+            long t = (long) i * NR * Float.BYTES, ci = (cOff + (long) i * ldc) * Float.BYTES;
+            for (int j = 0; j < NR * Float.BYTES; j += L * Float.BYTES) {
+                FloatVector.fromMemorySegment(FLOAT, tile, t + j, ORDER)
+                        .add(FloatVector.fromMemorySegment(FLOAT, c, ci + j, ORDER))
+                        .intoMemorySegment(c, ci + j, ORDER);
+            }
+        }
+    }
+
+    /** C row += one row of NR columns of the product: the rows left below the last full tile. */
+    private static void rowTile(int k, MemorySegment a, long aOff, int acs, MemorySegment b, long bOff, int ldb,
+                                MemorySegment c, long cOff) {
+        int v1 = L * Float.BYTES, v2 = 2 * L * Float.BYTES, v3 = 3 * L * Float.BYTES;
+        long c0 = cOff * Float.BYTES;
+        FloatVector s0 = FloatVector.fromMemorySegment(FLOAT, c, c0, ORDER);
+        FloatVector s1 = FloatVector.fromMemorySegment(FLOAT, c, c0 + v1, ORDER);
+        FloatVector s2 = FloatVector.fromMemorySegment(FLOAT, c, c0 + v2, ORDER);
+        FloatVector s3 = FloatVector.fromMemorySegment(FLOAT, c, c0 + v3, ORDER);
+        long ap = aOff;
+        for (int p = 0; p < k; p++, ap += acs) {
+            long bb = (bOff + (long) p * ldb) * Float.BYTES;
+            FloatVector av = FloatVector.broadcast(FLOAT, a.getAtIndex(JAVA_FLOAT, ap));
+            s0 = FloatVector.fromMemorySegment(FLOAT, b, bb, ORDER).fma(av, s0);
+            s1 = FloatVector.fromMemorySegment(FLOAT, b, bb + v1, ORDER).fma(av, s1);
+            s2 = FloatVector.fromMemorySegment(FLOAT, b, bb + v2, ORDER).fma(av, s2);
+            s3 = FloatVector.fromMemorySegment(FLOAT, b, bb + v3, ORDER).fma(av, s3);
+        }
+        s0.intoMemorySegment(c, c0, ORDER);
+        s1.intoMemorySegment(c, c0 + v1, ORDER);
+        s2.intoMemorySegment(c, c0 + v2, ORDER);
+        s3.intoMemorySegment(c, c0 + v3, ORDER);
+    }
+
+    @Override
+    public void transpose(MemorySegment x, long xOff, int ldx, int rows, int cols, float scale, MemorySegment y, long yOff,
+                          int ldy) {
+        // O(T d) against the O(T² d) products that read the result: the scalar twin's tiles serve
+        TAIL.transpose(x, xOff, ldx, rows, cols, scale, y, yOff, ldy);
+    }
+
+    @Override
+    public float addMaskMax(MemorySegment s, long sOff, MemorySegment mask, long maskOff, int n) {
+        FloatVector m0 = FloatVector.broadcast(FLOAT, ScalarSoftmax.LOWEST), m1 = m0;
+        int j = 0;
+        // two running maxima: max has a latency of several cycles and the row is in L1
+        for (int bound = n - 2 * L; j <= bound; j += 2 * L) {
+            FloatVector v0 = FloatVector.fromMemorySegment(FLOAT, s, (sOff + j) * Float.BYTES, ORDER);
+            FloatVector v1 = FloatVector.fromMemorySegment(FLOAT, s, (sOff + j + L) * Float.BYTES, ORDER);
+            if (mask != null) {
+                v0 = v0.add(FloatVector.fromMemorySegment(FLOAT, mask, (maskOff + j) * Float.BYTES, ORDER));
+                v1 = v1.add(FloatVector.fromMemorySegment(FLOAT, mask, (maskOff + j + L) * Float.BYTES, ORDER));
+                v0.intoMemorySegment(s, (sOff + j) * Float.BYTES, ORDER);
+                v1.intoMemorySegment(s, (sOff + j + L) * Float.BYTES, ORDER);
+            }
+            m0 = m0.max(v0);
+            m1 = m1.max(v1);
+        }
+        float max = m0.max(m1).reduceLanes(VectorOperators.MAX);
+        return Math.max(max, TAIL.addMaskMax(s, sOff + j, mask, maskOff + j, n - j));
+    }
+
+    @Override
+    public float expSum(MemorySegment s, long sOff, int n, int width, float shift) {
+        FloatVector sum = FloatVector.zero(FLOAT);
+        int j = 0;
+        for (int bound = FLOAT.loopBound(n); j < bound; j += L) {
+            FloatVector e = SimdMath.expNonPositive(FloatVector.fromMemorySegment(FLOAT, s, (sOff + j) * Float.BYTES, ORDER).sub(shift));
+            e.intoMemorySegment(s, (sOff + j) * Float.BYTES, ORDER);
+            sum = sum.add(e);
+        }
+        float total = SimdSpecies.sum(sum);
+        for (; j < n; j++) {
+            float e = (float) Math.exp(s.getAtIndex(JAVA_FLOAT, sOff + j) - shift);
+            s.setAtIndex(JAVA_FLOAT, sOff + j, e);
+            total += e;
+        }
+        zero(s, sOff + n, width - n);
+        return total;
+    }
+
+    @Override
+    public void scale(MemorySegment x, long off, int n, float factor) {
+        int j = 0;
+        for (int bound = FLOAT.loopBound(n); j < bound; j += L) {
+            FloatVector.fromMemorySegment(FLOAT, x, (off + j) * Float.BYTES, ORDER).mul(factor)
+                    .intoMemorySegment(x, (off + j) * Float.BYTES, ORDER);
+        }
+        TAIL.scale(x, off + j, n - j, factor);
+    }
+
+    @Override
+    public void zero(MemorySegment x, long off, int n) {
+        FloatVector zero = FloatVector.zero(FLOAT);
+        int j = 0;
+        for (int bound = FLOAT.loopBound(n); j < bound; j += L) {
+            zero.intoMemorySegment(x, (off + j) * Float.BYTES, ORDER);
+        }
+        TAIL.zero(x, off + j, n - j);
+    }
+
+    @Override
+    public float dot(MemorySegment x, long xOff, MemorySegment y, long yOff, int n) {
+        FloatVector s0 = FloatVector.zero(FLOAT), s1 = s0;
+        int j = 0;
+        for (int bound = n - 2 * L; j <= bound; j += 2 * L) {
+            s0 = FloatVector.fromMemorySegment(FLOAT, x, (xOff + j) * Float.BYTES, ORDER)
+                    .fma(FloatVector.fromMemorySegment(FLOAT, y, (yOff + j) * Float.BYTES, ORDER), s0);
+            s1 = FloatVector.fromMemorySegment(FLOAT, x, (xOff + j + L) * Float.BYTES, ORDER)
+                    .fma(FloatVector.fromMemorySegment(FLOAT, y, (yOff + j + L) * Float.BYTES, ORDER), s1);
+        }
+        for (int bound = FLOAT.loopBound(n); j < bound; j += L) {
+            s0 = FloatVector.fromMemorySegment(FLOAT, x, (xOff + j) * Float.BYTES, ORDER)
+                    .fma(FloatVector.fromMemorySegment(FLOAT, y, (yOff + j) * Float.BYTES, ORDER), s0);
+        }
+        return SimdSpecies.sum(s0.add(s1)) + TAIL.dot(x, xOff + j, y, yOff + j, n - j);
+    }
+
+    @Override
+    public void dropout(MemorySegment x, long xOff, MemorySegment y, long yOff, int n, int index, int threshold,
+                        float keepScale, long seed) {
+        IntVector iota = SimdSpecies.iota();
+        FloatVector zero = FloatVector.zero(FLOAT);
+        int j = 0;
+        for (int bound = FLOAT.loopBound(n); j < bound; j += L) {
+            VectorMask<Float> kept = SimdDropout.keep(iota.add(index + j), seed, threshold);
+            zero.blend(FloatVector.fromMemorySegment(FLOAT, x, (xOff + j) * Float.BYTES, ORDER).mul(keepScale), kept)
+                    .intoMemorySegment(y, (yOff + j) * Float.BYTES, ORDER);
+        }
+        TAIL.dropout(x, xOff + j, y, yOff + j, n - j, index + j, threshold, keepScale, seed);
+    }
+
+    @Override
+    public void scoreGrad(MemorySegment p, MemorySegment dropped, long off, MemorySegment dp, long dpOff, int n, float rowDot,
+                          float keepScale, float scale) {
+        FloatVector zero = FloatVector.zero(FLOAT);
+        int j = 0;
+        for (int bound = FLOAT.loopBound(n); j < bound; j += L) {
+            VectorMask<Float> kept = FloatVector.fromMemorySegment(FLOAT, dropped, (off + j) * Float.BYTES, ORDER)
+                    .compare(VectorOperators.NE, 0f);
+            FloatVector g = zero.blend(FloatVector.fromMemorySegment(FLOAT, dp, (dpOff + j) * Float.BYTES, ORDER).mul(keepScale), kept);
+            FloatVector.fromMemorySegment(FLOAT, p, (off + j) * Float.BYTES, ORDER).mul(scale).mul(g.sub(rowDot))
+                    .intoMemorySegment(dp, (dpOff + j) * Float.BYTES, ORDER);
+        }
+        TAIL.scoreGrad(p, dropped, off + j, dp, dpOff + j, n - j, rowDot, keepScale, scale);
+    }
+}

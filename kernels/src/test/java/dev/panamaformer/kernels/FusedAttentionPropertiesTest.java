@@ -1,0 +1,294 @@
+package dev.panamaformer.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.lang.foreign.Arena;
+import java.util.Random;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Example;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.IntRange;
+
+/**
+ * Fused attention against the materialized reference: scores, softmax, dropout and products
+ * by the scalar kernels, forward and backward. Tolerances are absolute, scaled by the largest
+ * magnitude of the reference tensor (at least 1): 1e-5 for O and the log-sum-exp, 1e-4 for the
+ * gradients.
+ */
+class FusedAttentionPropertiesTest {
+    enum Masking { NONE, PADDING, CAUSAL, BOTH }
+
+    /** Lengths from 1 to a few hundred, across the 96-query and 128-key blocks. */
+    @Provide
+    Arbitrary<Integer> lengths() {
+        return Arbitraries.oneOf(Arbitraries.of(1, 2, 7, 95, 96, 97, 127, 128, 129, 257),
+                Arbitraries.integers().between(1, 300));
+    }
+
+    /** Head sizes, most of them not a multiple of the lane count. */
+    @Provide
+    Arbitrary<Integer> headSizes() {
+        int l = TestData.lanes();
+        return Arbitraries.oneOf(Arbitraries.of(1, 3, l - 1, l + 1, 64, 2 * l + 3), Arbitraries.integers().between(1, 72));
+    }
+
+    /** One random problem: Q, K, V, dO and prior gradient contents, heads side by side as in a (B*T, h*d) layout. */
+    record Problem(AttentionShape shape, float scale, float[] q, float[] k, float[] v, float[] dO,
+                   float[] dq0, float[] dk0, float[] dv0, float[] mask, int rowsPerMaskRow, int causalPeriod,
+                   float dropout, long seed) {
+
+        static Problem random(long seed, int batch, int heads, int tq, int tk, int d, Masking masking, float dropout) {
+            Random r = new Random(seed);
+            int c = heads * d;
+            float[] mask = null;
+            if (masking == Masking.PADDING || masking == Masking.BOTH) {
+                mask = new float[batch * tk];
+                for (int b = 0; b < batch; b++) {
+                    // sequence 1 is all padding when there is one: its queries see nothing
+                    boolean allPadding = b == 1 && r.nextBoolean();
+                    for (int j = 0; j < tk; j++) {
+                        mask[b * tk + j] = allPadding || r.nextInt(4) == 0 ? Float.NEGATIVE_INFINITY : 0f;
+                    }
+                }
+            }
+            int period = masking == Masking.CAUSAL || masking == Masking.BOTH ? tq : 0;
+            return new Problem(new AttentionShape(batch, heads, tq, tk, d), (float) (1 / Math.sqrt(d)),
+                    TestData.uniform(r, batch * tq * c, 2f), TestData.uniform(r, batch * tk * c, 2f),
+                    TestData.uniform(r, batch * tk * c, 1f), TestData.uniform(r, batch * tq * c, 1f),
+                    TestData.uniform(r, batch * tq * c, 1f), TestData.uniform(r, batch * tk * c, 1f),
+                    TestData.uniform(r, batch * tk * c, 1f), mask, heads * tq, period, dropout, r.nextLong());
+        }
+
+        int width() {
+            return shape.heads() * shape.headSize();
+        }
+
+        MatrixBatch heads(FloatTensor t, int length) {
+            return new MatrixBatch(t, 0, width(), (long) length * width(), shape.headSize());
+        }
+
+        RowMask rowMask(Arena arena) {
+            RowMask m = mask == null ? RowMask.NONE : RowMask.additive(tensor(arena, mask), rowsPerMaskRow);
+            return causalPeriod > 0 ? m.andCausal(causalPeriod) : m;
+        }
+
+        /** The (B, h, Tq, Tk) score matrices of a flat tensor. */
+        MatrixBatch scores(FloatTensor t) {
+            long tq = shape.queries(), tk = shape.keys();
+            return new MatrixBatch(t, 0, shape.keys(), shape.heads() * tq * tk, tq * tk);
+        }
+
+        /** The reference: every step materialized, by the given (scalar) kernels. */
+        Result materialized(Kernels kn) {
+            int bs = shape.batch(), h = shape.heads(), tq = shape.queries(), tk = shape.keys(), d = shape.headSize();
+            try (Arena arena = Arena.ofShared()) {
+                FloatTensor tQ = tensor(arena, q), tK = tensor(arena, k), tV = tensor(arena, v), tDO = tensor(arena, dO);
+                FloatTensor tDq = tensor(arena, dq0), tDk = tensor(arena, dk0), tDv = tensor(arena, dv0);
+                FloatTensor tO = FloatTensor.allocate(arena, Math.max(1, q.length));
+                int n = bs * h * tq * tk;
+                FloatTensor probs = FloatTensor.allocate(arena, Math.max(1, n)), dropped = FloatTensor.allocate(arena, Math.max(1, n));
+                FloatTensor dDropped = FloatTensor.allocate(arena, Math.max(1, n)), dProbs = FloatTensor.allocate(arena, Math.max(1, n));
+                FloatTensor dScores = FloatTensor.allocate(arena, Math.max(1, n));
+                Matmul mm = kn.matmul();
+                mm.gemmBatched(bs, h, false, true, tq, tk, d, scale, heads(tQ, tq), heads(tK, tk), 0f, scores(probs));
+                kn.softmax().forward(probs, probs, bs * h * tq, tk, rowMask(arena));
+                kn.dropout().forward(probs, dropped, n, dropout, seed);
+                mm.gemmBatched(bs, h, false, false, tq, d, tk, 1f, scores(dropped), heads(tV, tk), 0f, heads(tO, tq));
+                mm.gemmBatched(bs, h, false, true, tq, tk, d, 1f, heads(tDO, tq), heads(tV, tk), 0f, scores(dDropped));
+                mm.gemmBatched(bs, h, true, false, tk, d, tq, 1f, scores(dropped), heads(tDO, tq), 1f, heads(tDv, tk));
+                kn.dropout().backward(dDropped, dProbs, n, dropout, seed);
+                kn.softmax().backward(probs, dProbs, dScores, bs * h * tq, tk);
+                mm.gemmBatched(bs, h, false, false, tq, d, tk, scale, scores(dScores), heads(tK, tk), 1f, heads(tDq, tq));
+                mm.gemmBatched(bs, h, true, false, tk, d, tq, scale, scores(dScores), heads(tQ, tq), 1f, heads(tDk, tk));
+                return new Result(part(tO, q.length), logSumExp(), part(tDq, q.length), part(tDk, k.length), part(tDv, v.length));
+            }
+        }
+
+        /** The log-sum-exp of every query's masked, scaled scores, in double. */
+        float[] logSumExp() {
+            int bs = shape.batch(), h = shape.heads(), tq = shape.queries(), tk = shape.keys(), d = shape.headSize(), c = width();
+            float[] lse = new float[bs * h * tq];
+            for (int b = 0; b < bs; b++) {
+                for (int hh = 0; hh < h; hh++) {
+                    for (int i = 0; i < tq; i++) {
+                        int row = (b * h + hh) * tq + i;
+                        int limit = ScalarSoftmax.causalLimit(row, tk, causalPeriod);
+                        double[] s = new double[Math.max(0, limit)];
+                        double max = Double.NEGATIVE_INFINITY;
+                        for (int j = 0; j < limit; j++) {
+                            double dot = 0;
+                            for (int p = 0; p < d; p++) {
+                                dot += (double) q[(b * tq + i) * c + hh * d + p] * k[(b * tk + j) * c + hh * d + p];
+                            }
+                            s[j] = dot * scale + (mask == null ? 0 : mask[(row / rowsPerMaskRow) * tk + j]);
+                            max = Math.max(max, s[j]);
+                        }
+                        double sum = 0;
+                        for (int j = 0; j < limit; j++) {
+                            sum += Math.exp(s[j] - max);
+                        }
+                        lse[row] = max == Double.NEGATIVE_INFINITY ? Float.NEGATIVE_INFINITY : (float) (max + Math.log(sum));
+                    }
+                }
+            }
+            return lse;
+        }
+
+        Result fused(Kernels kn) {
+            int tq = shape.queries(), tk = shape.keys();
+            try (Arena arena = Arena.ofShared()) {
+                FloatTensor tQ = tensor(arena, q), tK = tensor(arena, k), tV = tensor(arena, v), tDO = tensor(arena, dO);
+                FloatTensor tDq = tensor(arena, dq0), tDk = tensor(arena, dk0), tDv = tensor(arena, dv0);
+                FloatTensor tO = FloatTensor.allocate(arena, Math.max(1, q.length));
+                FloatTensor lse = FloatTensor.allocate(arena, Math.max(1, (int) shape.rows()));
+                RowMask m = rowMask(arena);
+                FusedAttention fa = kn.fusedAttention();
+                fa.forward(shape, scale, heads(tQ, tq), heads(tK, tk), heads(tV, tk), m, dropout, seed, heads(tO, tq), lse);
+                fa.backward(shape, scale, heads(tQ, tq), heads(tK, tk), heads(tV, tk), m, dropout, seed, heads(tO, tq), lse,
+                        heads(tDO, tq), heads(tDq, tq), heads(tDk, tk), heads(tDv, tk));
+                return new Result(part(tO, q.length), part(lse, (int) shape.rows()), part(tDq, q.length), part(tDk, k.length),
+                        part(tDv, v.length));
+            }
+        }
+    }
+
+    record Result(float[] o, float[] lse, float[] dq, float[] dk, float[] dv) {
+        void assertClose(String what, Result expected) {
+            close(what + ": O", expected.o, o, 1e-5);
+            close(what + ": log-sum-exp", expected.lse, lse, 1e-5);
+            close(what + ": dQ", expected.dq, dq, 1e-4);
+            close(what + ": dK", expected.dk, dk, 1e-4);
+            close(what + ": dV", expected.dv, dv, 1e-4);
+        }
+
+        void assertIdentical(String what, Result other) {
+            assertArrayEquals(o, other.o, what + ": O");
+            assertArrayEquals(lse, other.lse, what + ": log-sum-exp");
+            assertArrayEquals(dq, other.dq, what + ": dQ");
+            assertArrayEquals(dk, other.dk, what + ": dK");
+            assertArrayEquals(dv, other.dv, what + ": dV");
+        }
+    }
+
+    private static void close(String what, float[] expected, float[] actual, double tolerance) {
+        double scale = 1;
+        for (float e : expected) {
+            if (Float.isFinite(e)) {
+                scale = Math.max(scale, Math.abs(e));
+            }
+        }
+        double bound = tolerance * scale;
+        for (int i = 0; i < expected.length; i++) {
+            if (expected[i] == actual[i]) {
+                continue; // also -inf == -inf for a query that sees no key
+            }
+            if (!(Math.abs(actual[i] - expected[i]) <= bound)) {
+                fail(what + ": element " + i + " is " + actual[i] + ", expected " + expected[i] + " within " + bound);
+            }
+        }
+    }
+
+    private static FloatTensor tensor(Arena arena, float[] values) {
+        return values.length == 0 ? FloatTensor.allocate(arena, 1) : TestData.tensor(arena, values);
+    }
+
+    private static float[] part(FloatTensor t, int n) {
+        float[] all = t.toArray();
+        return java.util.Arrays.copyOf(all, n);
+    }
+
+    @Property(tries = 60)
+    void matchesTheMaterializedPath(@ForAll @IntRange(min = 1, max = 2) int batch, @ForAll @IntRange(min = 1, max = 3) int heads,
+                                    @ForAll("lengths") int tq, @ForAll("lengths") int tk, @ForAll("headSizes") int d,
+                                    @ForAll Masking masking, @ForAll boolean dropout, @ForAll long seed) {
+        Problem p = Problem.random(seed, batch, heads, tq, tk, d, masking, dropout ? 0.2f : 0f);
+        Result expected = p.materialized(TestData.SCALAR);
+        p.fused(TestData.UNDER_TEST).assertClose(TestData.UNDER_TEST.description(), expected);
+        p.fused(TestData.SCALAR).assertClose("scalar twin", expected);
+    }
+
+    /** Self-attention as the decoder has it: queries and keys of the same length, causal and padded. */
+    @Property(tries = 30)
+    void causalSelfAttentionMatches(@ForAll("lengths") int t, @ForAll @IntRange(min = 1, max = 72) int d, @ForAll long seed) {
+        Problem p = Problem.random(seed, 2, 2, t, t, d, Masking.BOTH, 0.1f);
+        p.fused(TestData.UNDER_TEST).assertClose(TestData.UNDER_TEST.description(), p.materialized(TestData.SCALAR));
+    }
+
+    @Property(tries = 15)
+    void resultsDoNotDependOnThreadCount(@ForAll @IntRange(min = 1, max = 300) int tq, @ForAll @IntRange(min = 1, max = 300) int tk,
+                                         @ForAll Masking masking, @ForAll long seed) {
+        Problem p = Problem.random(seed, 2, 3, tq, tk, 20, masking, 0.1f);
+        Result one = p.fused(Kernels.withThreads(1));
+        one.assertIdentical("2 threads", p.fused(Kernels.withThreads(2)));
+        one.assertIdentical("3 threads", p.fused(Kernels.withThreads(3)));
+    }
+
+    @Example
+    void aQueryThatSeesNoKeyGetsZeroOutputAndNoGradient() {
+        Problem p = Problem.random(7, 1, 1, 5, 3, 4, Masking.NONE, 0f);
+        java.util.Arrays.fill(p.mask == null ? new float[0] : p.mask, 0f);
+        float[] allPadding = {Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY};
+        Problem masked = new Problem(p.shape, p.scale, p.q, p.k, p.v, p.dO, p.dq0, p.dk0, p.dv0, allPadding, 5, 0, 0f, 1);
+        Result r = masked.fused(TestData.UNDER_TEST);
+        for (int i = 0; i < r.o.length; i++) {
+            assertEquals(0f, r.o[i], "O[" + i + "]");
+        }
+        for (float lse : r.lse) {
+            assertEquals(Float.NEGATIVE_INFINITY, lse);
+        }
+        assertArrayEquals(p.dq0, r.dq);
+        assertArrayEquals(p.dk0, r.dk);
+        assertArrayEquals(p.dv0, r.dv);
+    }
+
+    @Example
+    void badArgumentsAreRejectedWithTheShapesInTheMessage() {
+        FusedAttention fa = TestData.UNDER_TEST.fusedAttention();
+        try (Arena arena = Arena.ofConfined()) {
+            AttentionShape shape = new AttentionShape(2, 2, 3, 4, 5);
+            FloatTensor q = FloatTensor.allocate(arena, 6, 10), k = FloatTensor.allocate(arena, 8, 10);
+            FloatTensor v = FloatTensor.allocate(arena, 8, 10), o = FloatTensor.allocate(arena, 6, 10);
+            FloatTensor lse = FloatTensor.allocate(arena, 12), shortK = FloatTensor.allocate(arena, 7, 10);
+            MatrixBatch qb = new MatrixBatch(q, 0, 10, 30, 5), kb = new MatrixBatch(k, 0, 10, 40, 5);
+            MatrixBatch vb = new MatrixBatch(v, 0, 10, 40, 5), ob = new MatrixBatch(o, 0, 10, 30, 5);
+            fa.forward(shape, 0.5f, qb, kb, vb, RowMask.NONE, 0f, 1, ob, lse);
+            var e = assertThrows(IllegalArgumentException.class, () -> fa.forward(shape, 0.5f, qb,
+                    new MatrixBatch(shortK, 0, 10, 40, 5), vb, RowMask.NONE, 0f, 1, ob, lse));
+            assertTrue(e.getMessage().contains("keys 4") && e.getMessage().contains("(4, 5)"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> fa.forward(shape, 0.5f, qb, kb, vb, RowMask.NONE, 0f, 1, ob,
+                    FloatTensor.allocate(arena, 11)));
+            assertTrue(e.getMessage().contains("lse"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> fa.forward(shape, 0.5f, qb, kb, vb, RowMask.NONE, 0f, 1,
+                    new MatrixBatch(q, 0, 10, 30, 5), lse));
+            assertTrue(e.getMessage().contains("overlaps"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> fa.forward(shape, 0.5f, qb, kb, vb, RowMask.NONE, 1f, 1, ob, lse));
+            assertTrue(e.getMessage().contains("dropout"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> fa.forward(shape, 0.5f, qb, kb, vb,
+                    RowMask.additive(FloatTensor.allocate(arena, 1, 4), 6), 0f, 1, ob, lse));
+            assertTrue(e.getMessage().contains("additive mask"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> fa.backward(shape, 0.5f, qb, kb, vb, RowMask.NONE, 0f, 1, ob, lse,
+                    ob, qb, kb, vb));
+            assertTrue(e.getMessage().contains("overlaps"), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> new AttentionShape(1, -1, 2, 2, 2));
+        }
+    }
+
+    @Example
+    void aClosedArenaIsAnIllegalStateNotACrash() {
+        Arena arena = Arena.ofConfined();
+        FloatTensor t = FloatTensor.allocate(arena, 4, 4), lse = FloatTensor.allocate(arena, 4);
+        FloatTensor o = FloatTensor.allocate(Arena.ofAuto(), 4, 4);
+        arena.close();
+        MatrixBatch b = new MatrixBatch(t, 0, 4, 16, 4);
+        var e = assertThrows(IllegalStateException.class, () -> TestData.UNDER_TEST.fusedAttention().forward(
+                new AttentionShape(1, 1, 4, 4, 4), 1f, b, b, b, RowMask.NONE, 0f, 1, new MatrixBatch(o, 0, 4, 16, 4), lse));
+        assertTrue(e.getMessage().contains("closed"), e.getMessage());
+    }
+}
