@@ -28,7 +28,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 // C2 compiles the micro-kernel within 2-4 s of small products (interpreted, a Vector API
-// loop is ~100x slower); four warm-up seconds reach the steady state at every shape.
+// loop is ~100x slower); four warm-up seconds reached the steady state in our trials.
 @Warmup(iterations = 4, time = 1)
 @Measurement(iterations = 3, time = 1)
 @Fork(value = 2, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
