@@ -54,13 +54,14 @@ final class SimdMatmul implements MatmulKernel {
                 packB(transB, b, bOff, ldb, pc, kc, jc, nc, ws.packedB);
                 for (int ic = 0; ic < m; ic += MC) {
                     int mc = Math.min(MC, m - ic);
-                    packA(transA, a, aOff, lda, ic, mc, pc, kc, ws.packedA);
+                    int rows = packA(transA, a, aOff, lda, ic, mc, pc, kc, ws.packedA);
+                    // row i, column p of the packed block is at i * aRow + p * aCol
+                    int aRow = transA ? 1 : kc, aCol = transA ? rows : 1;
                     for (int jr = 0; jr < nc; jr += NR) {
                         long bPanel = (long) (jr / NR) * kc * NR;
                         for (int ir = 0; ir < mc; ir += MR) {
-                            long aPanel = (long) (ir / MR) * kc * MR;
                             long cTile = cOff + (long) (ic + ir) * ldc + jc + jr;
-                            microKernel(kc, ws.packedA, aPanel, ws.packedB, bPanel, alpha, betaBlock,
+                            microKernel(kc, ws.packedA, (long) ir * aRow, aRow, aCol, ws.packedB, bPanel, alpha, betaBlock,
                                     c, cTile, ldc, Math.min(MR, mc - ir), Math.min(NR, nc - jr), ws.tile);
                         }
                     }
@@ -93,28 +94,41 @@ final class SimdMatmul implements MatmulKernel {
         }
     }
 
-    /** Packs op(A)[ic:ic+mc, pc:pc+kc] as panels of MR rows, each kc columns of MR floats; short panels are zero-padded. */
-    private static void packA(boolean transA, MemorySegment a, long aOff, int lda, int ic, int mc, int pc, int kc,
-                              MemorySegment dst) {
-        for (int ir = 0; ir < mc; ir += MR) {
-            int h = Math.min(MR, mc - ir);
-            long panel = (long) (ir / MR) * kc * MR;
+    /**
+     * Packs op(A)[ic:ic+mc, pc:pc+kc] into a block of {@code rows} (mc rounded up to MR) rows,
+     * the rows past mc zero, keeping the source's orientation so that packing is one bulk copy
+     * per stored row: row-major (row i at i * kc) when A is stored (m, k), column-major (column
+     * p at p * rows) when A is stored (k, m). Returns rows.
+     */
+    private static int packA(boolean transA, MemorySegment a, long aOff, int lda, int ic, int mc, int pc, int kc,
+                             MemorySegment dst) {
+        int rows = (mc + MR - 1) / MR * MR;
+        if (!transA) {
+            for (int i = 0; i < mc; i++) {
+                MemorySegment.copy(a, (aOff + (long) (ic + i) * lda + pc) * Float.BYTES,
+                        dst, (long) i * kc * Float.BYTES, (long) kc * Float.BYTES);
+            }
+            for (long d = (long) mc * kc, end = (long) rows * kc; d < end; d++) {
+                dst.setAtIndex(JAVA_FLOAT, d, 0f);
+            }
+        } else {
             for (int p = 0; p < kc; p++) {
-                long d = panel + (long) p * MR;
-                for (int ii = 0; ii < h; ii++) {
-                    int i = ic + ir + ii;
-                    long src = transA ? aOff + (long) (pc + p) * lda + i : aOff + (long) i * lda + pc + p;
-                    dst.setAtIndex(JAVA_FLOAT, d + ii, a.getAtIndex(JAVA_FLOAT, src));
-                }
-                for (int ii = h; ii < MR; ii++) {
-                    dst.setAtIndex(JAVA_FLOAT, d + ii, 0f);
+                long d = (long) p * rows;
+                MemorySegment.copy(a, (aOff + (long) (pc + p) * lda + ic) * Float.BYTES,
+                        dst, d * Float.BYTES, (long) mc * Float.BYTES);
+                for (int i = mc; i < rows; i++) {
+                    dst.setAtIndex(JAVA_FLOAT, d + i, 0f);
                 }
             }
         }
+        return rows;
     }
 
-    /** C tile (rows x cols, at most MR x NR) = alpha * Apanel * Bpanel + beta * C tile. */
-    private static void microKernel(int kc, MemorySegment pa, long aPanel, MemorySegment pb, long bPanel,
+    /**
+     * C tile (rows x cols, at most MR x NR) = alpha * Apanel * Bpanel + beta * C tile. Row r,
+     * column p of the A panel is at aPanel + r * aRow + p * aCol.
+     */
+    private static void microKernel(int kc, MemorySegment pa, long aPanel, int aRow, int aCol, MemorySegment pb, long bPanel,
                                     float alpha, float beta, MemorySegment c, long cTile, int ldc,
                                     int rows, int cols, MemorySegment tile) {
         FloatVector z = FloatVector.zero(FLOAT);
@@ -124,8 +138,9 @@ final class SimdMatmul implements MatmulKernel {
         FloatVector c30 = z, c31 = z, c32 = z, c33 = z;
         FloatVector c40 = z, c41 = z, c42 = z, c43 = z;
         FloatVector c50 = z, c51 = z, c52 = z, c53 = z;
+        long r1 = aRow, r2 = 2L * aRow, r3 = 3L * aRow, r4 = 4L * aRow, r5 = 5L * aRow;
         long ap = aPanel, bp = bPanel;
-        for (int p = 0; p < kc; p++, ap += MR, bp += NR) {
+        for (int p = 0; p < kc; p++, ap += aCol, bp += NR) {
             long bb = bp * Float.BYTES;
             FloatVector b0 = FloatVector.fromMemorySegment(FLOAT, pb, bb, ORDER);
             FloatVector b1 = FloatVector.fromMemorySegment(FLOAT, pb, bb + L * Float.BYTES, ORDER);
@@ -136,27 +151,27 @@ final class SimdMatmul implements MatmulKernel {
             c01 = b1.fma(a0, c01);
             c02 = b2.fma(a0, c02);
             c03 = b3.fma(a0, c03);
-            FloatVector a1 = FloatVector.broadcast(FLOAT, pa.getAtIndex(JAVA_FLOAT, ap + 1));
+            FloatVector a1 = FloatVector.broadcast(FLOAT, pa.getAtIndex(JAVA_FLOAT, ap + r1));
             c10 = b0.fma(a1, c10);
             c11 = b1.fma(a1, c11);
             c12 = b2.fma(a1, c12);
             c13 = b3.fma(a1, c13);
-            FloatVector a2 = FloatVector.broadcast(FLOAT, pa.getAtIndex(JAVA_FLOAT, ap + 2));
+            FloatVector a2 = FloatVector.broadcast(FLOAT, pa.getAtIndex(JAVA_FLOAT, ap + r2));
             c20 = b0.fma(a2, c20);
             c21 = b1.fma(a2, c21);
             c22 = b2.fma(a2, c22);
             c23 = b3.fma(a2, c23);
-            FloatVector a3 = FloatVector.broadcast(FLOAT, pa.getAtIndex(JAVA_FLOAT, ap + 3));
+            FloatVector a3 = FloatVector.broadcast(FLOAT, pa.getAtIndex(JAVA_FLOAT, ap + r3));
             c30 = b0.fma(a3, c30);
             c31 = b1.fma(a3, c31);
             c32 = b2.fma(a3, c32);
             c33 = b3.fma(a3, c33);
-            FloatVector a4 = FloatVector.broadcast(FLOAT, pa.getAtIndex(JAVA_FLOAT, ap + 4));
+            FloatVector a4 = FloatVector.broadcast(FLOAT, pa.getAtIndex(JAVA_FLOAT, ap + r4));
             c40 = b0.fma(a4, c40);
             c41 = b1.fma(a4, c41);
             c42 = b2.fma(a4, c42);
             c43 = b3.fma(a4, c43);
-            FloatVector a5 = FloatVector.broadcast(FLOAT, pa.getAtIndex(JAVA_FLOAT, ap + 5));
+            FloatVector a5 = FloatVector.broadcast(FLOAT, pa.getAtIndex(JAVA_FLOAT, ap + r5));
             c50 = b0.fma(a5, c50);
             c51 = b1.fma(a5, c51);
             c52 = b2.fma(a5, c52);
