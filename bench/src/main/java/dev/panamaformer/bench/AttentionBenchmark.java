@@ -41,7 +41,7 @@ public class AttentionBenchmark {
     static final int HEAD_SIZE = 64;
     static final float DROPOUT = 0.1f;
 
-    @Param({"128", "512", "1024", "4096"})
+    @Param({"32", "64", "128", "512", "1024", "4096"})
     public int length;
 
     @Param({"false", "true"})

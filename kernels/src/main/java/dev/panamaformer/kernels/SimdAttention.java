@@ -52,7 +52,25 @@ final class SimdAttention implements AttentionKernel {
                         c, cOff + (long) i * ldc + j);
             }
         }
-        for (; j < n; j += L) {
+        // columns left of a full NR: one vector wide, still MR rows at a time (d_k = 32 at 512 bits
+        // is all edge; one B load per six FMAs keeps the FMA unit the bottleneck)
+        for (; j + L <= n; j += L) {
+            int i = 0;
+            for (; i + MR <= m; i += MR) {
+                columnTile(k, a, aOff + (long) i * aRowStride, aRowStride, aColStride, b, bOff + j, ldb,
+                        c, cOff + (long) i * ldc + j, ldc);
+            }
+            for (; i < m; i++) {
+                long ai = aOff + (long) i * aRowStride, ci = (cOff + (long) i * ldc + j) * Float.BYTES;
+                FloatVector acc = FloatVector.fromMemorySegment(FLOAT, c, ci, ORDER);
+                for (int p = 0; p < k; p++) {
+                    FloatVector bv = FloatVector.fromMemorySegment(FLOAT, b, (bOff + (long) p * ldb + j) * Float.BYTES, ORDER);
+                    acc = bv.fma(FloatVector.broadcast(FLOAT, a.getAtIndex(JAVA_FLOAT, ai + (long) p * aColStride)), acc);
+                }
+                acc.intoMemorySegment(c, ci, ORDER);
+            }
+        }
+        if (j < n) {
             VectorMask<Float> lanes = FLOAT.indexInRange(j, n);
             for (int i = 0; i < m; i++) {
                 long ai = aOff + (long) i * aRowStride, ci = (cOff + (long) i * ldc + j) * Float.BYTES;
@@ -64,6 +82,35 @@ final class SimdAttention implements AttentionKernel {
                 acc.intoMemorySegment(c, ci, ORDER, lanes);
             }
         }
+    }
+
+    /** C (MR rows, one vector) += the product: 6 accumulators. */
+    private static void columnTile(int k, MemorySegment a, long aOff, int ars, int acs, MemorySegment b, long bOff, int ldb,
+                                   MemorySegment c, long cOff, int ldc) {
+        long c0 = cOff * Float.BYTES, c1 = (cOff + ldc) * Float.BYTES, c2 = (cOff + 2L * ldc) * Float.BYTES;
+        long c3 = (cOff + 3L * ldc) * Float.BYTES, c4 = (cOff + 4L * ldc) * Float.BYTES, c5 = (cOff + 5L * ldc) * Float.BYTES;
+        FloatVector s0 = FloatVector.fromMemorySegment(FLOAT, c, c0, ORDER);
+        FloatVector s1 = FloatVector.fromMemorySegment(FLOAT, c, c1, ORDER);
+        FloatVector s2 = FloatVector.fromMemorySegment(FLOAT, c, c2, ORDER);
+        FloatVector s3 = FloatVector.fromMemorySegment(FLOAT, c, c3, ORDER);
+        FloatVector s4 = FloatVector.fromMemorySegment(FLOAT, c, c4, ORDER);
+        FloatVector s5 = FloatVector.fromMemorySegment(FLOAT, c, c5, ORDER);
+        long ap = aOff;
+        for (int p = 0; p < k; p++, ap += acs) {
+            FloatVector bv = FloatVector.fromMemorySegment(FLOAT, b, (bOff + (long) p * ldb) * Float.BYTES, ORDER);
+            s0 = bv.fma(FloatVector.broadcast(FLOAT, a.getAtIndex(JAVA_FLOAT, ap)), s0);
+            s1 = bv.fma(FloatVector.broadcast(FLOAT, a.getAtIndex(JAVA_FLOAT, ap + ars)), s1);
+            s2 = bv.fma(FloatVector.broadcast(FLOAT, a.getAtIndex(JAVA_FLOAT, ap + 2L * ars)), s2);
+            s3 = bv.fma(FloatVector.broadcast(FLOAT, a.getAtIndex(JAVA_FLOAT, ap + 3L * ars)), s3);
+            s4 = bv.fma(FloatVector.broadcast(FLOAT, a.getAtIndex(JAVA_FLOAT, ap + 4L * ars)), s4);
+            s5 = bv.fma(FloatVector.broadcast(FLOAT, a.getAtIndex(JAVA_FLOAT, ap + 5L * ars)), s5);
+        }
+        s0.intoMemorySegment(c, c0, ORDER);
+        s1.intoMemorySegment(c, c1, ORDER);
+        s2.intoMemorySegment(c, c2, ORDER);
+        s3.intoMemorySegment(c, c3, ORDER);
+        s4.intoMemorySegment(c, c4, ORDER);
+        s5.intoMemorySegment(c, c5, ORDER);
     }
 
     /**

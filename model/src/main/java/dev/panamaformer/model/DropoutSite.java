@@ -17,7 +17,8 @@ final class DropoutSite {
         this.site = site;
     }
 
-    private long seed(long stepSeed) {
+    /** The seed of this site's stream in the step seeded {@code stepSeed}. */
+    long seed(long stepSeed) {
         long z = stepSeed + site * 0x9E3779B97F4A7C15L;
         z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
         z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
@@ -26,6 +27,11 @@ final class DropoutSite {
 
     boolean active(boolean training) {
         return training && p > 0f;
+    }
+
+    /** The drop probability in effect: p in training, 0 otherwise. */
+    float probability(boolean training) {
+        return active(training) ? p : 0f;
     }
 
     /** {@code y = dropout(x)} in training, {@code y = x} otherwise. */

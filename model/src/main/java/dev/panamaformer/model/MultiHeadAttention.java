@@ -1,5 +1,6 @@
 package dev.panamaformer.model;
 
+import dev.panamaformer.kernels.AttentionShape;
 import dev.panamaformer.kernels.FloatTensor;
 import dev.panamaformer.kernels.Kernels;
 import dev.panamaformer.kernels.MatrixBatch;
@@ -9,6 +10,12 @@ import dev.panamaformer.kernels.RowMask;
  * Multi-head attention with separate Q, K, V and output projections: self-attention (query and
  * key/value from the same input), causal self-attention, or cross-attention (key/value from the
  * encoder's output), with key padding masks.
+ *
+ * <p>Two paths compute the same function: the materialized one holds the (B, h, Tq, Tk) scores,
+ * probabilities and their gradients, and is the reference; the fused one
+ * ({@link dev.panamaformer.kernels.FusedAttention}) keeps only each query's log-sum-exp and takes
+ * over from {@link TransformerConfig#fusedAttentionFrom()} keys on. Both drop the same
+ * probabilities for a seed.
  */
 final class MultiHeadAttention {
     private final Linear q;
@@ -20,15 +27,21 @@ final class MultiHeadAttention {
     private final int headSize;
     private final int width;
     private final float scale;
+    private final int fusedFrom;
 
+    private Workspace ws;
+    private String name;
     private int batch;
     private int queries;
     private int keys;
     private RowMask mask;
+    private boolean fused;         // this shape takes the fused kernel
+    private AttentionShape shape;
     private FloatTensor qOut;      // (B*Tq, C) saved for dK
     private FloatTensor kOut;      // (B*Tk, C) saved for dQ
     private FloatTensor vOut;      // (B*Tk, C) saved for dP
-    FloatTensor probs;             // (B, h, Tq, Tk) softmax output, saved for its backward; readable for pictures
+    private FloatTensor lse;       // (B, h, Tq) fused path: log-sum-exp of each query's scores, saved for its backward
+    private FloatTensor probs;     // (B, h, Tq, Tk) materialized path: softmax output, saved for its backward
     private FloatTensor dropped;   // (B, h, Tq, Tk) probabilities after dropout, saved for dV
     private FloatTensor context;   // (B*Tq, C) heads side by side, saved for dWo
     private FloatTensor dContext;  // (B*Tq, C)
@@ -52,25 +65,25 @@ final class MultiHeadAttention {
         this.v = new Linear(params, name + ".v", width, width);
         this.o = new Linear(params, name + ".o", width, width);
         this.dropout = new DropoutSite(config.attentionDropout(), dropoutSite);
+        this.fusedFrom = config.fusedAttentionFrom();
     }
 
     /** Buffers for {@code batch} sequences of {@code queries} queries attending to {@code keys} keys under {@code mask}. */
     void allocate(Workspace ws, String name, int batch, int queries, int keys, RowMask mask) {
+        this.ws = ws;
+        this.name = name;
         this.batch = batch;
         this.queries = queries;
         this.keys = keys;
         this.mask = mask;
+        this.fused = keys >= fusedFrom;
+        this.shape = new AttentionShape(batch, heads, queries, keys, headSize);
         int nq = batch * queries, nk = batch * keys, scores = batch * heads * queries * keys;
         qOut = ws.activation(name + ".q", nq, width);
         kOut = ws.activation(name + ".k", nk, width);
         vOut = ws.activation(name + ".v", nk, width);
-        probs = ws.activation(name + ".probs", batch, heads, queries, keys);
-        dropped = ws.activation(name + ".dropped", batch, heads, queries, keys);
         context = ws.activation(name + ".context", nq, width);
         dContext = ws.gradient(nq, width);
-        dDropped = ws.gradient(scores);
-        dProbs = ws.gradient(scores);
-        dScores = ws.gradient(scores);
         dq = ws.gradient(nq, width);
         dk = ws.gradient(nk, width);
         dv = ws.gradient(nk, width);
@@ -82,10 +95,42 @@ final class MultiHeadAttention {
         dqHeads = slices(dq, queries);
         dkHeads = slices(dk, keys);
         dvHeads = slices(dv, keys);
+        probs = null;
+        if (fused) {
+            lse = ws.saved(batch, heads, queries);
+            return;
+        }
+        probs = ws.activation(name + ".probs", batch, heads, queries, keys);
+        dropped = ws.activation(name + ".dropped", batch, heads, queries, keys);
+        dDropped = ws.gradient(scores);
+        dProbs = ws.gradient(scores);
+        dScores = ws.gradient(scores);
         probHeads = scoreMatrices(probs);
         droppedHeads = scoreMatrices(dropped);
         dDroppedHeads = scoreMatrices(dDropped);
         dScoreHeads = scoreMatrices(dScores);
+    }
+
+    /**
+     * The attention probabilities (B, h, Tq, Tk) of the last forward pass, before dropout. The
+     * fused path never holds them: they are computed here, on request, by the materialized
+     * path's kernels from the saved queries and keys.
+     */
+    FloatTensor probabilities(Kernels kn) {
+        if (probs == null) {
+            probs = ws.activation(name + ".probs", batch, heads, queries, keys);
+            probHeads = scoreMatrices(probs);
+        }
+        if (fused) {
+            scores(kn);
+        }
+        return probs;
+    }
+
+    /** probs = softmax(Q Kᵀ / sqrt(d_k) + mask), per (sequence, head). */
+    private void scores(Kernels kn) {
+        kn.matmul().gemmBatched(batch, heads, false, true, queries, keys, headSize, scale, qHeads, kHeads, 0f, probHeads);
+        kn.softmax().forward(probs, probs, batch * heads * queries, keys, mask);
     }
 
     /** Head h of sequence b of a (B*T, C) tensor: (T, d_k) at column h*d_k, rows C apart. */
@@ -103,9 +148,13 @@ final class MultiHeadAttention {
         q.forward(kn, xq, qOut, batch * queries);
         k.forward(kn, xkv, kOut, batch * keys);
         v.forward(kn, xkv, vOut, batch * keys);
-        // scores = Q Kᵀ / sqrt(d_k), per (sequence, head)
-        kn.matmul().gemmBatched(batch, heads, false, true, queries, keys, headSize, scale, qHeads, kHeads, 0f, probHeads);
-        kn.softmax().forward(probs, probs, batch * heads * queries, keys, mask);
+        if (fused) {
+            kn.fusedAttention().forward(shape, scale, qHeads, kHeads, vHeads, mask, dropout.probability(training),
+                    dropout.seed(seed), contextHeads, lse);
+            o.forward(kn, context, out, batch * queries);
+            return;
+        }
+        scores(kn);
         dropout.forward(kn, probs, dropped, probs.size(), training, seed);
         kn.matmul().gemmBatched(batch, heads, false, false, queries, headSize, keys, 1f, droppedHeads, vHeads, 0f, contextHeads);
         o.forward(kn, context, out, batch * queries);
@@ -161,14 +210,23 @@ final class MultiHeadAttention {
     void backward(Kernels kn, FloatTensor xq, FloatTensor xkv, FloatTensor dOut, FloatTensor dxq, FloatTensor dxkv,
                   boolean training, long seed) {
         o.backward(kn, context, dOut, dContext, batch * queries);
+        if (fused) {
+            kn.fusedAttention().backward(shape, scale, qHeads, kHeads, vHeads, mask, dropout.probability(training),
+                    dropout.seed(seed), contextHeads, lse, dContextHeads, dqHeads, dkHeads, dvHeads);
+        } else {
+            materializedBackward(kn, training, seed);
+        }
+        q.backward(kn, xq, dq, dxq, batch * queries);
+        k.backward(kn, xkv, dk, dxkv, batch * keys);
+        v.backward(kn, xkv, dv, dxkv, batch * keys);
+    }
+
+    private void materializedBackward(Kernels kn, boolean training, long seed) {
         kn.matmul().gemmBatched(batch, heads, false, true, queries, keys, headSize, 1f, dContextHeads, vHeads, 0f, dDroppedHeads);
         kn.matmul().gemmBatched(batch, heads, true, false, keys, headSize, queries, 1f, droppedHeads, dContextHeads, 1f, dvHeads);
         dropout.backward(kn, dDropped, dProbs, probs.size(), training, seed);
         kn.softmax().backward(probs, dProbs, dScores, batch * heads * queries, keys);
         kn.matmul().gemmBatched(batch, heads, false, false, queries, headSize, keys, scale, dScoreHeads, kHeads, 1f, dqHeads);
         kn.matmul().gemmBatched(batch, heads, true, false, keys, headSize, queries, scale, dScoreHeads, qHeads, 1f, dkHeads);
-        q.backward(kn, xq, dq, dxq, batch * queries);
-        k.backward(kn, xkv, dk, dxkv, batch * keys);
-        v.backward(kn, xkv, dv, dxkv, batch * keys);
     }
 }

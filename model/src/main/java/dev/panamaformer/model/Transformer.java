@@ -310,9 +310,9 @@ public final class Transformer implements AutoCloseable {
             throw new IllegalArgumentException("layer " + layer + " outside [0, " + config.numLayers() + ")");
         }
         return switch (kind) {
-            case ENCODER_SELF -> encoder[layer].selfAttention.probs;
-            case DECODER_SELF -> decoder[layer].selfAttention.probs;
-            case CROSS -> decoder[layer].crossAttention.probs;
+            case ENCODER_SELF -> encoder[layer].selfAttention.probabilities(kernels);
+            case DECODER_SELF -> decoder[layer].selfAttention.probabilities(kernels);
+            case CROSS -> decoder[layer].crossAttention.probabilities(kernels);
         };
     }
 

@@ -20,14 +20,24 @@ import java.util.Map;
  * @param activation        of the feed-forward sublayer
  * @param positions         learned table (the reference) or fixed sinusoids (the paper)
  * @param padId             the padding token in both vocabularies: masked as a key, ignored as a target
+ * @param fusedAttentionFrom attention over this many keys or more takes the fused kernel (no
+ *                          (T, T) score matrix); shorter attention materializes its scores. 1 always
+ *                          fuses; a value above {@code maxPositions} never does
  */
 public record TransformerConfig(int srcVocabSize, int tgtVocabSize, int hiddenSize, int numLayers, int numHeads,
                                 int intermediateSize, int maxPositions, float dropout, float attentionDropout,
-                                float layerNormEps, Activation activation, Positions positions, int padId) {
+                                float layerNormEps, Activation activation, Positions positions, int padId,
+                                int fusedAttentionFrom) {
 
     public enum Activation { RELU, GELU }
 
     public enum Positions { LEARNED, SINUSOIDAL }
+
+    /**
+     * The default of {@link #fusedAttentionFrom}: from this many keys on, the fused kernel was
+     * faster than the materialized path in bench/AttentionBenchmark (bench/README.md).
+     */
+    public static final int DEFAULT_FUSED_ATTENTION_FROM = 64;
 
     public TransformerConfig {
         positive("srcVocabSize", srcVocabSize);
@@ -37,6 +47,7 @@ public record TransformerConfig(int srcVocabSize, int tgtVocabSize, int hiddenSi
         positive("numHeads", numHeads);
         positive("intermediateSize", intermediateSize);
         positive("maxPositions", maxPositions);
+        positive("fusedAttentionFrom", fusedAttentionFrom);
         if (hiddenSize % numHeads != 0) {
             throw new IllegalArgumentException("hiddenSize " + hiddenSize + " is not divisible by numHeads " + numHeads);
         }
@@ -75,32 +86,38 @@ public record TransformerConfig(int srcVocabSize, int tgtVocabSize, int hiddenSi
     public static TransformerConfig of(int vocabSize, int hiddenSize, int numLayers, int numHeads, int intermediateSize,
                                        int maxPositions) {
         return new TransformerConfig(vocabSize, vocabSize, hiddenSize, numLayers, numHeads, intermediateSize, maxPositions,
-                0.1f, 0.1f, 1e-5f, Activation.RELU, Positions.LEARNED, 0);
+                0.1f, 0.1f, 1e-5f, Activation.RELU, Positions.LEARNED, 0, DEFAULT_FUSED_ATTENTION_FROM);
     }
 
     public TransformerConfig withDropout(float dropout, float attentionDropout) {
         return new TransformerConfig(srcVocabSize, tgtVocabSize, hiddenSize, numLayers, numHeads, intermediateSize,
-                maxPositions, dropout, attentionDropout, layerNormEps, activation, positions, padId);
+                maxPositions, dropout, attentionDropout, layerNormEps, activation, positions, padId, fusedAttentionFrom);
     }
 
     public TransformerConfig withActivation(Activation activation) {
         return new TransformerConfig(srcVocabSize, tgtVocabSize, hiddenSize, numLayers, numHeads, intermediateSize,
-                maxPositions, dropout, attentionDropout, layerNormEps, activation, positions, padId);
+                maxPositions, dropout, attentionDropout, layerNormEps, activation, positions, padId, fusedAttentionFrom);
     }
 
     public TransformerConfig withPositions(Positions positions) {
         return new TransformerConfig(srcVocabSize, tgtVocabSize, hiddenSize, numLayers, numHeads, intermediateSize,
-                maxPositions, dropout, attentionDropout, layerNormEps, activation, positions, padId);
+                maxPositions, dropout, attentionDropout, layerNormEps, activation, positions, padId, fusedAttentionFrom);
     }
 
     public TransformerConfig withVocab(int srcVocabSize, int tgtVocabSize, int padId) {
         return new TransformerConfig(srcVocabSize, tgtVocabSize, hiddenSize, numLayers, numHeads, intermediateSize,
-                maxPositions, dropout, attentionDropout, layerNormEps, activation, positions, padId);
+                maxPositions, dropout, attentionDropout, layerNormEps, activation, positions, padId, fusedAttentionFrom);
     }
 
     public TransformerConfig withLayerNormEps(float eps) {
         return new TransformerConfig(srcVocabSize, tgtVocabSize, hiddenSize, numLayers, numHeads, intermediateSize,
-                maxPositions, dropout, attentionDropout, eps, activation, positions, padId);
+                maxPositions, dropout, attentionDropout, eps, activation, positions, padId, fusedAttentionFrom);
+    }
+
+    /** This config with attention over {@code keys} keys or more taking the fused kernel. */
+    public TransformerConfig withFusedAttentionFrom(int keys) {
+        return new TransformerConfig(srcVocabSize, tgtVocabSize, hiddenSize, numLayers, numHeads, intermediateSize,
+                maxPositions, dropout, attentionDropout, layerNormEps, activation, positions, padId, keys);
     }
 
     /** The config as a JSON object with snake_case keys, as stored in checkpoints. */
@@ -119,10 +136,15 @@ public record TransformerConfig(int srcVocabSize, int tgtVocabSize, int hiddenSi
         m.put("hidden_act", activation.name().toLowerCase(Locale.ROOT));
         m.put("position_embedding_type", positions.name().toLowerCase(Locale.ROOT));
         m.put("pad_token_id", padId);
+        m.put("fused_attention_from", fusedAttentionFrom);
         return Json.write(m);
     }
 
-    /** Reads {@link #toJson()}'s form; a missing key or a bad value raises IllegalArgumentException naming it. */
+    /**
+     * Reads {@link #toJson()}'s form; a missing key or a bad value raises IllegalArgumentException
+     * naming it. {@code fused_attention_from} may be absent (checkpoints from before it existed):
+     * it then takes its default.
+     */
     public static TransformerConfig fromJson(String json) {
         if (!(Json.parse(json) instanceof Map<?, ?> m)) {
             throw new IllegalArgumentException("config is not a JSON object");
@@ -131,7 +153,8 @@ public record TransformerConfig(int srcVocabSize, int tgtVocabSize, int hiddenSi
                 integer(m, "num_hidden_layers"), integer(m, "num_attention_heads"), integer(m, "intermediate_size"),
                 integer(m, "max_position_embeddings"), real(m, "hidden_dropout_prob"), real(m, "attention_probs_dropout_prob"),
                 real(m, "layer_norm_eps"), choice(m, "hidden_act", Activation.class),
-                choice(m, "position_embedding_type", Positions.class), integer(m, "pad_token_id"));
+                choice(m, "position_embedding_type", Positions.class), integer(m, "pad_token_id"),
+                m.containsKey("fused_attention_from") ? integer(m, "fused_attention_from") : DEFAULT_FUSED_ATTENTION_FROM);
     }
 
     private static Object field(Map<?, ?> m, String key) {

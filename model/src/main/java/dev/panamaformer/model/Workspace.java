@@ -27,6 +27,17 @@ final class Workspace implements AutoCloseable {
         return t;
     }
 
+    /**
+     * A buffer the forward pass saves for the backward pass that is neither an activation
+     * (checked for non-finite values: a saved log-sum-exp is -inf for a query that sees no key)
+     * nor a gradient (cleared before each backward pass).
+     */
+    FloatTensor saved(int... shape) {
+        FloatTensor t = FloatTensor.allocate(arena, shape);
+        bytes += t.size() * Float.BYTES;
+        return t;
+    }
+
     FloatTensor gradient(int... shape) {
         FloatTensor t = FloatTensor.allocate(arena, shape);
         gradients.add(t);

@@ -7,6 +7,7 @@ import dev.panamaformer.kernels.FloatTensor;
 import java.nio.file.Path;
 import java.util.TreeSet;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -64,11 +65,13 @@ class PyTorchParityTest {
         return new Batch(srcShape[0], srcShape[1], tgtShape[1], f.ints("input.src"), f.ints("input.tgt_in"), f.ints("input.tgt_out"));
     }
 
+    /** Each fixture on the materialized attention path and on the fused one (every attention fused). */
     @ParameterizedTest
-    @ValueSource(strings = {"relu-learned", "gelu-sinusoidal"})
-    void logitsLossAndEveryGradientMatchPyTorch(String name) throws Exception {
+    @CsvSource({"relu-learned, false", "relu-learned, true", "gelu-sinusoidal, false", "gelu-sinusoidal, true"})
+    void logitsLossAndEveryGradientMatchPyTorch(String name, boolean fused) throws Exception {
         try (SafeTensors f = SafeTensors.open(fixture(name))) {
-            TransformerConfig config = TransformerConfig.fromJson(f.metadata().get("config"));
+            TransformerConfig fixtureConfig = TransformerConfig.fromJson(f.metadata().get("config"));
+            TransformerConfig config = fixtureConfig.withFusedAttentionFrom(fused ? 1 : fixtureConfig.maxPositions() + 1);
             Batch batch = batch(f);
             try (Transformer model = new Transformer(config, 99)) {
                 loadParameters(f, model, "param.");
@@ -101,8 +104,9 @@ class PyTorchParityTest {
                         worstName = p.name();
                     }
                 }
-                System.out.printf("PyTorch parity %s (%s): loss %.6f vs %.6f, logits rel. err %.2e, log-probs %.2e,"
-                                + " worst gradient rel. err %.2e (%s), %d parameter tensors%n", name, model.kernels().description(),
+                System.out.printf("PyTorch parity %s, %s attention (%s): loss %.6f vs %.6f, logits rel. err %.2e, log-probs %.2e,"
+                                + " worst gradient rel. err %.2e (%s), %d parameter tensors%n", name, fused ? "fused" : "materialized",
+                        model.kernels().description(),
                         loss, expectedLoss, logitsErr, logProbsErr, worst, worstName, model.parameters().list().size());
             }
         }

@@ -22,12 +22,25 @@ class TransformerConfigTest {
         assertThrows(IllegalArgumentException.class, () -> COPY.withLayerNormEps(0f));
         assertThrows(IllegalArgumentException.class, () -> COPY.withVocab(20, 20, 20));
         assertThrows(IllegalArgumentException.class, () -> TransformerConfig.of(0, 64, 2, 2, 128, 20));
+        e = assertThrows(IllegalArgumentException.class, () -> COPY.withFusedAttentionFrom(0));
+        assertTrue(e.getMessage().contains("fusedAttentionFrom"), e.getMessage());
+    }
+
+    @Test
+    void theAttentionPathIsPartOfTheConfigAndOptionalInOldJson() {
+        TransformerConfig c = COPY.withFusedAttentionFrom(7);
+        assertEquals(7, TransformerConfig.fromJson(c.toJson()).fusedAttentionFrom());
+        String old = c.toJson().replaceAll(",?\\s*\"fused_attention_from\"\\s*:\\s*7", "");
+        assertTrue(!old.contains("fused") && old.contains("pad_token_id"), old);
+        assertEquals(TransformerConfig.DEFAULT_FUSED_ATTENTION_FROM, TransformerConfig.fromJson(old).fusedAttentionFrom());
+        var e = assertThrows(IllegalArgumentException.class, () -> TransformerConfig.fromJson(c.toJson().replaceAll("(\"fused_attention_from\"\\s*:\\s*)7", "$1\"x\"")));
+        assertTrue(e.getMessage().contains("fused_attention_from"), e.getMessage());
     }
 
     @Test
     void jsonRoundTripsAndNamesWhatIsMissing() {
         TransformerConfig c = COPY.withActivation(TransformerConfig.Activation.GELU).withPositions(TransformerConfig.Positions.SINUSOIDAL)
-                .withVocab(21, 23, 3).withDropout(0.25f, 0.125f);
+                .withVocab(21, 23, 3).withDropout(0.25f, 0.125f).withFusedAttentionFrom(3);
         assertEquals(c, TransformerConfig.fromJson(c.toJson()));
         var e = assertThrows(IllegalArgumentException.class, () -> TransformerConfig.fromJson(c.toJson().replace("\"hidden_size\"", "\"x\"")));
         assertTrue(e.getMessage().contains("hidden_size"), e.getMessage());
