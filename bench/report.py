@@ -99,6 +99,7 @@ class Result:
         self.error_seconds = None if error in (None, "NaN") else float(error) * SECONDS[self.unit]
         alloc = entry.get("secondaryMetrics", {}).get("gc.alloc.rate.norm")
         self.bytes = alloc["score"] if alloc else None
+        self.bytes_error = float(alloc["scoreError"]) if alloc and alloc.get("scoreError") not in (None, "NaN") else None
         self.jdk = f"{entry.get('jdkVersion')} ({entry.get('vmName')} {entry.get('vmVersion')})"
 
 
@@ -134,7 +135,7 @@ def fmt_us(s):
 
 
 def fmt_bytes(b):
-    return f"{b:,.0f} B" if b < 10_240 else f"{b / 1024:,.1f} KB"
+    return f"{b:,.0f} B"
 
 
 def status(value, target, at_least=True):
@@ -188,9 +189,10 @@ def training_rows(run, torch_run):
         if java is None:
             continue
         if java.bytes is None:
-            rows.append((f"training step, {task}: bytes allocated per step", "run without -prof gc", "<= 1 KB", "not measured"))
+            rows.append((f"training step, {task}: bytes allocated per step", "run without -prof gc", "<= 1,024 B", "not measured"))
         else:
-            rows.append((f"training step, {task}: bytes allocated per step", fmt_bytes(java.bytes), "<= 1 KB",
+            spread = f" ± {java.bytes_error:,.0f}" if java.bytes_error is not None else ""
+            rows.append((f"training step, {task}: bytes allocated per step", fmt_bytes(java.bytes) + spread, "<= 1,024 B",
                          status(java.bytes, 1024, at_least=False)))
     return rows
 
@@ -306,7 +308,7 @@ def cpu_model():
     return "unknown CPU"
 
 
-def table(runs, torch_run, notes, command):
+def table(runs, torch_run, notes, command, load):
     rows = []
     builders = {"training": None, "gemm": gemm_rows, "rows": row_kernel_rows, "shapes": shapes_rows,
                 "attention": attention_rows}
@@ -319,7 +321,8 @@ def table(runs, torch_run, notes, command):
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [BEGIN, f"Written by `{command}` on {now}.", ""]
     vector = {16: "AVX-512", 8: "AVX2"}.get(lanes(), "SSE")
-    lines.append(f"- machine: {cpu_model()}, {os.cpu_count()} cores ({vector}); other processes may share it")
+    lines.append(f"- machine: {cpu_model()}, {os.cpu_count()} cores ({vector}); other processes may share it"
+                 + (f" (1-minute load average {load[0]:.1f} when the runs began, {load[1]:.1f} when they ended)" if load else ""))
     if jdk:
         lines.append(f"- JDK: {jdk}; the training step uses `Kernels.defaults()`: {os.cpu_count()} threads "
                      "(all available processors; `-Dpanamaformer.threads` not set); the kernel pairs use 1 thread")
@@ -375,6 +378,7 @@ def main():
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     notes, runs, torch_run = [], {}, None
+    load_before = os.getloadavg()[0]
 
     jmh_groups = [g for g in wanted if g in GROUPS]
     if jmh_groups:
@@ -430,7 +434,8 @@ def main():
             notes.append(f"{group}: not run this time (`bench/report --run {group}`)")
 
     command = "bench/report" + "".join(" " + shlex.quote(a) for a in sys.argv[1:])
-    block, rows = table(runs, torch_run, notes, command)
+    load = (load_before, os.getloadavg()[0]) if wanted else None
+    block, rows = table(runs, torch_run, notes, command, load)
     (out / "report.json").write_text(json.dumps(
         dict(command=command, rows=[dict(measure=a, result=b, target=c, status=d) for a, b, c, d in rows], notes=notes),
         indent=2) + "\n")
