@@ -101,6 +101,8 @@ class Result:
         self.bytes = alloc["score"] if alloc else None
         self.bytes_error = float(alloc["scoreError"]) if alloc and alloc.get("scoreError") not in (None, "NaN") else None
         self.jdk = f"{entry.get('jdkVersion')} ({entry.get('vmName')} {entry.get('vmVersion')})"
+        self.threads_property = next((a.split("=", 1)[1] for a in entry.get("jvmArgs", [])
+                                      if a.startswith("-Dpanamaformer.threads=")), None)
 
 
 class Run:
@@ -324,8 +326,12 @@ def table(runs, torch_run, notes, command, load):
     lines.append(f"- machine: {cpu_model()}, {os.cpu_count()} cores ({vector}); other processes may share it"
                  + (f" (1-minute load average {load[0]:.1f} when the runs began, {load[1]:.1f} when they ended)" if load else ""))
     if jdk:
-        lines.append(f"- JDK: {jdk}; the training step uses `Kernels.defaults()`: {os.cpu_count()} threads "
-                     "(all available processors; `-Dpanamaformer.threads` not set); the kernel pairs use 1 thread")
+        training = runs.get("training")
+        forced = next((r.threads_property for r in training.results if r.threads_property), None) if training else None
+        java_threads = (f"{forced} (`-Dpanamaformer.threads={forced}`)" if forced else
+                        f"{os.cpu_count()} (all available processors; `-Dpanamaformer.threads` not set)")
+        lines.append(f"- JDK: {jdk}; threads of the Java training step (`Kernels.defaults()`): {java_threads}; "
+                     "the kernel pairs use 1 thread")
     if torch_run:
         libs = ", ".join(os.path.basename(p) for p in torch_run.get("blas_libraries", [])) or "none mapped"
         threads = sorted({r["threads"] for r in torch_run["results"]})

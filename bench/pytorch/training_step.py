@@ -192,15 +192,15 @@ def time_task(name, task, warmup, steps):
         start = time.perf_counter()
         loss = step()
         times.append((time.perf_counter() - start) * 1e3)
-    times.sort()
+    ordered = sorted(times)
 
     def percentile(q):  # the timed step at rank q of the sorted times, interpolating nothing
-        return times[round(q * (len(times) - 1))]
+        return ordered[round(q * (len(ordered) - 1))]
 
     return dict(task=name, threads=torch.get_num_threads(), batch=b, src_len=s, tgt_len=t,
                 parameters=sum(p.numel() for p in model.parameters()), warmup_steps=warmup, steps=steps,
-                ms_per_step=dict(median=statistics.median(times), mean=statistics.fmean(times), min=times[0],
-                                 p10=percentile(0.1), p90=percentile(0.9), max=times[-1]),
+                ms_per_step=dict(median=statistics.median(times), mean=statistics.fmean(times), min=ordered[0],
+                                 p10=percentile(0.1), p90=percentile(0.9), max=ordered[-1]),
                 step_ms=times, first_loss=first_loss, last_loss=loss)
 
 
