@@ -288,17 +288,29 @@ def shapes_rows(run):
 
 
 def attention_rows(run):
+    """fusedX against materializedX (X = Forward, Backward) at the same params: >= 2x at T = 4096, never slower at T >= 512."""
     rows = []
     results = [r for r in run.results if r.cls == "AttentionBenchmark"]
-    fused = [r for r in results if "fused" in r.method.lower()]
-    for f in fused:
-        m = next((r for r in results if "materialized" in r.method.lower() and r.params == f.params), None)
-        if m:
-            label = ", ".join(f"{k} {v}" for k, v in f.params.items())
-            rows.append((f"attention fused vs materialized{', ' + label if label else ''}",
-                         f"{fmt_us(m.seconds)} vs {fmt_us(f.seconds)}: {m.seconds / f.seconds:.2f}x", "(none)", ""))
+    for f in results:
+        if not f.method.startswith("fused"):
+            continue
+        part = f.method[len("fused"):]
+        m = next((r for r in results if r.method == "materialized" + part and r.params == f.params), None)
+        if m is None:
+            continue
+        length = int(f.params.get("length", "0"))
+        causal = f.params.get("causal", "false") == "true"
+        ratio = m.seconds / f.seconds
+        if length >= 4096:
+            target, met = ">= 2x", ("met" if ratio >= 2 else "**missed**")
+        elif length >= 512:
+            target, met = ">= 1x (never slower)", ("met" if ratio >= 1 else "**missed**")
+        else:
+            target, met = "(T < 512: none)", ""
+        rows.append((f"attention {part.lower()}, T {length}{', causal' if causal else ''}, 8 heads of 64: materialized vs fused",
+                     f"{fmt_us(m.seconds)} vs {fmt_us(f.seconds)}: **{ratio:.2f}x**", target, met))
     if results and not rows:
-        rows.append(("AttentionBenchmark", "no fused/materialized method pair found in its results", "", ""))
+        rows.append(("AttentionBenchmark", "no fusedX/materializedX method pair found in its results", "", ""))
     return rows
 
 

@@ -13,13 +13,13 @@ import jdk.incubator.vector.VectorOperators;
  * round the same everywhere, so this exp does not depend on the JIT.
  */
 final class SimdMath {
-    private static final float LOG2E = 1.44269504088896341f;
+    static final float LOG2E = 1.44269504088896341f;
     /** ln 2 split in two so that n * LN2_HI is exact for the n that occur. */
-    private static final float LN2_HI = 0.693359375f;
-    private static final float LN2_LO = -2.12194440e-4f;
+    static final float LN2_HI = 0.693359375f;
+    static final float LN2_LO = -2.12194440e-4f;
     /** Adding 1.5 * 2^23 rounds a float below 2^22 to an integer held in the low mantissa bits. */
-    private static final float ROUND = 12582912f;
-    private static final int ROUND_BITS = 0x4B400000;
+    static final float ROUND = 12582912f;
+    static final int ROUND_BITS = 0x4B400000;
     /** Below this exp underflows to 0 even as a subnormal; above the other it overflows. */
     private static final float UNDERFLOW = -103.972084f;
     private static final float OVERFLOW = 88.7228391f;
@@ -52,7 +52,7 @@ final class SimdMath {
     }
 
     /** Below this, {@link #expNonPositive} gives 0: e^x would be subnormal. */
-    private static final float SMALLEST_NORMAL_EXP = -87.33654f;
+    static final float SMALLEST_NORMAL_EXP = -87.33654f;
 
     /**
      * e^x for x <= 0, as softmax needs it after subtracting the max: {@link #exp}'s polynomial

@@ -29,7 +29,23 @@ final class SimdSoftmax implements SoftmaxKernel {
             if (mask != null) {
                 v = v.add(FloatVector.fromMemorySegment(FLOAT, mask, (maskRow + j) * Float.BYTES, ORDER));
             }
-            FloatVector e = SimdMath.exp(v.sub(m).abs().neg());
+            // e = exp(-|v - m|) written out here (SimdMath.expNonPositive's steps): a call with a
+            // vector argument boxes it when C2 declines to inline, and C2 declines once the callee
+            // has compiled code of its own over InlineSmallCode (seen: 63.5 KB per parser step)
+            FloatVector gap = v.sub(m).abs().neg();
+            FloatVector clamped = gap.max(SimdMath.SMALLEST_NORMAL_EXP);
+            FloatVector t = clamped.fma(SimdMath.LOG2E, SimdMath.ROUND);
+            FloatVector n = t.sub(SimdMath.ROUND);
+            FloatVector r = n.mul(-SimdMath.LN2_HI).add(clamped).sub(n.mul(SimdMath.LN2_LO));
+            FloatVector p = r.fma(1.9875691500e-4f, 1.3981999507e-3f)
+                    .fma(r, FloatVector.broadcast(FLOAT, 8.3334519073e-3f))
+                    .fma(r, FloatVector.broadcast(FLOAT, 4.1665795894e-2f))
+                    .fma(r, FloatVector.broadcast(FLOAT, 1.6666665459e-1f))
+                    .fma(r, FloatVector.broadcast(FLOAT, 5.0000001201e-1f));
+            FloatVector twoToN = t.reinterpretAsInts().sub(SimdMath.ROUND_BITS - 127)
+                    .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            FloatVector e = p.fma(r.mul(r), r.add(1f)).mul(twoToN)
+                    .blend(0f, gap.compare(VectorOperators.LT, SimdMath.SMALLEST_NORMAL_EXP));
             // a larger score rescales the old sum by e and counts itself as 1; a smaller one adds e
             d = d.add(e).blend(d.fma(e, one), v.compare(VectorOperators.GT, m));
             m = m.max(v);
