@@ -44,7 +44,8 @@ public class AttentionBenchmark {
     @Param({"32", "64", "128", "512", "1024", "4096"})
     public int length;
 
-    @Param({"false", "true"})
+    /** Decoder self-attention with its causal mask: {@code -p causal=true} (not in the default run, to keep it short). */
+    @Param({"false"})
     public boolean causal;
 
     private Arena arena;
