@@ -17,14 +17,10 @@ interface AttentionKernel {
      * {@code C = A B}, or {@code C += A B} when {@code accumulate}, for an (m, k)
      * matrix A of any layout, element (i, p) at {@code a[aOff + i * aRowStride + p * aColStride]}
      * (so a transposed A costs nothing), and row-major (k, n) B and (m, n) C. No packing: the
-     * blocks are small and already in cache. {@code tile} is scratch of {@link #TILE_FLOATS}.
+     * blocks are small and already in cache.
      */
     void product(int m, int n, int k, MemorySegment a, long aOff, int aRowStride, int aColStride,
-                 MemorySegment b, long bOff, int ldb, boolean accumulate, MemorySegment c, long cOff, int ldc,
-                 MemorySegment tile);
-
-    /** Scratch floats a {@link #product} call needs: a register tile of 6 rows by 4 vectors of up to 16 lanes. */
-    int TILE_FLOATS = 6 * 4 * 16;
+                 MemorySegment b, long bOff, int ldb, boolean accumulate, MemorySegment c, long cOff, int ldc);
 
     /** {@code y[j, i] = scale * x[i, j]} for an (rows, cols) matrix x with leading dimension ldx; y has leading dimension ldy. */
     void transpose(MemorySegment x, long xOff, int ldx, int rows, int cols, float scale, MemorySegment y, long yOff, int ldy);

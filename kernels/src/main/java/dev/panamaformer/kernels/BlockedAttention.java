@@ -18,7 +18,7 @@ import java.lang.foreign.MemorySegment;
  * the results do not depend on how tasks are spread over threads.
  */
 final class BlockedAttention {
-    /** Queries per block: a multiple of the 6-row register tile of the products. */
+    /** Queries per block: a multiple of the products' register tiles (2 and 6 rows). */
     static final int QUERY_BLOCK = 96;
     /** Keys per block: a (96, 128) block of scores and a (d_k, 128) block of Kᵀ stay in L2 at d_k = 64. */
     static final int KEY_BLOCK = 128;
@@ -34,7 +34,6 @@ final class BlockedAttention {
         final MemorySegment p;             // probabilities of one block, before dropout
         final MemorySegment dropped;       // the same after dropout (backward only)
         final MemorySegment dScores;       // gradient of the dropped probabilities, then of the scores
-        final MemorySegment tile;          // the products' register tile
         final float[] max = new float[QUERY_BLOCK];     // running max of each query's scores
         final float[] norm = new float[QUERY_BLOCK];    // running sum of exp(score - max)
         final float[] rowDot = new float[QUERY_BLOCK];  // dO · O of each query
@@ -45,7 +44,6 @@ final class BlockedAttention {
             this.p = arena.allocate(bytes, FloatTensor.ALIGNMENT);
             this.dropped = arena.allocate(bytes, FloatTensor.ALIGNMENT);
             this.dScores = arena.allocate(bytes, FloatTensor.ALIGNMENT);
-            this.tile = arena.allocate((long) AttentionKernel.TILE_FLOATS * Float.BYTES, FloatTensor.ALIGNMENT);
         }
     }
 
@@ -134,7 +132,7 @@ final class BlockedAttention {
         }
         for (int j0 = 0; j0 < visible; j0 += KEY_BLOCK) {
             int bc = Math.min(KEY_BLOCK, tk - j0);
-            kernel.product(br, bc, d, q, qOff, ldq, 1, c.kt, ktOff + j0, tk, false, w.p, 0, KEY_BLOCK, w.tile);
+            kernel.product(br, bc, d, q, qOff, ldq, 1, c.kt, ktOff + j0, tk, false, w.p, 0, KEY_BLOCK);
             for (int r = 0; r < br; r++) {
                 long s = (long) r * KEY_BLOCK;
                 int n = Math.clamp(limits[r] - j0, 0, bc);
@@ -155,7 +153,7 @@ final class BlockedAttention {
                     kernel.dropout(w.p, s, w.p, s, n, (int) ((row0 + r) * tk + j0), c.threshold, c.keepScale, c.seed);
                 }
             }
-            kernel.product(br, d, bc, w.p, 0, KEY_BLOCK, 1, v, vOff + (long) j0 * ldv, ldv, true, o, oOff, ldo, w.tile);
+            kernel.product(br, d, bc, w.p, 0, KEY_BLOCK, 1, v, vOff + (long) j0 * ldv, ldv, true, o, oOff, ldo);
         }
         for (int r = 0; r < br; r++) {
             long row = oOff + (long) r * ldo;
@@ -199,7 +197,7 @@ final class BlockedAttention {
                     continue; // no query of this block sees these keys
                 }
                 long qOff = qBase + (long) i0 * ldq, dOOff = dOBase + (long) i0 * lddo;
-                kernel.product(br, bc, d, q, qOff, ldq, 1, c.kt, tBase + j0, tk, false, w.p, 0, KEY_BLOCK, w.tile);
+                kernel.product(br, bc, d, q, qOff, ldq, 1, c.kt, tBase + j0, tk, false, w.p, 0, KEY_BLOCK);
                 for (int r = 0; r < br; r++) {
                     long s = (long) r * KEY_BLOCK;
                     int n = Math.clamp(limits[r] - j0, 0, bc);
@@ -225,15 +223,15 @@ final class BlockedAttention {
                 }
                 // dV += dropped(P)ᵀ dO (A read transposed: row stride 1, column stride KEY_BLOCK);
                 // the gradient of dropped(P) is dO Vᵀ
-                kernel.product(bc, d, br, dropped, 0, 1, KEY_BLOCK, dO, dOOff, lddo, true, dv, dvOff, lddv, w.tile);
-                kernel.product(br, bc, d, dO, dOOff, lddo, 1, c.vt, tBase + j0, tk, false, w.dScores, 0, KEY_BLOCK, w.tile);
+                kernel.product(bc, d, br, dropped, 0, 1, KEY_BLOCK, dO, dOOff, lddo, true, dv, dvOff, lddv);
+                kernel.product(br, bc, d, dO, dOOff, lddo, 1, c.vt, tBase + j0, tk, false, w.dScores, 0, KEY_BLOCK);
                 // scores = scale Q Kᵀ: with dS already times scale, dQ += dS K and dK += dSᵀ Q
                 for (int r = 0; r < br; r++) {
                     long s = (long) r * KEY_BLOCK;
                     kernel.scoreGrad(w.p, dropped, s, w.dScores, s, bc, rowDot[r], c.keepScale, c.scale);
                 }
-                kernel.product(br, d, bc, w.dScores, 0, KEY_BLOCK, 1, k, kOff, ldk, true, dq, dqBase + (long) i0 * lddq, lddq, w.tile);
-                kernel.product(bc, d, br, w.dScores, 0, 1, KEY_BLOCK, q, qOff, ldq, true, dk, dkOff, lddk, w.tile);
+                kernel.product(br, d, bc, w.dScores, 0, KEY_BLOCK, 1, k, kOff, ldk, true, dq, dqBase + (long) i0 * lddq, lddq);
+                kernel.product(bc, d, br, w.dScores, 0, 1, KEY_BLOCK, q, qOff, ldq, true, dk, dkOff, lddk);
             }
         }
     }

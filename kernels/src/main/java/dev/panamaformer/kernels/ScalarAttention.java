@@ -8,8 +8,7 @@ import java.lang.foreign.MemorySegment;
 final class ScalarAttention implements AttentionKernel {
     @Override
     public void product(int m, int n, int k, MemorySegment a, long aOff, int aRowStride, int aColStride,
-                        MemorySegment b, long bOff, int ldb, boolean accumulate, MemorySegment c, long cOff, int ldc,
-                        MemorySegment tile) {
+                        MemorySegment b, long bOff, int ldb, boolean accumulate, MemorySegment c, long cOff, int ldc) {
         for (int i = 0; i < m; i++) {
             long ci = cOff + (long) i * ldc;
             if (!accumulate) {

@@ -11,7 +11,7 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * The block steps of fused attention on the Vector API. Products use a register tile of 4 rows
+ * The block steps of fused attention on the Vector API. Products use a register tile of 2 rows
  * by 4 vectors fed straight from the blocks (broadcasts of A, rows of B), with one-row tiles and
  * masked vectors at the edges; row steps are a vector body and the scalar twin's loop for the
  * tail.
@@ -20,43 +20,43 @@ final class SimdAttention implements AttentionKernel {
     private static final int L = FLOAT.length();
     private static final ScalarAttention TAIL = new ScalarAttention();
     /**
-     * Register tile of the products: MR rows by NR = 4 vectors, as in {@link SimdMatmul}. A tile
-     * method that also loaded C into its accumulators (even at 4 rows) was too large for C1 ("out
-     * of virtual registers"), and C2 then never compiled it: it stayed in C1's code, fifty times
-     * slower with its vectors on the heap. So the accumulators start at zero and leave through a
-     * scratch tile, as in SimdMatmul.
+     * Register tile of the products: MR rows by NR = 4 vectors. Not SimdMatmul's 6 rows: C1
+     * could not allocate registers for a 6-row (or 4-row) tile reading A with a stride ("out of
+     * virtual registers"), in some JVMs and not in others, and C2 then never compiled the method:
+     * it stayed in C1's code, fifty times slower with its vectors on the heap. Two rows (8
+     * accumulators; 4 B loads and 2 broadcasts per 8 FMAs) compile at every tier.
      */
-    private static final int MR = 6;
+    private static final int MR = 2;
+    /** Rows of {@link #columnTile}: one B vector feeds six FMAs. */
+    private static final int COLUMN_ROWS = 6;
     private static final int NR = 4 * L;
 
     @Override
     public void product(int m, int n, int k, MemorySegment a, long aOff, int aRowStride, int aColStride,
-                        MemorySegment b, long bOff, int ldb, boolean accumulate, MemorySegment c, long cOff, int ldc,
-                        MemorySegment tile) {
+                        MemorySegment b, long bOff, int ldb, boolean accumulate, MemorySegment c, long cOff, int ldc) {
         // every path below adds into C
         if (!accumulate) {
             for (int i = 0; i < m; i++) {
                 zero(c, cOff + (long) i * ldc, n);
             }
         }
-        assert tile.byteSize() >= (long) MR * NR * Float.BYTES;
         int j = 0;
         for (; j + NR <= n; j += NR) {
             int i = 0;
             for (; i + MR <= m; i += MR) {
                 tile(k, a, aOff + (long) i * aRowStride, aRowStride, aColStride, b, bOff + j, ldb,
-                        c, cOff + (long) i * ldc + j, ldc, tile);
+                        c, cOff + (long) i * ldc + j, ldc);
             }
             for (; i < m; i++) {
                 rowTile(k, a, aOff + (long) i * aRowStride, aColStride, b, bOff + j, ldb,
                         c, cOff + (long) i * ldc + j);
             }
         }
-        // columns left of a full NR: one vector wide, still MR rows at a time (d_k = 32 at 512 bits
+        // columns left of a full NR: one vector wide, six rows at a time (d_k = 32 at 512 bits
         // is all edge; one B load per six FMAs keeps the FMA unit the bottleneck)
         for (; j + L <= n; j += L) {
             int i = 0;
-            for (; i + MR <= m; i += MR) {
+            for (; i + COLUMN_ROWS <= m; i += COLUMN_ROWS) {
                 columnTile(k, a, aOff + (long) i * aRowStride, aRowStride, aColStride, b, bOff + j, ldb,
                         c, cOff + (long) i * ldc + j, ldc);
             }
@@ -84,7 +84,7 @@ final class SimdAttention implements AttentionKernel {
         }
     }
 
-    /** C (MR rows, one vector) += the product: 6 accumulators. */
+    /** C (COLUMN_ROWS rows, one vector) += the product: 6 accumulators. */
     private static void columnTile(int k, MemorySegment a, long aOff, int ars, int acs, MemorySegment b, long bOff, int ldb,
                                    MemorySegment c, long cOff, int ldc) {
         long c0 = cOff * Float.BYTES, c1 = (cOff + ldc) * Float.BYTES, c2 = (cOff + 2L * ldc) * Float.BYTES;
@@ -113,21 +113,19 @@ final class SimdAttention implements AttentionKernel {
         s5.intoMemorySegment(c, c5, ORDER);
     }
 
-    /**
-     * C tile += the MR x NR product, its 24 accumulators in registers for the whole k loop, then
-     * parked in {@code tile} for {@link #writeBack}: SimdMatmul's micro-kernel, whose shape C1
-     * can compile, see {@link #MR}.
-     */
+    /** C tile += the MR x NR product, its 8 accumulators in registers for the whole k loop. */
     private static void tile(int k, MemorySegment a, long aOff, int ars, int acs, MemorySegment b, long bOff, int ldb,
-                             MemorySegment c, long cOff, int ldc, MemorySegment tile) {
+                             MemorySegment c, long cOff, int ldc) {
         int v1 = L * Float.BYTES, v2 = 2 * L * Float.BYTES, v3 = 3 * L * Float.BYTES;
-        FloatVector z = FloatVector.zero(FLOAT);
-        FloatVector c00 = z, c01 = z, c02 = z, c03 = z;
-        FloatVector c10 = z, c11 = z, c12 = z, c13 = z;
-        FloatVector c20 = z, c21 = z, c22 = z, c23 = z;
-        FloatVector c30 = z, c31 = z, c32 = z, c33 = z;
-        FloatVector c40 = z, c41 = z, c42 = z, c43 = z;
-        FloatVector c50 = z, c51 = z, c52 = z, c53 = z;
+        long c0 = cOff * Float.BYTES, c1 = (cOff + ldc) * Float.BYTES;
+        FloatVector c00 = FloatVector.fromMemorySegment(FLOAT, c, c0, ORDER);
+        FloatVector c01 = FloatVector.fromMemorySegment(FLOAT, c, c0 + v1, ORDER);
+        FloatVector c02 = FloatVector.fromMemorySegment(FLOAT, c, c0 + v2, ORDER);
+        FloatVector c03 = FloatVector.fromMemorySegment(FLOAT, c, c0 + v3, ORDER);
+        FloatVector c10 = FloatVector.fromMemorySegment(FLOAT, c, c1, ORDER);
+        FloatVector c11 = FloatVector.fromMemorySegment(FLOAT, c, c1 + v1, ORDER);
+        FloatVector c12 = FloatVector.fromMemorySegment(FLOAT, c, c1 + v2, ORDER);
+        FloatVector c13 = FloatVector.fromMemorySegment(FLOAT, c, c1 + v3, ORDER);
         long ap = aOff;
         for (int p = 0; p < k; p++, ap += acs) {
             long bb = (bOff + (long) p * ldb) * Float.BYTES;
@@ -145,64 +143,15 @@ final class SimdAttention implements AttentionKernel {
             c11 = b1.fma(a1, c11);
             c12 = b2.fma(a1, c12);
             c13 = b3.fma(a1, c13);
-            FloatVector a2 = FloatVector.broadcast(FLOAT, a.getAtIndex(JAVA_FLOAT, ap + 2L * ars));
-            c20 = b0.fma(a2, c20);
-            c21 = b1.fma(a2, c21);
-            c22 = b2.fma(a2, c22);
-            c23 = b3.fma(a2, c23);
-            FloatVector a3 = FloatVector.broadcast(FLOAT, a.getAtIndex(JAVA_FLOAT, ap + 3L * ars));
-            c30 = b0.fma(a3, c30);
-            c31 = b1.fma(a3, c31);
-            c32 = b2.fma(a3, c32);
-            c33 = b3.fma(a3, c33);
-            FloatVector a4 = FloatVector.broadcast(FLOAT, a.getAtIndex(JAVA_FLOAT, ap + 4L * ars));
-            c40 = b0.fma(a4, c40);
-            c41 = b1.fma(a4, c41);
-            c42 = b2.fma(a4, c42);
-            c43 = b3.fma(a4, c43);
-            FloatVector a5 = FloatVector.broadcast(FLOAT, a.getAtIndex(JAVA_FLOAT, ap + 5L * ars));
-            c50 = b0.fma(a5, c50);
-            c51 = b1.fma(a5, c51);
-            c52 = b2.fma(a5, c52);
-            c53 = b3.fma(a5, c53);
         }
-        c00.intoMemorySegment(tile, 0, ORDER);
-        c01.intoMemorySegment(tile, v1, ORDER);
-        c02.intoMemorySegment(tile, v2, ORDER);
-        c03.intoMemorySegment(tile, v3, ORDER);
-        c10.intoMemorySegment(tile, 1L * NR * Float.BYTES, ORDER);
-        c11.intoMemorySegment(tile, 1L * NR * Float.BYTES + v1, ORDER);
-        c12.intoMemorySegment(tile, 1L * NR * Float.BYTES + v2, ORDER);
-        c13.intoMemorySegment(tile, 1L * NR * Float.BYTES + v3, ORDER);
-        c20.intoMemorySegment(tile, 2L * NR * Float.BYTES, ORDER);
-        c21.intoMemorySegment(tile, 2L * NR * Float.BYTES + v1, ORDER);
-        c22.intoMemorySegment(tile, 2L * NR * Float.BYTES + v2, ORDER);
-        c23.intoMemorySegment(tile, 2L * NR * Float.BYTES + v3, ORDER);
-        c30.intoMemorySegment(tile, 3L * NR * Float.BYTES, ORDER);
-        c31.intoMemorySegment(tile, 3L * NR * Float.BYTES + v1, ORDER);
-        c32.intoMemorySegment(tile, 3L * NR * Float.BYTES + v2, ORDER);
-        c33.intoMemorySegment(tile, 3L * NR * Float.BYTES + v3, ORDER);
-        c40.intoMemorySegment(tile, 4L * NR * Float.BYTES, ORDER);
-        c41.intoMemorySegment(tile, 4L * NR * Float.BYTES + v1, ORDER);
-        c42.intoMemorySegment(tile, 4L * NR * Float.BYTES + v2, ORDER);
-        c43.intoMemorySegment(tile, 4L * NR * Float.BYTES + v3, ORDER);
-        c50.intoMemorySegment(tile, 5L * NR * Float.BYTES, ORDER);
-        c51.intoMemorySegment(tile, 5L * NR * Float.BYTES + v1, ORDER);
-        c52.intoMemorySegment(tile, 5L * NR * Float.BYTES + v2, ORDER);
-        c53.intoMemorySegment(tile, 5L * NR * Float.BYTES + v3, ORDER);
-        writeBack(tile, MR, c, cOff, ldc);
-    }
-
-    /** C rows (NR columns each) += the first {@code rows} rows of {@code tile}. */
-    private static void writeBack(MemorySegment tile, int rows, MemorySegment c, long cOff, int ldc) {
-        for (int i = 0; i < rows; i++) {
-            long t = (long) i * NR * Float.BYTES, ci = (cOff + (long) i * ldc) * Float.BYTES;
-            for (int j = 0; j < NR * Float.BYTES; j += L * Float.BYTES) {
-                FloatVector.fromMemorySegment(FLOAT, tile, t + j, ORDER)
-                        .add(FloatVector.fromMemorySegment(FLOAT, c, ci + j, ORDER))
-                        .intoMemorySegment(c, ci + j, ORDER);
-            }
-        }
+        c00.intoMemorySegment(c, c0, ORDER);
+        c01.intoMemorySegment(c, c0 + v1, ORDER);
+        c02.intoMemorySegment(c, c0 + v2, ORDER);
+        c03.intoMemorySegment(c, c0 + v3, ORDER);
+        c10.intoMemorySegment(c, c1, ORDER);
+        c11.intoMemorySegment(c, c1 + v1, ORDER);
+        c12.intoMemorySegment(c, c1 + v2, ORDER);
+        c13.intoMemorySegment(c, c1 + v3, ORDER);
     }
 
     /** C row += one row of NR columns of the product: the rows left below the last full tile. */

@@ -34,10 +34,14 @@ public record TransformerConfig(int srcVocabSize, int tgtVocabSize, int hiddenSi
     public enum Positions { LEARNED, SINUSOIDAL }
 
     /**
-     * The default of {@link #fusedAttentionFrom}: from this many keys on, the fused kernel was
-     * faster than the materialized path in bench/AttentionBenchmark (bench/README.md).
+     * The default of {@link #fusedAttentionFrom}. In bench/AttentionBenchmark (bench/README.md, 8
+     * heads of 64, 2 threads) the fused forward pass is faster from 512 keys on but its backward
+     * pass is slower (it recomputes the scores: five block products against four), so that a
+     * training step's attention costs about the same on either path from 1024 keys on (0.97x to
+     * 0.98x), where the materialized path's (h, T, T) buffers pass 160 MiB per layer and the
+     * fused path's extra memory is a few MiB.
      */
-    public static final int DEFAULT_FUSED_ATTENTION_FROM = 64;
+    public static final int DEFAULT_FUSED_ATTENTION_FROM = 1024;
 
     public TransformerConfig {
         positive("srcVocabSize", srcVocabSize);
