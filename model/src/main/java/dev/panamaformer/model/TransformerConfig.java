@@ -34,14 +34,13 @@ public record TransformerConfig(int srcVocabSize, int tgtVocabSize, int hiddenSi
     public enum Positions { LEARNED, SINUSOIDAL }
 
     /**
-     * The default of {@link #fusedAttentionFrom}. In bench/AttentionBenchmark (bench/README.md, 8
-     * heads of 64, 2 threads) the fused forward pass is faster from 512 keys on but its backward
-     * pass is slower (it recomputes the scores: five block products against four), so that a
-     * training step's attention costs about the same on either path from 1024 keys on (0.97x to
-     * 0.98x), where the materialized path's (h, T, T) buffers pass 160 MiB per layer and the
-     * fused path's extra memory is a few MiB.
+     * The default of {@link #fusedAttentionFrom}, from bench/AttentionBenchmark (bench/README.md:
+     * one sequence, 8 heads of 64, 2 threads, forward plus backward): the fused path was 1.25x and
+     * 1.48x faster at 32 and 64 keys, 1.11x at 128, 1.04x at 512, and 0.97x and 0.94x at 1024 and
+     * 4096, where it needs a few MiB instead of the materialized path's 160 MiB and 2.5 GiB per
+     * layer. Shorter attention (the worked examples' 3 to 20 tokens) stays materialized.
      */
-    public static final int DEFAULT_FUSED_ATTENTION_FROM = 1024;
+    public static final int DEFAULT_FUSED_ATTENTION_FROM = 32;
 
     public TransformerConfig {
         positive("srcVocabSize", srcVocabSize);
