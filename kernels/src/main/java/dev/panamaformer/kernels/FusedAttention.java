@@ -28,7 +28,6 @@ public final class FusedAttention {
     private final Job job = new Job();
     private BlockedAttention.Scratch[] scratch;
 
-    private Arena transposedArena;
     private MemorySegment transposed;      // Kᵀ and Vᵀ of every head of the largest call so far
 
     FusedAttention(AttentionKernel kernel, Parallel parallel) {
@@ -99,11 +98,9 @@ public final class FusedAttention {
                      float dropout, long seed, MatrixBatch o, FloatTensor lse, boolean backward) {
         long size = BlockedAttention.transposedSize(shape);
         if (transposed == null || transposed.byteSize() < 2 * size * Float.BYTES) {
-            if (transposedArena != null) {
-                transposedArena.close();
-            }
-            transposedArena = Arena.ofShared();
-            transposed = transposedArena.allocate(2 * size * Float.BYTES, FloatTensor.ALIGNMENT);
+            // an automatic arena: a Kernels instance has no close(), so the collector frees the
+            // buffer once this instance, or a larger call's buffer, replaces it
+            transposed = Arena.ofAuto().allocate(2 * size * Float.BYTES, FloatTensor.ALIGNMENT);
         }
         BlockedAttention.Call c = call;
         c.kt = transposed.asSlice(0, size * Float.BYTES);
