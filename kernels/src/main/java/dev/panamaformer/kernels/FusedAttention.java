@@ -28,7 +28,8 @@ public final class FusedAttention {
     private final Job job = new Job();
     private BlockedAttention.Scratch[] scratch;
 
-    private MemorySegment transposed;      // Kᵀ and Vᵀ of every head of the largest call so far
+    private MemorySegment transposedK;     // Kᵀ of every head of the largest call so far
+    private MemorySegment transposedV;     // Vᵀ likewise, for the backward pass
 
     FusedAttention(AttentionKernel kernel, Parallel parallel) {
         this.algorithm = new BlockedAttention(kernel);
@@ -97,14 +98,17 @@ public final class FusedAttention {
     private void set(AttentionShape shape, float scale, MatrixBatch q, MatrixBatch k, MatrixBatch v, RowMask mask,
                      float dropout, long seed, MatrixBatch o, FloatTensor lse, boolean backward) {
         long size = BlockedAttention.transposedSize(shape);
-        if (transposed == null || transposed.byteSize() < 2 * size * Float.BYTES) {
+        if (transposedK == null || transposedK.byteSize() < size * Float.BYTES) {
             // an automatic arena: a Kernels instance has no close(), so the collector frees the
-            // buffer once this instance, or a larger call's buffer, replaces it
-            transposed = Arena.ofAuto().allocate(2 * size * Float.BYTES, FloatTensor.ALIGNMENT);
+            // buffers once this instance, or a larger call's buffers, replace them; sliced here,
+            // once, not per call, which would allocate two segment objects on every call
+            MemorySegment both = Arena.ofAuto().allocate(2 * size * Float.BYTES, FloatTensor.ALIGNMENT);
+            transposedK = both.asSlice(0, size * Float.BYTES);
+            transposedV = both.asSlice(size * Float.BYTES, size * Float.BYTES);
         }
         BlockedAttention.Call c = call;
-        c.kt = transposed.asSlice(0, size * Float.BYTES);
-        c.vt = backward ? transposed.asSlice(size * Float.BYTES, size * Float.BYTES) : null;
+        c.kt = transposedK;
+        c.vt = backward ? transposedV : null;
         c.shape = shape;
         c.scale = scale;
         c.q = q;

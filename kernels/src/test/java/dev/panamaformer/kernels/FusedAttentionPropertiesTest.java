@@ -233,7 +233,6 @@ class FusedAttentionPropertiesTest {
     @Example
     void aQueryThatSeesNoKeyGetsZeroOutputAndNoGradient() {
         Problem p = Problem.random(7, 1, 1, 5, 3, 4, Masking.NONE, 0f);
-        java.util.Arrays.fill(p.mask == null ? new float[0] : p.mask, 0f);
         float[] allPadding = {Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY};
         Problem masked = new Problem(p.shape, p.scale, p.q, p.k, p.v, p.dO, p.dq0, p.dk0, p.dv0, allPadding, 5, 0, 0f, 1);
         Result r = masked.fused(TestData.UNDER_TEST);

@@ -151,12 +151,12 @@ final class MultiHeadAttention {
         if (fused) {
             kn.fusedAttention().forward(shape, scale, qHeads, kHeads, vHeads, mask, dropout.probability(training),
                     dropout.seed(seed), contextHeads, lse);
-            o.forward(kn, context, out, batch * queries);
-            return;
+        } else {
+            scores(kn);
+            dropout.forward(kn, probs, dropped, probs.size(), training, seed);
+            kn.matmul().gemmBatched(batch, heads, false, false, queries, headSize, keys, 1f, droppedHeads, vHeads, 0f,
+                    contextHeads);
         }
-        scores(kn);
-        dropout.forward(kn, probs, dropped, probs.size(), training, seed);
-        kn.matmul().gemmBatched(batch, heads, false, false, queries, headSize, keys, 1f, droppedHeads, vHeads, 0f, contextHeads);
         o.forward(kn, context, out, batch * queries);
     }
 
