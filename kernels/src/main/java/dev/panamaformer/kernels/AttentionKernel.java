@@ -17,10 +17,15 @@ interface AttentionKernel {
      * {@code C = A B}, or {@code C += A B} when {@code accumulate}, for an (m, k)
      * matrix A of any layout, element (i, p) at {@code a[aOff + i * aRowStride + p * aColStride]}
      * (so a transposed A costs nothing), and row-major (k, n) B and (m, n) C. No packing: the
-     * blocks are small and already in cache.
+     * blocks are small and already in cache. {@code tile} is the calling thread's scratch of
+     * {@link #tileFloats()} floats.
      */
     void product(int m, int n, int k, MemorySegment a, long aOff, int aRowStride, int aColStride,
-                 MemorySegment b, long bOff, int ldb, boolean accumulate, MemorySegment c, long cOff, int ldc);
+                 MemorySegment b, long bOff, int ldb, boolean accumulate, MemorySegment c, long cOff, int ldc,
+                 MemorySegment tile);
+
+    /** Floats of the per-thread scratch {@link #product} needs (at least 1). */
+    int tileFloats();
 
     /** {@code y[j, i] = scale * x[i, j]} for an (rows, cols) matrix x with leading dimension ldx; y has leading dimension ldy. */
     void transpose(MemorySegment x, long xOff, int ldx, int rows, int cols, float scale, MemorySegment y, long yOff, int ldy);
@@ -31,8 +36,11 @@ interface AttentionKernel {
     /** {@code s[j] = exp(s[j] - shift)} for {@code j < n} and {@code s[j] = 0} for {@code n <= j < width}; returns the sum of the first n. */
     float expSum(MemorySegment s, long sOff, int n, int width, float shift);
 
-    /** {@code x[j] *= factor} for {@code j < n}. */
-    void scale(MemorySegment x, long off, int n, float factor);
+    /** {@code y[j] = factor * x[j]} for {@code j < n}; y may be x. */
+    void scale(MemorySegment x, long xOff, MemorySegment y, long yOff, int n, float factor);
+
+    /** {@code y[j] += x[j]} for {@code j < n}. */
+    void add(MemorySegment x, long xOff, MemorySegment y, long yOff, int n);
 
     /** {@code x[j] = 0} for {@code j < n}. */
     void zero(MemorySegment x, long off, int n);

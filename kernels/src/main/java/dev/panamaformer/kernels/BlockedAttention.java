@@ -18,7 +18,7 @@ import java.lang.foreign.MemorySegment;
  * the results do not depend on how tasks are spread over threads.
  */
 final class BlockedAttention {
-    /** Queries per block: a multiple of the products' register tiles (2 and 6 rows). */
+    /** Queries per block: a multiple of the products' register tile (6 rows). */
     static final int QUERY_BLOCK = 96;
     /** Keys per block: a (96, 128) block of scores and a (d_k, 128) block of Kᵀ stay in L2 at d_k = 64. */
     static final int KEY_BLOCK = 128;
@@ -29,21 +29,45 @@ final class BlockedAttention {
         this.kernel = kernel;
     }
 
-    /** One thread's scratch: three (QUERY_BLOCK, KEY_BLOCK) score blocks and per-query state. */
+    /** One thread's scratch for this algorithm's kernel. */
+    Scratch newScratch(Arena arena) {
+        return new Scratch(arena, kernel.tileFloats());
+    }
+
+    /**
+     * One thread's scratch: three (QUERY_BLOCK, KEY_BLOCK) score blocks, the products' tile,
+     * per-query state, and the sums the products add into, held contiguous here rather than in
+     * the callers' tensors, whose rows lie a whole (T, C) row apart and fall into few cache sets.
+     */
     static final class Scratch {
         final MemorySegment p;             // probabilities of one block, before dropout
         final MemorySegment dropped;       // the same after dropout (backward only)
         final MemorySegment dScores;       // gradient of the dropped probabilities, then of the scores
+        final MemorySegment tile;          // the kernel's product tile
         final float[] max = new float[QUERY_BLOCK];     // running max of each query's scores
         final float[] norm = new float[QUERY_BLOCK];    // running sum of exp(score - max)
-        final float[] rowDot = new float[QUERY_BLOCK];  // dO · O of each query
         final int[] limits = new int[QUERY_BLOCK];      // keys [0, limit) are visible to each query
+        /**
+         * (2 * KEY_BLOCK, d_k), rows d_k apart: the forward pass's unnormalized O of a query
+         * block in the first QUERY_BLOCK rows; the backward pass's dV, then dK, of a key block.
+         */
+        private MemorySegment sums;
+        private int sumsHeadSize;
 
-        Scratch(Arena arena) {
+        private Scratch(Arena arena, int tileFloats) {
             long bytes = (long) QUERY_BLOCK * KEY_BLOCK * Float.BYTES;
             this.p = arena.allocate(bytes, FloatTensor.ALIGNMENT);
             this.dropped = arena.allocate(bytes, FloatTensor.ALIGNMENT);
             this.dScores = arena.allocate(bytes, FloatTensor.ALIGNMENT);
+            this.tile = arena.allocate((long) tileFloats * Float.BYTES, FloatTensor.ALIGNMENT);
+        }
+
+        /** Makes {@link #sums} hold rows of {@code headSize}; allocates only when it grows. */
+        void fit(int headSize) {
+            if (headSize > sumsHeadSize) {
+                sums = Arena.ofAuto().allocate(2L * KEY_BLOCK * headSize * Float.BYTES, FloatTensor.ALIGNMENT);
+                sumsHeadSize = headSize;
+            }
         }
     }
 
@@ -64,11 +88,12 @@ final class BlockedAttention {
         long seed;
         MemorySegment kt;                  // (B*h, d_k, Tk): scale · Kᵀ of every head
         MemorySegment vt;                  // (B*h, d_k, Tk): Vᵀ of every head (backward only)
+        MemorySegment rowDot;              // (B*h*Tq) dO · O of each query (backward only)
 
         void clear() {
             shape = null;
             q = k = v = o = dO = dq = dk = dv = null;
-            lse = mask = kt = vt = null;
+            lse = mask = kt = vt = rowDot = null;
         }
     }
 
@@ -119,6 +144,7 @@ final class BlockedAttention {
         int b = bh / heads, h = bh % heads, br = Math.min(QUERY_BLOCK, tq - i0);
         long row0 = (long) bh * tq + i0;
         MemorySegment q = c.q.tensor().segment(), v = c.v.tensor().segment(), o = c.o.tensor().segment();
+        MemorySegment sums = w.sums;       // (br, d): O before the division by each row's normalizer
         int ldq = c.q.ld(), ldv = c.v.ld(), ldo = c.o.ld();
         long qOff = c.q.start(b, h) + (long) i0 * ldq, vOff = c.v.start(b, h), ktOff = (long) bh * d * tk;
         long oOff = c.o.start(b, h) + (long) i0 * ldo;
@@ -128,11 +154,11 @@ final class BlockedAttention {
         for (int r = 0; r < br; r++) {
             max[r] = ScalarSoftmax.LOWEST;
             norm[r] = 0f;
-            kernel.zero(o, oOff + (long) r * ldo, d);
         }
+        kernel.zero(sums, 0, br * d);
         for (int j0 = 0; j0 < visible; j0 += KEY_BLOCK) {
             int bc = Math.min(KEY_BLOCK, tk - j0);
-            kernel.product(br, bc, d, q, qOff, ldq, 1, c.kt, ktOff + j0, tk, false, w.p, 0, KEY_BLOCK);
+            kernel.product(br, bc, d, q, qOff, ldq, 1, c.kt, ktOff + j0, tk, false, w.p, 0, KEY_BLOCK, w.tile);
             for (int r = 0; r < br; r++) {
                 long s = (long) r * KEY_BLOCK;
                 int n = Math.clamp(limits[r] - j0, 0, bc);
@@ -145,7 +171,7 @@ final class BlockedAttention {
                 float sum = kernel.expSum(w.p, s, n, bc, m);
                 float rescale = (float) Math.exp(max[r] - m);
                 if (rescale != 1f) {
-                    kernel.scale(o, oOff + (long) r * ldo, d, rescale);
+                    kernel.scale(sums, (long) r * d, sums, (long) r * d, d, rescale);
                 }
                 norm[r] = norm[r] * rescale + sum;
                 max[r] = m;
@@ -153,12 +179,12 @@ final class BlockedAttention {
                     kernel.dropout(w.p, s, w.p, s, n, (int) ((row0 + r) * tk + j0), c.threshold, c.keepScale, c.seed);
                 }
             }
-            kernel.product(br, d, bc, w.p, 0, KEY_BLOCK, 1, v, vOff + (long) j0 * ldv, ldv, true, o, oOff, ldo);
+            kernel.product(br, d, bc, w.p, 0, KEY_BLOCK, 1, v, vOff + (long) j0 * ldv, ldv, true, sums, 0, d, w.tile);
         }
         for (int r = 0; r < br; r++) {
             long row = oOff + (long) r * ldo;
             if (norm[r] > 0f) {
-                kernel.scale(o, row, d, 1f / norm[r]);
+                kernel.scale(sums, (long) r * d, o, row, d, 1f / norm[r]);
                 c.lse.setAtIndex(JAVA_FLOAT, row0 + r, max[r] + (float) Math.log(norm[r]));
             } else {
                 // no visible key with a finite score: the materialized softmax gives all zeros too
@@ -170,8 +196,9 @@ final class BlockedAttention {
 
     /**
      * The backward pass of one (sequence, head), {@code bh} in (sequence, head) order: transposes
-     * its K and V, then adds its gradients into dQ, dK and dV. Key blocks are the outer loop, so
-     * that each block of dK and dV gathers its sum over queries while it stays in cache.
+     * its K and V and takes dO · O of each query, then adds its gradients into dQ, dK and dV. Key
+     * blocks are the outer loop, so that each block of dK and dV gathers its sum over queries in
+     * the scratch and reaches the gradient tensors once.
      */
     void backward(Call c, Scratch w, int bh) {
         transposeHead(c, bh);
@@ -181,37 +208,43 @@ final class BlockedAttention {
         MemorySegment q = c.q.tensor().segment(), k = c.k.tensor().segment(), o = c.o.tensor().segment();
         MemorySegment dO = c.dO.tensor().segment();
         MemorySegment dq = c.dq.tensor().segment(), dk = c.dk.tensor().segment(), dv = c.dv.tensor().segment();
+        MemorySegment sums = w.sums;       // (bc, d) dV of the key block, then (bc, d) dK
+        long dkSums = (long) KEY_BLOCK * d;
         int ldq = c.q.ld(), ldk = c.k.ld(), ldo = c.o.ld(), lddo = c.dO.ld();
         int lddq = c.dq.ld(), lddk = c.dk.ld(), lddv = c.dv.ld();
         long qBase = c.q.start(b, h), kBase = c.k.start(b, h), oBase = c.o.start(b, h), tBase = (long) bh * d * tk;
         long dOBase = c.dO.start(b, h), dqBase = c.dq.start(b, h), dkBase = c.dk.start(b, h), dvBase = c.dv.start(b, h);
-        float[] rowDot = w.rowDot;
+        long rows = (long) bh * tq;
+        for (int i = 0; i < tq; i++) {
+            // once per query, not once per key block: O is read nowhere else
+            float dot = kernel.dot(dO, dOBase + (long) i * lddo, o, oBase + (long) i * ldo, d);
+            c.rowDot.setAtIndex(JAVA_FLOAT, rows + i, dot);
+        }
         int[] limits = w.limits;
         for (int j0 = 0; j0 < tk; j0 += KEY_BLOCK) {
             int bc = Math.min(KEY_BLOCK, tk - j0);
             long kOff = kBase + (long) j0 * ldk, dkOff = dkBase + (long) j0 * lddk, dvOff = dvBase + (long) j0 * lddv;
+            kernel.zero(sums, 0, 2 * KEY_BLOCK * d);
             for (int i0 = 0; i0 < tq; i0 += QUERY_BLOCK) {
                 int br = Math.min(QUERY_BLOCK, tq - i0);
-                long row0 = (long) bh * tq + i0;
+                long row0 = rows + i0;
                 if (limits(c, row0, br, limits) <= j0) {
                     continue; // no query of this block sees these keys
                 }
                 long qOff = qBase + (long) i0 * ldq, dOOff = dOBase + (long) i0 * lddo;
-                kernel.product(br, bc, d, q, qOff, ldq, 1, c.kt, tBase + j0, tk, false, w.p, 0, KEY_BLOCK);
+                kernel.product(br, bc, d, q, qOff, ldq, 1, c.kt, tBase + j0, tk, false, w.p, 0, KEY_BLOCK, w.tile);
                 for (int r = 0; r < br; r++) {
                     long s = (long) r * KEY_BLOCK;
                     int n = Math.clamp(limits[r] - j0, 0, bc);
                     float lse = c.lse.getAtIndex(JAVA_FLOAT, row0 + r);
                     if (n == 0 || lse == Float.NEGATIVE_INFINITY) {
                         kernel.zero(w.p, s, bc);
-                        rowDot[r] = 0f;
                         continue;
                     }
                     if (c.mask != null) {
                         kernel.addMaskMax(w.p, s, c.mask, maskOffset(c, row0 + r) + j0, n);
                     }
                     kernel.expSum(w.p, s, n, bc, lse);
-                    rowDot[r] = kernel.dot(dO, dOOff + (long) r * lddo, o, oBase + (long) (i0 + r) * ldo, d);
                 }
                 MemorySegment dropped = w.p;
                 if (c.threshold > 0) {
@@ -223,15 +256,22 @@ final class BlockedAttention {
                 }
                 // dV += dropped(P)ᵀ dO (A read transposed: row stride 1, column stride KEY_BLOCK);
                 // the gradient of dropped(P) is dO Vᵀ
-                kernel.product(bc, d, br, dropped, 0, 1, KEY_BLOCK, dO, dOOff, lddo, true, dv, dvOff, lddv);
-                kernel.product(br, bc, d, dO, dOOff, lddo, 1, c.vt, tBase + j0, tk, false, w.dScores, 0, KEY_BLOCK);
+                kernel.product(bc, d, br, dropped, 0, 1, KEY_BLOCK, dO, dOOff, lddo, true, sums, 0, d, w.tile);
+                kernel.product(br, bc, d, dO, dOOff, lddo, 1, c.vt, tBase + j0, tk, false, w.dScores, 0, KEY_BLOCK, w.tile);
                 // scores = scale Q Kᵀ: with dS already times scale, dQ += dS K and dK += dSᵀ Q
                 for (int r = 0; r < br; r++) {
                     long s = (long) r * KEY_BLOCK;
-                    kernel.scoreGrad(w.p, dropped, s, w.dScores, s, bc, rowDot[r], c.keepScale, c.scale);
+                    // where P is all zero (no visible key) the row's gradient is zero whatever rowDot is
+                    float rowDot = c.rowDot.getAtIndex(JAVA_FLOAT, row0 + r);
+                    kernel.scoreGrad(w.p, dropped, s, w.dScores, s, bc, rowDot, c.keepScale, c.scale);
                 }
-                kernel.product(br, d, bc, w.dScores, 0, KEY_BLOCK, 1, k, kOff, ldk, true, dq, dqBase + (long) i0 * lddq, lddq);
-                kernel.product(bc, d, br, w.dScores, 0, 1, KEY_BLOCK, q, qOff, ldq, true, dk, dkOff, lddk);
+                kernel.product(br, d, bc, w.dScores, 0, KEY_BLOCK, 1, k, kOff, ldk, true, dq, dqBase + (long) i0 * lddq, lddq,
+                        w.tile);
+                kernel.product(bc, d, br, w.dScores, 0, 1, KEY_BLOCK, q, qOff, ldq, true, sums, dkSums, d, w.tile);
+            }
+            for (int r = 0; r < bc; r++) {
+                kernel.add(sums, (long) r * d, dv, dvOff + (long) r * lddv, d);
+                kernel.add(sums, dkSums + (long) r * d, dk, dkOff + (long) r * lddk, d);
             }
         }
     }

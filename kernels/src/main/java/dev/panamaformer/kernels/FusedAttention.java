@@ -7,8 +7,10 @@ import java.lang.foreign.MemorySegment;
  * Multi-head attention without the (Tq, Tk) score matrix: {@code O = dropout(softmax(scale · Q Kᵀ
  * + mask)) V} for every (sequence, head) of a batch, block by block over keys with an online
  * max and normalizer, saving only each query's log-sum-exp for the backward pass (see
- * {@link BlockedAttention}). Memory beyond the inputs and outputs is the log-sum-exp, B·h·Tq
- * floats, and a fixed scratch per thread.
+ * {@link BlockedAttention}). Memory beyond the inputs and outputs is linear in the sequence
+ * length: the log-sum-exp (B·h·Tq floats), Kᵀ and Vᵀ of every head (2·B·h·d_k·Tk floats, kept
+ * between calls and grown as needed), dO · O of each query in the backward pass (B·h·Tq floats),
+ * and a scratch per thread of about 150 KiB plus 1 KiB per unit of d_k.
  *
  * <p>Operands are {@link MatrixBatch} grids over (sequence, head): Q, O, dO, dQ hold (Tq, d_k)
  * matrices, K, V, dK, dV (Tk, d_k) ones, e.g. head h of sequence b of a (B*T, C) tensor is
@@ -30,6 +32,7 @@ public final class FusedAttention {
 
     private MemorySegment transposedK;     // Kᵀ of every head of the largest call so far
     private MemorySegment transposedV;     // Vᵀ likewise, for the backward pass
+    private MemorySegment rowDots;         // dO · O of each query of the largest backward call so far
 
     FusedAttention(AttentionKernel kernel, Parallel parallel) {
         this.algorithm = new BlockedAttention(kernel);
@@ -85,6 +88,11 @@ public final class FusedAttention {
         call.dq = dq;
         call.dk = dk;
         call.dv = dv;
+        long rows = shape.rows();
+        if (rowDots == null || rowDots.byteSize() < rows * Float.BYTES) {
+            rowDots = Arena.ofAuto().allocate(rows * Float.BYTES, FloatTensor.ALIGNMENT);
+        }
+        call.rowDot = rowDots;
         Parallel par = over(over(parallel.over(q.tensor(), k.tensor(), v.tensor(), o.tensor()), lse, dO.tensor(), dq.tensor(),
                 dk.tensor()), dv.tensor(), mask.additive(), null, null);
         run(par, Job.BACKWARD, units, (long) tq * tk * Math.max(1, d) * 4);
@@ -129,8 +137,11 @@ public final class FusedAttention {
             Arena arena = Arena.ofAuto();
             scratch = new BlockedAttention.Scratch[parallel.threads()];
             for (int t = 0; t < scratch.length; t++) {
-                scratch[t] = new BlockedAttention.Scratch(arena);
+                scratch[t] = algorithm.newScratch(arena);
             }
+        }
+        for (BlockedAttention.Scratch s : scratch) {
+            s.fit(call.shape.headSize());
         }
         job.mode = mode;
         try {

@@ -8,7 +8,8 @@ import java.lang.foreign.MemorySegment;
 final class ScalarAttention implements AttentionKernel {
     @Override
     public void product(int m, int n, int k, MemorySegment a, long aOff, int aRowStride, int aColStride,
-                        MemorySegment b, long bOff, int ldb, boolean accumulate, MemorySegment c, long cOff, int ldc) {
+                        MemorySegment b, long bOff, int ldb, boolean accumulate, MemorySegment c, long cOff, int ldc,
+                        MemorySegment tile) {
         for (int i = 0; i < m; i++) {
             long ci = cOff + (long) i * ldc;
             if (!accumulate) {
@@ -22,6 +23,11 @@ final class ScalarAttention implements AttentionKernel {
                 }
             }
         }
+    }
+
+    @Override
+    public int tileFloats() {
+        return 1;
     }
 
     @Override
@@ -67,9 +73,16 @@ final class ScalarAttention implements AttentionKernel {
     }
 
     @Override
-    public void scale(MemorySegment x, long off, int n, float factor) {
+    public void scale(MemorySegment x, long xOff, MemorySegment y, long yOff, int n, float factor) {
         for (int j = 0; j < n; j++) {
-            x.setAtIndex(JAVA_FLOAT, off + j, x.getAtIndex(JAVA_FLOAT, off + j) * factor);
+            y.setAtIndex(JAVA_FLOAT, yOff + j, x.getAtIndex(JAVA_FLOAT, xOff + j) * factor);
+        }
+    }
+
+    @Override
+    public void add(MemorySegment x, long xOff, MemorySegment y, long yOff, int n) {
+        for (int j = 0; j < n; j++) {
+            y.setAtIndex(JAVA_FLOAT, yOff + j, y.getAtIndex(JAVA_FLOAT, yOff + j) + x.getAtIndex(JAVA_FLOAT, xOff + j));
         }
     }
 

@@ -11,48 +11,54 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * The block steps of fused attention on the Vector API. Products use a register tile of 2 rows
- * by 4 vectors fed straight from the blocks (broadcasts of A, rows of B), with one-row tiles and
- * masked vectors at the edges; row steps are a vector body and the scalar twin's loop for the
- * tail.
+ * The block steps of fused attention on the Vector API. Products run {@link SimdTile}'s 6-row by
+ * 4-vector micro-kernel straight on the blocks (broadcasts of A through its strides, rows of B),
+ * with one-row tiles, one-vector column tiles and masked vectors at the edges; row steps are a
+ * vector body and the scalar twin's loop for the tail.
  */
 final class SimdAttention implements AttentionKernel {
     private static final int L = FLOAT.length();
     private static final ScalarAttention TAIL = new ScalarAttention();
-    /**
-     * Register tile of the products: MR rows by NR = 4 vectors. Not SimdMatmul's 6 rows: C1
-     * could not allocate registers for a 6-row (or 4-row) tile reading A with a stride ("out of
-     * virtual registers"), in some JVMs and not in others, and C2 then never compiled the method:
-     * it stayed in C1's code, fifty times slower with its vectors on the heap. Two rows (8
-     * accumulators; 4 B loads and 2 broadcasts per 8 FMAs) compile at every tier.
-     */
-    private static final int MR = 2;
+    private static final int MR = SimdTile.MR;
+    private static final int NR = SimdTile.NR;
     /** Rows of {@link #columnTile}: one B vector feeds six FMAs. */
     private static final int COLUMN_ROWS = 6;
-    private static final int NR = 4 * L;
+
+    @Override
+    public int tileFloats() {
+        return SimdTile.SIZE;
+    }
 
     @Override
     public void product(int m, int n, int k, MemorySegment a, long aOff, int aRowStride, int aColStride,
-                        MemorySegment b, long bOff, int ldb, boolean accumulate, MemorySegment c, long cOff, int ldc) {
-        // every path below adds into C
+                        MemorySegment b, long bOff, int ldb, boolean accumulate, MemorySegment c, long cOff, int ldc,
+                        MemorySegment tile) {
+        int rows = m - m % MR, cols = n - n % NR;
+        for (int j = 0; j < cols; j += NR) {
+            for (int i = 0; i < rows; i += MR) {
+                long ai = aOff + (long) i * aRowStride, ci = cOff + (long) i * ldc + j;
+                if (accumulate) {
+                    SimdTile.multiply(k, a, ai, aRowStride, aColStride, b, bOff + j, ldb, tile, 0, NR);
+                    SimdTile.writeBack(tile, 1f, 1f, c, ci, ldc, MR, NR);
+                } else {
+                    SimdTile.multiply(k, a, ai, aRowStride, aColStride, b, bOff + j, ldb, c, ci, ldc);
+                }
+            }
+        }
+        // the edges below add into C
         if (!accumulate) {
             for (int i = 0; i < m; i++) {
-                zero(c, cOff + (long) i * ldc, n);
+                int from = i < rows ? cols : 0;
+                zero(c, cOff + (long) i * ldc + from, n - from);
             }
         }
-        int j = 0;
-        for (; j + NR <= n; j += NR) {
-            int i = 0;
-            for (; i + MR <= m; i += MR) {
-                tile(k, a, aOff + (long) i * aRowStride, aRowStride, aColStride, b, bOff + j, ldb,
-                        c, cOff + (long) i * ldc + j, ldc);
-            }
-            for (; i < m; i++) {
-                rowTile(k, a, aOff + (long) i * aRowStride, aColStride, b, bOff + j, ldb,
-                        c, cOff + (long) i * ldc + j);
+        for (int i = rows; i < m; i++) {
+            for (int j = 0; j < cols; j += NR) {
+                rowTile(k, a, aOff + (long) i * aRowStride, aColStride, b, bOff + j, ldb, c, cOff + (long) i * ldc + j);
             }
         }
-        // columns left of a full NR: one vector wide, six rows at a time (d_k = 32 at 512 bits
+        int j = cols;
+        // columns right of a full NR: one vector wide, six rows at a time (d_k = 32 at 512 bits
         // is all edge; one B load per six FMAs keeps the FMA unit the bottleneck)
         for (; j + L <= n; j += L) {
             int i = 0;
@@ -111,47 +117,6 @@ final class SimdAttention implements AttentionKernel {
         s3.intoMemorySegment(c, c3, ORDER);
         s4.intoMemorySegment(c, c4, ORDER);
         s5.intoMemorySegment(c, c5, ORDER);
-    }
-
-    /** C tile += the MR x NR product, its 8 accumulators in registers for the whole k loop. */
-    private static void tile(int k, MemorySegment a, long aOff, int ars, int acs, MemorySegment b, long bOff, int ldb,
-                             MemorySegment c, long cOff, int ldc) {
-        int v1 = L * Float.BYTES, v2 = 2 * L * Float.BYTES, v3 = 3 * L * Float.BYTES;
-        long c0 = cOff * Float.BYTES, c1 = (cOff + ldc) * Float.BYTES;
-        FloatVector c00 = FloatVector.fromMemorySegment(FLOAT, c, c0, ORDER);
-        FloatVector c01 = FloatVector.fromMemorySegment(FLOAT, c, c0 + v1, ORDER);
-        FloatVector c02 = FloatVector.fromMemorySegment(FLOAT, c, c0 + v2, ORDER);
-        FloatVector c03 = FloatVector.fromMemorySegment(FLOAT, c, c0 + v3, ORDER);
-        FloatVector c10 = FloatVector.fromMemorySegment(FLOAT, c, c1, ORDER);
-        FloatVector c11 = FloatVector.fromMemorySegment(FLOAT, c, c1 + v1, ORDER);
-        FloatVector c12 = FloatVector.fromMemorySegment(FLOAT, c, c1 + v2, ORDER);
-        FloatVector c13 = FloatVector.fromMemorySegment(FLOAT, c, c1 + v3, ORDER);
-        long ap = aOff;
-        for (int p = 0; p < k; p++, ap += acs) {
-            long bb = (bOff + (long) p * ldb) * Float.BYTES;
-            FloatVector b0 = FloatVector.fromMemorySegment(FLOAT, b, bb, ORDER);
-            FloatVector b1 = FloatVector.fromMemorySegment(FLOAT, b, bb + v1, ORDER);
-            FloatVector b2 = FloatVector.fromMemorySegment(FLOAT, b, bb + v2, ORDER);
-            FloatVector b3 = FloatVector.fromMemorySegment(FLOAT, b, bb + v3, ORDER);
-            FloatVector a0 = FloatVector.broadcast(FLOAT, a.getAtIndex(JAVA_FLOAT, ap));
-            c00 = b0.fma(a0, c00);
-            c01 = b1.fma(a0, c01);
-            c02 = b2.fma(a0, c02);
-            c03 = b3.fma(a0, c03);
-            FloatVector a1 = FloatVector.broadcast(FLOAT, a.getAtIndex(JAVA_FLOAT, ap + ars));
-            c10 = b0.fma(a1, c10);
-            c11 = b1.fma(a1, c11);
-            c12 = b2.fma(a1, c12);
-            c13 = b3.fma(a1, c13);
-        }
-        c00.intoMemorySegment(c, c0, ORDER);
-        c01.intoMemorySegment(c, c0 + v1, ORDER);
-        c02.intoMemorySegment(c, c0 + v2, ORDER);
-        c03.intoMemorySegment(c, c0 + v3, ORDER);
-        c10.intoMemorySegment(c, c1, ORDER);
-        c11.intoMemorySegment(c, c1 + v1, ORDER);
-        c12.intoMemorySegment(c, c1 + v2, ORDER);
-        c13.intoMemorySegment(c, c1 + v3, ORDER);
     }
 
     /** C row += one row of NR columns of the product: the rows left below the last full tile. */
@@ -226,13 +191,24 @@ final class SimdAttention implements AttentionKernel {
     }
 
     @Override
-    public void scale(MemorySegment x, long off, int n, float factor) {
+    public void scale(MemorySegment x, long xOff, MemorySegment y, long yOff, int n, float factor) {
         int j = 0;
         for (int bound = FLOAT.loopBound(n); j < bound; j += L) {
-            FloatVector.fromMemorySegment(FLOAT, x, (off + j) * Float.BYTES, ORDER).mul(factor)
-                    .intoMemorySegment(x, (off + j) * Float.BYTES, ORDER);
+            FloatVector.fromMemorySegment(FLOAT, x, (xOff + j) * Float.BYTES, ORDER).mul(factor)
+                    .intoMemorySegment(y, (yOff + j) * Float.BYTES, ORDER);
         }
-        TAIL.scale(x, off + j, n - j, factor);
+        TAIL.scale(x, xOff + j, y, yOff + j, n - j, factor);
+    }
+
+    @Override
+    public void add(MemorySegment x, long xOff, MemorySegment y, long yOff, int n) {
+        int j = 0;
+        for (int bound = FLOAT.loopBound(n); j < bound; j += L) {
+            FloatVector.fromMemorySegment(FLOAT, y, (yOff + j) * Float.BYTES, ORDER)
+                    .add(FloatVector.fromMemorySegment(FLOAT, x, (xOff + j) * Float.BYTES, ORDER))
+                    .intoMemorySegment(y, (yOff + j) * Float.BYTES, ORDER);
+        }
+        TAIL.add(x, xOff + j, y, yOff + j, n - j);
     }
 
     @Override

@@ -19,9 +19,9 @@ import jdk.incubator.vector.FloatVector;
  */
 final class SimdMatmul implements MatmulKernel {
     private static final int L = FLOAT.length();
-    /** Register tile: MR rows by four vectors. 24 accumulators + 4 B vectors + 1 broadcast fit AVX-512's 32 registers. */
-    static final int MR = 6;
-    static final int NR = 4 * L;
+    /** Register tile: see {@link SimdTile}. */
+    static final int MR = SimdTile.MR;
+    static final int NR = SimdTile.NR;
     /** A KC x NR panel of B stays in L2 while the MR x KC panels of A stream past it. */
     static final int KC = 256;
     static final int MC = 20 * MR;
@@ -61,8 +61,9 @@ final class SimdMatmul implements MatmulKernel {
                         long bPanel = (long) (jr / NR) * kc * NR;
                         for (int ir = 0; ir < mc; ir += MR) {
                             long cTile = cOff + (long) (ic + ir) * ldc + jc + jr;
-                            microKernel(kc, ws.packedA, (long) ir * aRow, aRow, aCol, ws.packedB, bPanel, alpha, betaBlock,
-                                    c, cTile, ldc, Math.min(MR, mc - ir), Math.min(NR, nc - jr), ws.tile);
+                            SimdTile.multiply(kc, ws.packedA, (long) ir * aRow, aRow, aCol, ws.packedB, bPanel, NR, ws.tile, 0, NR);
+                            SimdTile.writeBack(ws.tile, alpha, betaBlock, c, cTile, ldc,
+                                    Math.min(MR, mc - ir), Math.min(NR, nc - jr));
                         }
                     }
                 }
@@ -122,124 +123,6 @@ final class SimdMatmul implements MatmulKernel {
             }
         }
         return rows;
-    }
-
-    /**
-     * C tile (rows x cols, at most MR x NR) = alpha * Apanel * Bpanel + beta * C tile. Row r,
-     * column p of the A panel is at aPanel + r * aRow + p * aCol.
-     */
-    private static void microKernel(int kc, MemorySegment pa, long aPanel, int aRow, int aCol, MemorySegment pb, long bPanel,
-                                    float alpha, float beta, MemorySegment c, long cTile, int ldc,
-                                    int rows, int cols, MemorySegment tile) {
-        FloatVector z = FloatVector.zero(FLOAT);
-        FloatVector c00 = z, c01 = z, c02 = z, c03 = z;
-        FloatVector c10 = z, c11 = z, c12 = z, c13 = z;
-        FloatVector c20 = z, c21 = z, c22 = z, c23 = z;
-        FloatVector c30 = z, c31 = z, c32 = z, c33 = z;
-        FloatVector c40 = z, c41 = z, c42 = z, c43 = z;
-        FloatVector c50 = z, c51 = z, c52 = z, c53 = z;
-        long r1 = aRow, r2 = 2L * aRow, r3 = 3L * aRow, r4 = 4L * aRow, r5 = 5L * aRow;
-        long ap = aPanel, bp = bPanel;
-        for (int p = 0; p < kc; p++, ap += aCol, bp += NR) {
-            long bb = bp * Float.BYTES;
-            FloatVector b0 = FloatVector.fromMemorySegment(FLOAT, pb, bb, ORDER);
-            FloatVector b1 = FloatVector.fromMemorySegment(FLOAT, pb, bb + L * Float.BYTES, ORDER);
-            FloatVector b2 = FloatVector.fromMemorySegment(FLOAT, pb, bb + 2 * L * Float.BYTES, ORDER);
-            FloatVector b3 = FloatVector.fromMemorySegment(FLOAT, pb, bb + 3 * L * Float.BYTES, ORDER);
-            FloatVector a0 = FloatVector.broadcast(FLOAT, pa.getAtIndex(JAVA_FLOAT, ap));
-            c00 = b0.fma(a0, c00);
-            c01 = b1.fma(a0, c01);
-            c02 = b2.fma(a0, c02);
-            c03 = b3.fma(a0, c03);
-            FloatVector a1 = FloatVector.broadcast(FLOAT, pa.getAtIndex(JAVA_FLOAT, ap + r1));
-            c10 = b0.fma(a1, c10);
-            c11 = b1.fma(a1, c11);
-            c12 = b2.fma(a1, c12);
-            c13 = b3.fma(a1, c13);
-            FloatVector a2 = FloatVector.broadcast(FLOAT, pa.getAtIndex(JAVA_FLOAT, ap + r2));
-            c20 = b0.fma(a2, c20);
-            c21 = b1.fma(a2, c21);
-            c22 = b2.fma(a2, c22);
-            c23 = b3.fma(a2, c23);
-            FloatVector a3 = FloatVector.broadcast(FLOAT, pa.getAtIndex(JAVA_FLOAT, ap + r3));
-            c30 = b0.fma(a3, c30);
-            c31 = b1.fma(a3, c31);
-            c32 = b2.fma(a3, c32);
-            c33 = b3.fma(a3, c33);
-            FloatVector a4 = FloatVector.broadcast(FLOAT, pa.getAtIndex(JAVA_FLOAT, ap + r4));
-            c40 = b0.fma(a4, c40);
-            c41 = b1.fma(a4, c41);
-            c42 = b2.fma(a4, c42);
-            c43 = b3.fma(a4, c43);
-            FloatVector a5 = FloatVector.broadcast(FLOAT, pa.getAtIndex(JAVA_FLOAT, ap + r5));
-            c50 = b0.fma(a5, c50);
-            c51 = b1.fma(a5, c51);
-            c52 = b2.fma(a5, c52);
-            c53 = b3.fma(a5, c53);
-        }
-        // The accumulators go to the tile buffer (L1-resident), and writeBack scales them into C:
-        // passing 24 vectors to a helper would box them where C2 declines to inline it, and so
-        // would our store() helper in a method this large (seen as 59 MB allocated per training
-        // step), hence the direct intoMemorySegment calls.
-        long tb = 0;
-        c00.intoMemorySegment(tile, tb * Float.BYTES, ORDER);
-        c01.intoMemorySegment(tile, (tb + L) * Float.BYTES, ORDER);
-        c02.intoMemorySegment(tile, (tb + 2 * L) * Float.BYTES, ORDER);
-        c03.intoMemorySegment(tile, (tb + 3 * L) * Float.BYTES, ORDER);
-        tb += NR;
-        c10.intoMemorySegment(tile, tb * Float.BYTES, ORDER);
-        c11.intoMemorySegment(tile, (tb + L) * Float.BYTES, ORDER);
-        c12.intoMemorySegment(tile, (tb + 2 * L) * Float.BYTES, ORDER);
-        c13.intoMemorySegment(tile, (tb + 3 * L) * Float.BYTES, ORDER);
-        tb += NR;
-        c20.intoMemorySegment(tile, tb * Float.BYTES, ORDER);
-        c21.intoMemorySegment(tile, (tb + L) * Float.BYTES, ORDER);
-        c22.intoMemorySegment(tile, (tb + 2 * L) * Float.BYTES, ORDER);
-        c23.intoMemorySegment(tile, (tb + 3 * L) * Float.BYTES, ORDER);
-        tb += NR;
-        c30.intoMemorySegment(tile, tb * Float.BYTES, ORDER);
-        c31.intoMemorySegment(tile, (tb + L) * Float.BYTES, ORDER);
-        c32.intoMemorySegment(tile, (tb + 2 * L) * Float.BYTES, ORDER);
-        c33.intoMemorySegment(tile, (tb + 3 * L) * Float.BYTES, ORDER);
-        tb += NR;
-        c40.intoMemorySegment(tile, tb * Float.BYTES, ORDER);
-        c41.intoMemorySegment(tile, (tb + L) * Float.BYTES, ORDER);
-        c42.intoMemorySegment(tile, (tb + 2 * L) * Float.BYTES, ORDER);
-        c43.intoMemorySegment(tile, (tb + 3 * L) * Float.BYTES, ORDER);
-        tb += NR;
-        c50.intoMemorySegment(tile, tb * Float.BYTES, ORDER);
-        c51.intoMemorySegment(tile, (tb + L) * Float.BYTES, ORDER);
-        c52.intoMemorySegment(tile, (tb + 2 * L) * Float.BYTES, ORDER);
-        c53.intoMemorySegment(tile, (tb + 3 * L) * Float.BYTES, ORDER);
-        writeBack(tile, alpha, beta, c, cTile, ldc, rows, cols);
-    }
-
-    /**
-     * C tile = alpha * tile + beta * C tile (C not read when beta is 0). Multiply, then add,
-     * never fused, in vectors and in the scalar edge alike, so that an element rounds the same
-     * whichever way a thread's range cuts the tiles.
-     */
-    private static void writeBack(MemorySegment tile, float alpha, float beta, MemorySegment c, long cTile, int ldc,
-                                  int rows, int cols) {
-        int vecCols = cols / L * L;
-        for (int i = 0; i < rows; i++) {
-            long t = (long) i * NR, ci = cTile + (long) i * ldc;
-            int j = 0;
-            for (; j < vecCols; j += L) {
-                FloatVector v = FloatVector.fromMemorySegment(FLOAT, tile, (t + j) * Float.BYTES, ORDER).mul(alpha);
-                if (beta != 0f) {
-                    v = v.add(FloatVector.fromMemorySegment(FLOAT, c, (ci + j) * Float.BYTES, ORDER).mul(beta));
-                }
-                v.intoMemorySegment(c, (ci + j) * Float.BYTES, ORDER);
-            }
-            for (; j < cols; j++) {
-                float v = alpha * tile.getAtIndex(JAVA_FLOAT, t + j);
-                if (beta != 0f) {
-                    v = v + beta * c.getAtIndex(JAVA_FLOAT, ci + j);
-                }
-                c.setAtIndex(JAVA_FLOAT, ci + j, v);
-            }
-        }
     }
 
     @Override

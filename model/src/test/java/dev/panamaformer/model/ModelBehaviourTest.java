@@ -127,7 +127,10 @@ class ModelBehaviourTest {
         }
         long[] after = nativeOther();
         assertTrue(peak[1] > before[1], "a live model holds native allocations: " + peak[1] + " vs " + before[1]);
-        assertEquals(before[0], after[0], "native KB after 1000 create/train-step/close cycles");
-        assertEquals(before[1], after[1], "native allocations after 1000 create/train-step/close cycles");
+        // not equal: earlier tests leave automatic arenas (the shared kernels' grown scratch) that
+        // the collector may free during the cycles; a leak would add 1000 allocations
+        assertTrue(after[0] <= before[0], "native KB after 1000 create/train-step/close cycles: " + after[0] + " > " + before[0]);
+        assertTrue(after[1] <= before[1],
+                "native allocations after 1000 create/train-step/close cycles: " + after[1] + " > " + before[1]);
     }
 }
