@@ -8,7 +8,7 @@ import java.lang.foreign.MemorySegment;
 /**
  * Attention computed block by block over keys with a running max and normalizer per query
  * (online softmax; FlashAttention, Dao et al. 2022), so that no (Tq, Tk) score matrix exists:
- * a thread holds one (96, 128) block of scores at a time. The forward pass saves the
+ * a thread holds one (96, 256) block of scores at a time. The forward pass saves the
  * log-sum-exp of each query's scores; the backward pass recomputes the probabilities from it.
  *
  * <p>The same algorithm serves the scalar and the SIMD kernels: every step is an
@@ -20,8 +20,12 @@ import java.lang.foreign.MemorySegment;
 final class BlockedAttention {
     /** Queries per block: a multiple of the products' register tile (6 rows). */
     static final int QUERY_BLOCK = 96;
-    /** Keys per block: a (96, 128) block of scores and a (d_k, 128) block of Kᵀ stay in L2 at d_k = 64. */
-    static final int KEY_BLOCK = 128;
+    /**
+     * Keys per block: three (96, 256) blocks of scores and a (d_k, 256) block of Kᵀ stay in L2 at
+     * d_k = 64; 256 measured 6 % faster than 128 in the forward pass at T = 4096 (fewer calls and
+     * rescales per score row), and no slower in the backward pass.
+     */
+    static final int KEY_BLOCK = 256;
 
     private final AttentionKernel kernel;
 

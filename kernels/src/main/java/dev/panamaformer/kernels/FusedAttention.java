@@ -10,7 +10,7 @@ import java.lang.foreign.MemorySegment;
  * {@link BlockedAttention}). Memory beyond the inputs and outputs is linear in the sequence
  * length: the log-sum-exp (B·h·Tq floats), Kᵀ and Vᵀ of every head (2·B·h·d_k·Tk floats, kept
  * between calls and grown as needed), dO · O of each query in the backward pass (B·h·Tq floats),
- * and a scratch per thread of about 150 KiB plus 1 KiB per unit of d_k.
+ * and a scratch per thread of about 290 KiB plus 2 KiB per unit of d_k.
  *
  * <p>Operands are {@link MatrixBatch} grids over (sequence, head): Q, O, dO, dQ hold (Tq, d_k)
  * matrices, K, V, dK, dV (Tk, d_k) ones, e.g. head h of sequence b of a (B*T, C) tensor is
