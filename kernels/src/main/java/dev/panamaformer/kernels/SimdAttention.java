@@ -11,7 +11,7 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * The block steps of fused attention on the Vector API. Products run {@link SimdTile}'s 6-row by
+ * The block steps of fused attention on the Vector API. Products run {@link SimdTile}'s 4-row by
  * 4-vector micro-kernel straight on the blocks (broadcasts of A through its strides, rows of B),
  * with one-row tiles, one-vector column tiles and masked vectors at the edges; row steps are a
  * vector body and the scalar twin's loop for the tail.

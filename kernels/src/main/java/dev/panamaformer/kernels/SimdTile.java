@@ -10,20 +10,25 @@ import jdk.incubator.vector.FloatVector;
 /**
  * The register-tile micro-kernel of the SIMD products ({@link SimdMatmul}, {@link SimdAttention}):
  * an MR x NR block of C = A B for an (MR, k) A of any layout and a (k, NR) B with rows
- * {@code ldb} apart. Its 24 accumulators are zeroed, summed over k and stored to a tile buffer;
- * {@link #writeBack} then scales the buffer into C.
+ * {@code ldb} apart. Its 16 accumulators are zeroed, summed over k and stored: straight into C
+ * where C = A B is wanted, else into a tile buffer that {@link #writeBack} scales into C.
  *
- * <p>Why a buffer and two calls: passing 24 vectors to a helper boxes them where C2 declines to
- * inline it (seen as 59 MB allocated per training step), and a variant that loaded and stored C
- * around the loop in the same method was too big for C1's register allocator ("out of virtual
- * registers"), in some JVMs, after which C2 never compiled it and it ran fifty times slower. This
- * shape compiles at every tier; check with {@code -XX:+PrintCompilation} in a JMH fork when
- * changing it.
+ * <p>Why 4 rows and not the 6 that AVX-512's 32 registers allow: C1, the JIT's first tier,
+ * force-inlines the Vector API into this method, and with 6 rows its tier-3 OSR compile ran out
+ * of virtual registers ("out of virtual registers in linear scan") whenever tier 2 had compiled
+ * the method first, as it does in a busy JVM; the method then never reached C2 and every product
+ * ran about fifty times slower, with its vectors on the heap (AttentionBenchmark at T = 32 in
+ * JMH's forks: 0.78 ms instead of 0.08, the materialized path too). The 4-row kernel compiles at
+ * every tier in the same forks and costs about 4 % (GEMM 256³: 327 vs 316 us). For the same
+ * reason C += A B is two calls, not one method that loads C around the loop, and the tile does
+ * not go to a helper, which C2 may decline to inline and would then box 16 vectors. Check any
+ * change here with {@code -XX:+PrintCompilation} in a JMH fork: "COMPILE SKIPPED" must not
+ * appear, and the method must reach level 4.
  */
 final class SimdTile {
     private static final int L = FLOAT.length();
-    /** Rows of a tile: 24 accumulators + 4 B vectors + 1 broadcast fit AVX-512's 32 registers. */
-    static final int MR = 6;
+    /** Rows of a tile: 16 accumulators, 4 B vectors and a broadcast in registers; see above for why not 6. */
+    static final int MR = 4;
     /** Columns of a tile: four vectors. */
     static final int NR = 4 * L;
     /** Floats of a tile buffer for {@link #multiply} and {@link #writeBack}. */
@@ -45,9 +50,7 @@ final class SimdTile {
         FloatVector c10 = z, c11 = z, c12 = z, c13 = z;
         FloatVector c20 = z, c21 = z, c22 = z, c23 = z;
         FloatVector c30 = z, c31 = z, c32 = z, c33 = z;
-        FloatVector c40 = z, c41 = z, c42 = z, c43 = z;
-        FloatVector c50 = z, c51 = z, c52 = z, c53 = z;
-        long r1 = aRow, r2 = 2 * aRow, r3 = 3 * aRow, r4 = 4 * aRow, r5 = 5 * aRow;
+        long r1 = aRow, r2 = 2 * aRow, r3 = 3 * aRow;
         long ap = aOff, bp = bOff;
         for (int p = 0; p < k; p++, ap += aCol, bp += ldb) {
             long bb = bp * Float.BYTES;
@@ -75,16 +78,6 @@ final class SimdTile {
             c31 = b1.fma(a3, c31);
             c32 = b2.fma(a3, c32);
             c33 = b3.fma(a3, c33);
-            FloatVector a4 = FloatVector.broadcast(FLOAT, a.getAtIndex(JAVA_FLOAT, ap + r4));
-            c40 = b0.fma(a4, c40);
-            c41 = b1.fma(a4, c41);
-            c42 = b2.fma(a4, c42);
-            c43 = b3.fma(a4, c43);
-            FloatVector a5 = FloatVector.broadcast(FLOAT, a.getAtIndex(JAVA_FLOAT, ap + r5));
-            c50 = b0.fma(a5, c50);
-            c51 = b1.fma(a5, c51);
-            c52 = b2.fma(a5, c52);
-            c53 = b3.fma(a5, c53);
         }
         long tb = dOff;
         c00.intoMemorySegment(dst, tb * Float.BYTES, ORDER);
@@ -106,16 +99,6 @@ final class SimdTile {
         c31.intoMemorySegment(dst, (tb + L) * Float.BYTES, ORDER);
         c32.intoMemorySegment(dst, (tb + 2 * L) * Float.BYTES, ORDER);
         c33.intoMemorySegment(dst, (tb + 3 * L) * Float.BYTES, ORDER);
-        tb += ldd;
-        c40.intoMemorySegment(dst, tb * Float.BYTES, ORDER);
-        c41.intoMemorySegment(dst, (tb + L) * Float.BYTES, ORDER);
-        c42.intoMemorySegment(dst, (tb + 2 * L) * Float.BYTES, ORDER);
-        c43.intoMemorySegment(dst, (tb + 3 * L) * Float.BYTES, ORDER);
-        tb += ldd;
-        c50.intoMemorySegment(dst, tb * Float.BYTES, ORDER);
-        c51.intoMemorySegment(dst, (tb + L) * Float.BYTES, ORDER);
-        c52.intoMemorySegment(dst, (tb + 2 * L) * Float.BYTES, ORDER);
-        c53.intoMemorySegment(dst, (tb + 3 * L) * Float.BYTES, ORDER);
     }
 
     /**
