@@ -35,10 +35,10 @@ public record TransformerConfig(int srcVocabSize, int tgtVocabSize, int hiddenSi
 
     /**
      * The default of {@link #fusedAttentionFrom}, from bench/AttentionBenchmark (bench/README.md:
-     * one sequence, 8 heads of 64, 2 threads, forward plus backward): the fused path was 1.25x and
-     * 1.48x faster at 32 and 64 keys, 1.11x at 128, 1.04x at 512, and 0.97x and 0.94x at 1024 and
-     * 4096, where it needs a few MiB instead of the materialized path's 160 MiB and 2.5 GiB per
-     * layer. Shorter attention (the worked examples' 3 to 20 tokens) stays materialized.
+     * one sequence, 8 heads of 64, 2 threads, forward plus backward): the fused path was 1.33x and
+     * 1.39x faster at 32 and 64 keys, 1.23x at 128 and 512, 1.15x at 1024 and 1.21x at 4096, where
+     * it needs 17 MiB instead of the materialized path's 2.5 GiB per layer. Shorter attention (the
+     * worked examples' 3 to 20 tokens) stays materialized.
      */
     public static final int DEFAULT_FUSED_ATTENTION_FROM = 32;
 
