@@ -228,7 +228,8 @@ final class BlockedAttention {
         for (int j0 = 0; j0 < tk; j0 += KEY_BLOCK) {
             int bc = Math.min(KEY_BLOCK, tk - j0);
             long kOff = kBase + (long) j0 * ldk, dkOff = dkBase + (long) j0 * lddk, dvOff = dvBase + (long) j0 * lddv;
-            kernel.zero(sums, 0, 2 * KEY_BLOCK * d);
+            kernel.zero(sums, 0, bc * d);
+            kernel.zero(sums, dkSums, bc * d);
             for (int i0 = 0; i0 < tq; i0 += QUERY_BLOCK) {
                 int br = Math.min(QUERY_BLOCK, tq - i0);
                 long row0 = rows + i0;

@@ -5,7 +5,8 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * Scratch memory for one thread of a blocked matrix product: the packed panels of op(A) and
- * op(B), and one register tile for the edges. Allocated once per thread by {@link Matmul}.
+ * op(B), and one register tile that every micro-kernel call stores to before it is scaled into C.
+ * Allocated once per thread by {@link Matmul}.
  */
 final class GemmWorkspace {
     final MemorySegment packedA;

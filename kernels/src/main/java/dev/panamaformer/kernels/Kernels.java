@@ -42,6 +42,11 @@ public final class Kernels {
         this.fusedAttention = new FusedAttention(set.attention(), parallel);
     }
 
+    /** The kernel implementations behind this facade (for tests of a single kernel step). */
+    KernelSet kernelSet() {
+        return set;
+    }
+
     private static synchronized KernelSet chosen() {
         if (chosen == null) {
             chosen = KernelProvider.choose();

@@ -6,7 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.Random;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -25,18 +28,27 @@ import net.jqwik.api.constraints.IntRange;
 class FusedAttentionPropertiesTest {
     enum Masking { NONE, PADDING, CAUSAL, BOTH }
 
-    /** Lengths from 1 to a few hundred, across the 96-query and 128-key blocks. */
+    /** Lengths from 1 to a few hundred, across the 96-query and 256-key blocks. */
     @Provide
     Arbitrary<Integer> lengths() {
-        return Arbitraries.oneOf(Arbitraries.of(1, 2, 7, 95, 96, 97, 127, 128, 129, 257),
+        return Arbitraries.oneOf(Arbitraries.of(1, 2, 7, 95, 96, 97, 127, 128, 129, 255, 256, 257),
                 Arbitraries.integers().between(1, 300));
     }
 
-    /** Head sizes, most of them not a multiple of the lane count. */
+    /** Head sizes, most of them not a multiple of the lane count; 4 lanes is one register tile wide. */
     @Provide
     Arbitrary<Integer> headSizes() {
         int l = TestData.lanes();
-        return Arbitraries.oneOf(Arbitraries.of(1, 3, l - 1, l + 1, 64, 2 * l + 3), Arbitraries.integers().between(1, 72));
+        return Arbitraries.oneOf(Arbitraries.of(1, 3, l - 1, l + 1, 64, 2 * l + 3, 4 * l, 4 * l + 1),
+                Arbitraries.integers().between(1, 72));
+    }
+
+    /** Columns of a block product: around one vector and one register tile (4 vectors) of the lane count. */
+    @Provide
+    Arbitrary<Integer> productColumns() {
+        int l = TestData.lanes();
+        return Arbitraries.oneOf(Arbitraries.of(0, 1, l - 1, l, l + 1, 4 * l - 1, 4 * l, 4 * l + 1, 8 * l + 3),
+                Arbitraries.integers().between(0, 9 * l));
     }
 
     /** One random problem: Q, K, V, dO and prior gradient contents, heads side by side as in a (B*T, h*d) layout. */
@@ -221,10 +233,76 @@ class FusedAttentionPropertiesTest {
         p.fused(TestData.UNDER_TEST).assertClose(TestData.UNDER_TEST.description(), p.materialized(TestData.SCALAR));
     }
 
+    /** Three and more key blocks of 256: the online rescale and the per-block sums across blocks. */
+    @Example
+    void manyKeyBlocksMatch() {
+        int l = TestData.lanes();
+        int[][] cases = {{97, 600, 4 * l + 1}, {513, 513, 64}, {5, 769, 17}};
+        long seed = 11;
+        for (int[] c : cases) {
+            for (Masking masking : Masking.values()) {
+                Problem p = Problem.random(seed++, 1, 2, c[0], c[1], c[2], masking, 0.1f);
+                p.fused(TestData.UNDER_TEST).assertClose(TestData.UNDER_TEST.description() + " " + c[0] + "x" + c[1] + "x" + c[2]
+                        + " " + masking, p.materialized(TestData.SCALAR));
+            }
+        }
+    }
+
+    /**
+     * The block product alone, SIMD kernel and scalar twin against a double-precision sum: every
+     * edge of the register tile, A row-major and transposed, C set and added to. Operands sit in
+     * segments of their exact size, so a read past an edge throws, and the padding columns of C
+     * must keep their values.
+     */
+    @Property(tries = 300)
+    void blockProductMatchesADoubleSum(@ForAll @IntRange(min = 0, max = 30) int m, @ForAll("productColumns") int n,
+                                       @ForAll @IntRange(min = 0, max = 40) int k, @ForAll boolean transposedA,
+                                       @ForAll boolean accumulate, @ForAll long seed) {
+        Random r = new Random(seed);
+        int pad = r.nextInt(3), lda = (transposedA ? m : k) + pad, ldb = n + pad, ldc = n + pad;
+        float[] a = TestData.uniform(r, Math.max(0, (transposedA ? k : m) * lda - pad), 1f);
+        float[] b = TestData.uniform(r, Math.max(0, k * ldb - pad), 1f);
+        float[] c0 = TestData.uniform(r, Math.max(0, m * ldc - pad), 1f);
+        int aRow = transposedA ? 1 : lda, aCol = transposedA ? lda : 1;
+        for (AttentionKernel kernel : new AttentionKernel[] {TestData.UNDER_TEST.kernelSet().attention(), new ScalarAttention()}) {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment sa = segment(arena, a), sb = segment(arena, b), sc = segment(arena, c0);
+                MemorySegment tile = arena.allocate((long) kernel.tileFloats() * Float.BYTES);
+                kernel.product(m, n, k, sa, 0, aRow, aCol, sb, 0, ldb, accumulate, sc, 0, ldc, tile);
+                for (int i = 0; i < m; i++) {
+                    for (int j = 0; j < ldc && i * ldc + j < c0.length; j++) {
+                        float actual = sc.getAtIndex(JAVA_FLOAT, (long) i * ldc + j);
+                        if (j >= n) {
+                            assertEquals(c0[i * ldc + j], actual, kernel + ": padding C[" + i + "][" + j + "] changed");
+                            continue;
+                        }
+                        double sum = accumulate ? c0[i * ldc + j] : 0, size = Math.abs(sum);
+                        for (int p = 0; p < k; p++) {
+                            double term = (double) a[i * aRow + p * aCol] * b[p * ldb + j];
+                            sum += term;
+                            size += Math.abs(term);
+                        }
+                        double bound = 1e-6 * (k + 2) * Math.max(size, 1e-30);
+                        if (!(Math.abs(actual - sum) <= bound)) {
+                            fail(kernel.getClass().getSimpleName() + ": C[" + i + "][" + j + "] of (" + m + ", " + n + ", " + k + ") is "
+                                    + actual + ", expected " + sum + " within " + bound);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static MemorySegment segment(Arena arena, float[] values) {
+        MemorySegment s = arena.allocate((long) values.length * Float.BYTES, 64);
+        MemorySegment.copy(values, 0, s, JAVA_FLOAT, 0, values.length);
+        return s;
+    }
+
     @Property(tries = 15)
     void resultsDoNotDependOnThreadCount(@ForAll @IntRange(min = 1, max = 300) int tq, @ForAll @IntRange(min = 1, max = 300) int tk,
-                                         @ForAll Masking masking, @ForAll long seed) {
-        Problem p = Problem.random(seed, 2, 3, tq, tk, 20, masking, 0.1f);
+                                         @ForAll("headSizes") int d, @ForAll Masking masking, @ForAll long seed) {
+        Problem p = Problem.random(seed, 2, 3, tq, tk, d, masking, 0.1f);
         Result one = p.fused(Kernels.withThreads(1));
         one.assertIdentical("2 threads", p.fused(Kernels.withThreads(2)));
         one.assertIdentical("3 threads", p.fused(Kernels.withThreads(3)));

@@ -135,7 +135,7 @@ class MatmulPropertiesTest {
         assertArrayEquals(one, p.run(Kernels.withThreads(3)));
     }
 
-    /** Sizes that cross every blocking boundary of the SIMD kernel: KC = 256, MC = 120, NC = 1024. */
+    /** Sizes that cross every blocking boundary of the SIMD kernel: KC = 256, MC = 80, NC = 1024. */
     @Example
     void blockBoundariesAreSeamless() {
         for (boolean ta : new boolean[] {false, true}) {
