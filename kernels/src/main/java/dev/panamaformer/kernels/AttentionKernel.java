@@ -39,9 +39,6 @@ interface AttentionKernel {
     /** {@code y[j] = factor * x[j]} for {@code j < n}; y may be x. */
     void scale(MemorySegment x, long xOff, MemorySegment y, long yOff, int n, float factor);
 
-    /** {@code y[j] += x[j]} for {@code j < n}. */
-    void add(MemorySegment x, long xOff, MemorySegment y, long yOff, int n);
-
     /** {@code x[j] = 0} for {@code j < n}. */
     void zero(MemorySegment x, long off, int n);
 

@@ -34,8 +34,8 @@ public final class FusedAttention {
     private MemorySegment transposedV;     // Vᵀ likewise, for the backward pass
     private MemorySegment rowDots;         // dO · O of each query of the largest backward call so far
 
-    FusedAttention(AttentionKernel kernel, Parallel parallel) {
-        this.algorithm = new BlockedAttention(kernel);
+    FusedAttention(AttentionKernel kernel, ElementwiseKernel elementwise, Parallel parallel) {
+        this.algorithm = new BlockedAttention(kernel, elementwise);
         this.parallel = parallel;
     }
 

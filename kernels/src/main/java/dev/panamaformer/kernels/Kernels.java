@@ -39,7 +39,7 @@ public final class Kernels {
         this.dropout = new Dropout(set.dropout(), parallel);
         this.elementwise = new Elementwise(set.elementwise(), parallel);
         this.adam = new Adam(set.optimizer(), parallel);
-        this.fusedAttention = new FusedAttention(set.attention(), parallel);
+        this.fusedAttention = new FusedAttention(set.attention(), set.elementwise(), parallel);
     }
 
     /** The kernel implementations behind this facade (for tests of a single kernel step). */

@@ -80,13 +80,6 @@ final class ScalarAttention implements AttentionKernel {
     }
 
     @Override
-    public void add(MemorySegment x, long xOff, MemorySegment y, long yOff, int n) {
-        for (int j = 0; j < n; j++) {
-            y.setAtIndex(JAVA_FLOAT, yOff + j, y.getAtIndex(JAVA_FLOAT, yOff + j) + x.getAtIndex(JAVA_FLOAT, xOff + j));
-        }
-    }
-
-    @Override
     public void zero(MemorySegment x, long off, int n) {
         for (int j = 0; j < n; j++) {
             x.setAtIndex(JAVA_FLOAT, off + j, 0f);

@@ -180,14 +180,8 @@ final class SimdAttention implements AttentionKernel {
             e.intoMemorySegment(s, (sOff + j) * Float.BYTES, ORDER);
             sum = sum.add(e);
         }
-        float total = SimdSpecies.sum(sum);
-        for (; j < n; j++) {
-            float e = (float) Math.exp(s.getAtIndex(JAVA_FLOAT, sOff + j) - shift);
-            s.setAtIndex(JAVA_FLOAT, sOff + j, e);
-            total += e;
-        }
-        zero(s, sOff + n, width - n);
-        return total;
+        // the tail and the zeros past n: the scalar twin's loop
+        return SimdSpecies.sum(sum) + TAIL.expSum(s, sOff + j, n - j, width - j, shift);
     }
 
     @Override
@@ -198,17 +192,6 @@ final class SimdAttention implements AttentionKernel {
                     .intoMemorySegment(y, (yOff + j) * Float.BYTES, ORDER);
         }
         TAIL.scale(x, xOff + j, y, yOff + j, n - j, factor);
-    }
-
-    @Override
-    public void add(MemorySegment x, long xOff, MemorySegment y, long yOff, int n) {
-        int j = 0;
-        for (int bound = FLOAT.loopBound(n); j < bound; j += L) {
-            FloatVector.fromMemorySegment(FLOAT, y, (yOff + j) * Float.BYTES, ORDER)
-                    .add(FloatVector.fromMemorySegment(FLOAT, x, (xOff + j) * Float.BYTES, ORDER))
-                    .intoMemorySegment(y, (yOff + j) * Float.BYTES, ORDER);
-        }
-        TAIL.add(x, xOff + j, y, yOff + j, n - j);
     }
 
     @Override

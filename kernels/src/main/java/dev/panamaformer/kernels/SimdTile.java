@@ -17,9 +17,11 @@ import jdk.incubator.vector.FloatVector;
  * force-inlines the Vector API into this method, and with 6 rows its tier-3 OSR compile ran out
  * of virtual registers ("out of virtual registers in linear scan") whenever tier 2 had compiled
  * the method first, as it does in a busy JVM; the method then never reached C2 and every product
- * ran about fifty times slower, with its vectors on the heap (AttentionBenchmark at T = 32 in
- * JMH's forks: 0.78 ms instead of 0.08, the materialized path too). The 4-row kernel compiles at
- * every tier in the same forks and costs about 4 % (GEMM 256³: 327 vs 316 us). For the same
+ * ran about fifty times slower, with its vectors on the heap ({@code bench/run
+ * "AttentionBenchmark.(fused|materialized)Forward" -p length=32 -f 1 -jvmArgsAppend
+ * -XX:+PrintCompilation}: 0.78 ms instead of 0.08, the materialized path too). The 4-row kernel
+ * compiles at every tier in the same forks and costs about 3 % ({@code bench/run
+ * "GemmBenchmark.gemmSimd"}: 327 vs 316 us at 256³). For the same
  * reason C += A B is two calls, not one method that loads C around the loop, and the tile does
  * not go to a helper, which C2 may decline to inline and would then box 16 vectors. Check any
  * change here with {@code -XX:+PrintCompilation} in a JMH fork: "COMPILE SKIPPED" must not
