@@ -18,7 +18,7 @@ import java.lang.foreign.MemorySegment;
  * the results do not depend on how tasks are spread over threads.
  */
 final class BlockedAttention {
-    /** Queries per block: a multiple of the products' register tile (4 rows) and of the column tile (6). */
+    /** Queries per block: a multiple of every register tile's rows (4, 6) and of the column tile (6). */
     static final int QUERY_BLOCK = 96;
     /**
      * Keys per block: three (96, 256) blocks of scores and a (d_k, 256) block of Kᵀ stay in L2 at

@@ -1,6 +1,8 @@
 package dev.panamaformer.kernels;
 
+import com.sun.management.HotSpotDiagnosticMXBean;
 import java.lang.System.Logger.Level;
+import java.lang.management.ManagementFactory;
 import java.util.Locale;
 
 /**
@@ -38,11 +40,18 @@ final class KernelProvider {
     /** The kernels this JVM should use, logging one line when they are not the preferred SIMD ones. */
     static KernelSet choose() {
         int requested = requestedBits();
+        TileShape.forced(); // a bad -Dpanamaformer.tile fails here, with its value, not in a class initializer
         if (requested < 0) {
             return KernelSet.scalar("forced by -D" + PROPERTY + "=scalar");
         }
         if (!vectorModuleReadable()) {
             String why = VECTOR_MODULE + " is not readable; run with --add-modules " + VECTOR_MODULE + " for the SIMD kernels";
+            LOG.log(Level.WARNING, "Panamaformer uses its scalar kernels: " + why);
+            return KernelSet.scalar(why);
+        }
+        if (!fusedMultiplyAddInHardware()) {
+            String why = "this JVM has no fused multiply-add instruction (-XX:-UseFMA, as under -XX:UseAVX=0 or on a CPU "
+                    + "without FMA), so the Vector API would compute every fma in software, far slower than scalar code";
             LOG.log(Level.WARNING, "Panamaformer uses its scalar kernels: " + why);
             return KernelSet.scalar(why);
         }
@@ -59,6 +68,21 @@ final class KernelProvider {
         return SimdKernels.create();
     }
 
+    /**
+     * Whether HotSpot turns the Vector API's fma into one instruction. Where it does not
+     * ({@code UseFMA} false), {@code FloatVector.fma} falls back to {@code Math.fma} per lane, which
+     * is exact in software: GEMM ran below 0.1 GFLOPS under {@code -XX:UseAVX=0}. A JVM without the
+     * flag (not HotSpot) is taken to have it.
+     */
+    static boolean fusedMultiplyAddInHardware() {
+        try {
+            HotSpotDiagnosticMXBean hotspot = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+            return hotspot == null || !"false".equals(hotspot.getVMOption("UseFMA").getValue());
+        } catch (RuntimeException | LinkageError e) {
+            return true;
+        }
+    }
+
     /** The SIMD kernels regardless of the system property, or an exception saying why there are none. */
     static KernelSet simd() {
         if (!vectorModuleReadable()) {
@@ -66,6 +90,9 @@ final class KernelProvider {
         }
         if (requestedBits() < 0) {
             throw new IllegalStateException("SIMD kernels are disabled by -D" + PROPERTY + "=scalar");
+        }
+        if (!fusedMultiplyAddInHardware()) {
+            throw new IllegalStateException("SIMD kernels would compute every fma in software: this JVM has -XX:-UseFMA");
         }
         return SimdKernels.create();
     }

@@ -6,6 +6,8 @@ package dev.panamaformer.kernels;
  * <ul>
  *   <li>{@code -Dpanamaformer.kernels=scalar|128|256|512|auto} forces the scalar kernels or a
  *       vector width (default {@code auto}: the CPU's preferred width);</li>
+ *   <li>{@code -Dpanamaformer.tile=4x4|4x3|4x2|auto} forces the products' register tile (default
+ *       {@code auto}: by the vector registers the JIT has, see {@code TileShape});</li>
  *   <li>{@code -Dpanamaformer.threads=N} sets the default thread count (default: all cores).</li>
  * </ul>
  * Without {@code --add-modules jdk.incubator.vector} the provider falls back to the scalar
@@ -94,7 +96,7 @@ public final class Kernels {
         throw new IllegalArgumentException("-D" + THREADS_PROPERTY + " must be a positive integer, got '" + value + "'");
     }
 
-    /** For example "SIMD 512-bit (16 float lanes), 2 threads" or "scalar (forced by ...), 1 thread". */
+    /** For example "SIMD 512-bit (16 float lanes), 4x4-vector tile (32 vector registers), 2 threads" or "scalar (forced by ...), 1 thread". */
     public String description() {
         return set.description() + ", " + parallel.threads() + (parallel.threads() == 1 ? " thread" : " threads");
     }

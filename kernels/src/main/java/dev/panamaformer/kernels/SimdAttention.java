@@ -11,10 +11,10 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * The block steps of fused attention on the Vector API. Products run {@link SimdTile}'s 4-row by
- * 4-vector micro-kernel straight on the blocks (broadcasts of A through its strides, rows of B),
- * with one-row tiles, one-vector column tiles and masked vectors at the edges; row steps are a
- * vector body and the scalar twin's loop for the tail.
+ * The block steps of fused attention on the Vector API. Products run {@link SimdTile}'s register
+ * tile straight on the blocks (broadcasts of A through its strides, rows of B), with the last
+ * tile's rows again for the rows below it, one-vector column tiles and masked vectors at the
+ * edges; row steps are a vector body and the scalar twin's loop for the tail.
  */
 final class SimdAttention implements AttentionKernel {
     private static final int L = FLOAT.length();
@@ -33,13 +33,14 @@ final class SimdAttention implements AttentionKernel {
     public void product(int m, int n, int k, MemorySegment a, long aOff, int aRowStride, int aColStride,
                         MemorySegment b, long bOff, int ldb, boolean accumulate, MemorySegment c, long cOff, int ldc,
                         MemorySegment tile) {
-        int rows = m - m % MR, cols = n - n % NR;
+        // a product of fewer rows than a tile is all edge: one-vector columns below
+        int rows = m - m % MR, cols = m >= MR ? n - n % NR : 0;
         for (int j = 0; j < cols; j += NR) {
             for (int i = 0; i < rows; i += MR) {
                 long ai = aOff + (long) i * aRowStride, ci = cOff + (long) i * ldc + j;
                 if (accumulate) {
                     SimdTile.multiply(k, a, ai, aRowStride, aColStride, b, bOff + j, ldb, tile, 0, NR);
-                    SimdTile.writeBack(tile, 1f, 1f, c, ci, ldc, MR, NR);
+                    SimdTile.writeBack(tile, 0, 1f, 1f, c, ci, ldc, MR, NR);
                 } else {
                     SimdTile.multiply(k, a, ai, aRowStride, aColStride, b, bOff + j, ldb, c, ci, ldc);
                 }
@@ -52,9 +53,14 @@ final class SimdAttention implements AttentionKernel {
                 zero(c, cOff + (long) i * ldc + from, n - from);
             }
         }
-        for (int i = rows; i < m; i++) {
+        // rows below the last full tile: the last MR rows once more into the tile buffer, of which
+        // only the rows not yet in C are added; each element sums over k in the same order as in
+        // a full tile, so it has the same bits
+        if (rows < m) {
+            long ai = aOff + (long) (m - MR) * aRowStride;
             for (int j = 0; j < cols; j += NR) {
-                rowTile(k, a, aOff + (long) i * aRowStride, aColStride, b, bOff + j, ldb, c, cOff + (long) i * ldc + j);
+                SimdTile.multiply(k, a, ai, aRowStride, aColStride, b, bOff + j, ldb, tile, 0, NR);
+                SimdTile.writeBack(tile, MR - (m - rows), 1f, 1f, c, cOff + (long) rows * ldc + j, ldc, m - rows, NR);
             }
         }
         int j = cols;
@@ -117,30 +123,6 @@ final class SimdAttention implements AttentionKernel {
         s3.intoMemorySegment(c, c3, ORDER);
         s4.intoMemorySegment(c, c4, ORDER);
         s5.intoMemorySegment(c, c5, ORDER);
-    }
-
-    /** C row += one row of NR columns of the product: the rows left below the last full tile. */
-    private static void rowTile(int k, MemorySegment a, long aOff, int acs, MemorySegment b, long bOff, int ldb,
-                                MemorySegment c, long cOff) {
-        int v1 = L * Float.BYTES, v2 = 2 * L * Float.BYTES, v3 = 3 * L * Float.BYTES;
-        long c0 = cOff * Float.BYTES;
-        FloatVector s0 = FloatVector.fromMemorySegment(FLOAT, c, c0, ORDER);
-        FloatVector s1 = FloatVector.fromMemorySegment(FLOAT, c, c0 + v1, ORDER);
-        FloatVector s2 = FloatVector.fromMemorySegment(FLOAT, c, c0 + v2, ORDER);
-        FloatVector s3 = FloatVector.fromMemorySegment(FLOAT, c, c0 + v3, ORDER);
-        long ap = aOff;
-        for (int p = 0; p < k; p++, ap += acs) {
-            long bb = (bOff + (long) p * ldb) * Float.BYTES;
-            FloatVector av = FloatVector.broadcast(FLOAT, a.getAtIndex(JAVA_FLOAT, ap));
-            s0 = FloatVector.fromMemorySegment(FLOAT, b, bb, ORDER).fma(av, s0);
-            s1 = FloatVector.fromMemorySegment(FLOAT, b, bb + v1, ORDER).fma(av, s1);
-            s2 = FloatVector.fromMemorySegment(FLOAT, b, bb + v2, ORDER).fma(av, s2);
-            s3 = FloatVector.fromMemorySegment(FLOAT, b, bb + v3, ORDER).fma(av, s3);
-        }
-        s0.intoMemorySegment(c, c0, ORDER);
-        s1.intoMemorySegment(c, c0 + v1, ORDER);
-        s2.intoMemorySegment(c, c0 + v2, ORDER);
-        s3.intoMemorySegment(c, c0 + v3, ORDER);
     }
 
     @Override

@@ -51,6 +51,7 @@ final class SimdMatmul implements MatmulKernel {
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
                 float betaBlock = pc == 0 ? beta : 1f;
+                boolean direct = alpha == 1f && betaBlock == 0f;
                 packB(transB, b, bOff, ldb, pc, kc, jc, nc, ws.packedB);
                 for (int ic = 0; ic < m; ic += MC) {
                     int mc = Math.min(MC, m - ic);
@@ -59,11 +60,17 @@ final class SimdMatmul implements MatmulKernel {
                     int aRow = transA ? 1 : kc, aCol = transA ? rows : 1;
                     for (int jr = 0; jr < nc; jr += NR) {
                         long bPanel = (long) (jr / NR) * kc * NR;
+                        int cols = Math.min(NR, nc - jr);
                         for (int ir = 0; ir < mc; ir += MR) {
                             long cTile = cOff + (long) (ic + ir) * ldc + jc + jr;
-                            SimdTile.multiply(kc, ws.packedA, (long) ir * aRow, aRow, aCol, ws.packedB, bPanel, NR, ws.tile, 0, NR);
-                            SimdTile.writeBack(ws.tile, alpha, betaBlock, c, cTile, ldc,
-                                    Math.min(MR, mc - ir), Math.min(NR, nc - jr));
+                            int tileRows = Math.min(MR, mc - ir);
+                            if (direct && tileRows == MR && cols == NR) {
+                                // C = 1 * tile + 0: the same bits as through the tile buffer, one pass fewer
+                                SimdTile.multiply(kc, ws.packedA, (long) ir * aRow, aRow, aCol, ws.packedB, bPanel, NR, c, cTile, ldc);
+                            } else {
+                                SimdTile.multiply(kc, ws.packedA, (long) ir * aRow, aRow, aCol, ws.packedB, bPanel, NR, ws.tile, 0, NR);
+                                SimdTile.writeBack(ws.tile, 0, alpha, betaBlock, c, cTile, ldc, tileRows, cols);
+                            }
                         }
                     }
                 }
@@ -77,6 +84,17 @@ final class SimdMatmul implements MatmulKernel {
         for (int jr = 0; jr < nc; jr += NR) {
             int w = Math.min(NR, nc - jr);
             long panel = (long) (jr / NR) * kc * NR;
+            if (!transB && w == NR) {
+                // a full panel: vector moves, not one MemorySegment.copy call (and its checks) per row of NR floats
+                long src = (bOff + (long) pc * ldb + jc + jr) * Float.BYTES, d = panel * Float.BYTES;
+                for (int p = 0; p < kc; p++, src += (long) ldb * Float.BYTES, d += (long) NR * Float.BYTES) {
+                    for (int v = 0; v < NR; v += L) {
+                        FloatVector.fromMemorySegment(FLOAT, b, src + (long) v * Float.BYTES, ORDER)
+                                .intoMemorySegment(dst, d + (long) v * Float.BYTES, ORDER);
+                    }
+                }
+                continue;
+            }
             for (int p = 0; p < kc; p++) {
                 long d = panel + (long) p * NR;
                 if (!transB) {

@@ -31,7 +31,59 @@ class ProviderTest {
                 assertTrue(k.description().contains("--add-modules jdk.incubator.vector"), k.description());
                 assertThrows(IllegalStateException.class, () -> Kernels.simd(1));
             }
+            case "scalar-without-fma" -> {
+                // -XX:UseAVX=0: no FMA instruction on x86; elsewhere the flag is ignored
+                String arch = System.getProperty("os.arch");
+                if (arch.equals("amd64") || arch.equals("x86_64")) {
+                    assertFalse(KernelProvider.fusedMultiplyAddInHardware());
+                    assertFalse(k.isVectorized(), k.description());
+                    assertTrue(k.description().contains("no fused multiply-add"), k.description());
+                    assertThrows(IllegalStateException.class, () -> Kernels.simd(1));
+                } else {
+                    assertTrue(k.isVectorized(), k.description());
+                }
+            }
             default -> throw new AssertionError("unknown panamaformer.expect " + expect);
+        }
+    }
+
+    /**
+     * The tile follows the register file: 4x4 with 32 vector registers, 4x3 with 16, or what
+     * {@code -Dpanamaformer.tile} forces. {@code panamaformer.expect.registers} (16 under
+     * {@code -XX:UseAVX=2} and {@code =1}) is checked on x86 only: elsewhere the flag is ignored.
+     */
+    @Test
+    void theTileFitsTheRegisterFile() {
+        Kernels k = Kernels.defaults();
+        if (!k.isVectorized()) {
+            return;
+        }
+        int registers = TileShape.vectorRegisters(SimdKernels.preferredBits());
+        String expectedRegisters = System.getProperty("panamaformer.expect.registers");
+        String arch = System.getProperty("os.arch");
+        if (expectedRegisters != null && (arch.equals("amd64") || arch.equals("x86_64"))) {
+            assertEquals(Integer.parseInt(expectedRegisters), registers, k.description());
+        }
+        String tile = System.getProperty("panamaformer.expect.tile", registers >= 32 ? "4x4" : "4x3");
+        assertTrue(k.description().contains(tile + "-vector tile"), k.description());
+        assertEquals(tile, SimdTile.MR + "x" + SimdTile.NR / k.floatLanes());
+    }
+
+    @Test
+    void aBadTileIsNamedInTheError() {
+        String old = System.getProperty(TileShape.PROPERTY);
+        try {
+            System.setProperty(TileShape.PROPERTY, "5x5");
+            var e = assertThrows(IllegalArgumentException.class, TileShape::forced);
+            assertTrue(e.getMessage().contains("'5x5'") && e.getMessage().contains(TileShape.SHAPES), e.getMessage());
+            System.setProperty(TileShape.PROPERTY, "4x3");
+            assertEquals(new TileShape(4, 3, "forced by -D" + TileShape.PROPERTY + "=4x3"), TileShape.forced());
+        } finally {
+            if (old == null) {
+                System.clearProperty(TileShape.PROPERTY);
+            } else {
+                System.setProperty(TileShape.PROPERTY, old);
+            }
         }
     }
 

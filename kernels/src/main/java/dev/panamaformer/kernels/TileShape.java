@@ -1,0 +1,79 @@
+package dev.panamaformer.kernels;
+
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The register tile of the SIMD products: {@code rows} rows of A by {@code vectors} vectors of B,
+ * chosen once per JVM from the vector width and the number of vector registers the JIT allocates
+ * from, or forced by {@code -Dpanamaformer.tile=ROWSxVECTORS} (one of {@link #SHAPES}).
+ *
+ * <p>A tile keeps rows x vectors accumulators, {@code vectors} B vectors and one broadcast of A
+ * live through its loop. When that exceeds the register file, C2 spills inside the loop and the
+ * product runs at a third of its speed or less. The GEMM at 256³ on one thread, as a share of the
+ * FMA peak in the same JVM ({@code bench/run --main TileSweep native,avx2,avx1,256-of-512,128-of-512
+ * 4x4,4x3,4x2}, AMD EPYC Zen 5, JDK 25, 2026-12-02):
+ * <pre>
+ *   JIT                                  registers  width   4x4   4x3   4x2
+ *   native (AVX-512)                     32         512     76 %  65 %  69 %
+ *   -Dpanamaformer.kernels=256           32         256     87 %  81 %  60 %
+ *   -Dpanamaformer.kernels=128           32         128     64 %  85 %  77 %
+ *   -XX:UseAVX=2 (AVX2)                  16         256     22 %  82 %  76 %
+ *   -XX:UseAVX=1                         16         128     55 %  85 %  49 %
+ * </pre>
+ * 16 registers (x86 SSE and AVX2) take 4x3, exactly 16 live vectors; 32 (AVX-512, ARM NEON and
+ * SVE) take 4x4, 21 of them. A 6x4 tile is faster still with 32 registers but falls out of the
+ * JIT (see {@link SimdTile}). At 128 bits with 32 registers (NEON's shape) 4x3 beat 4x4 in this
+ * GEMM while the micro-kernels alone ranked 4x4 first (45.5 against 40.8 GFLOPS): the two runs
+ * disagree by more than the difference, so it stays 4x4 until measured on ARM. Results differ
+ * from run to run by up to a third here (the JIT's choices and a shared machine), so read the
+ * table for its wide gaps only. {@code -Dpanamaformer.tile} lets a user measure their own CPU.
+ */
+record TileShape(int rows, int vectors, String why) {
+    static final String PROPERTY = "panamaformer.tile";
+    /** The shapes {@link SimdTile} has a micro-kernel for. */
+    static final String SHAPES = "4x4, 4x3, 4x2";
+
+    /** For example "4x4-vector tile (32 vector registers)". */
+    String description() {
+        return rows + "x" + vectors + "-vector tile (" + why + ")";
+    }
+
+    /** The tile for vectors of {@code bits} on a CPU whose widest preferred vector is {@code preferredBits}. */
+    static TileShape choose(int bits, int preferredBits) {
+        TileShape forced = forced();
+        if (forced != null) {
+            return forced;
+        }
+        int registers = vectorRegisters(preferredBits);
+        return registers >= 32
+                ? new TileShape(4, 4, registers + " vector registers")
+                : new TileShape(4, 3, registers + " vector registers");
+    }
+
+    /** The shape forced by the system property, null for auto; IllegalArgumentException naming a bad value. */
+    static TileShape forced() {
+        String value = System.getProperty(PROPERTY, "auto").trim().toLowerCase(Locale.ROOT);
+        if (value.equals("auto") || value.isEmpty()) {
+            return null;
+        }
+        if (!List.of(SHAPES.split(", ")).contains(value)) {
+            throw new IllegalArgumentException("-D" + PROPERTY + " must be auto or one of " + SHAPES + "; got '" + value + "'");
+        }
+        String[] parts = value.split("x");
+        return new TileShape(Integer.parseInt(parts[0]), Integer.parseInt(parts[1]), "forced by -D" + PROPERTY + "=" + value);
+    }
+
+    /**
+     * The vector registers C2 allocates from. On x86 that is 16 (xmm/ymm 0-15) unless the JIT
+     * emits AVX-512's EVEX encoding, which adds 16-31, also for 128- and 256-bit vectors; it does
+     * exactly when it prefers 512-bit vectors ({@code -XX:UseAVX=3}, the default where the CPU
+     * has AVX-512; {@code -XX:UseAVX=2} turns both off). AArch64 (NEON, SVE), RISC-V V and
+     * POWER VSX have 32 or more.
+     */
+    static int vectorRegisters(int preferredBits) {
+        String arch = System.getProperty("os.arch", "").toLowerCase(Locale.ROOT);
+        boolean x86 = arch.equals("amd64") || arch.equals("x86_64") || arch.equals("x86") || arch.equals("i386");
+        return !x86 || preferredBits >= 512 ? 32 : 16;
+    }
+}
