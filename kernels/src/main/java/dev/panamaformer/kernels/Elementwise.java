@@ -10,6 +10,9 @@ import java.lang.foreign.MemorySegment;
 public final class Elementwise {
     private final ElementwiseKernel kernel;
     private final Parallel parallel;
+    /** Guards {@link #chunkResults}: reductions of more than one chunk run one at a time per instance. */
+    private final Object chunkLock = new Object();
+    private double[] chunkResults = new double[0];
 
     Elementwise(ElementwiseKernel kernel, Parallel parallel) {
         this.kernel = kernel;
@@ -120,17 +123,20 @@ public final class Elementwise {
         if (n <= Chunks.SIZE) {
             return kernel.max(x.segment(), 0, n);
         }
-        float[] parts = new float[Chunks.count(n)];
-        Chunks.forEach(parallel.over(x), n, (from, to) -> {
-            for (long c = from; c < to; c += Chunks.SIZE) {
-                parts[(int) (c / Chunks.SIZE)] = kernel.max(x.segment(), c, Math.min(to, c + Chunks.SIZE));
+        int count = Chunks.count(n);
+        synchronized (chunkLock) {
+            double[] parts = chunkResults(count);
+            Chunks.forEach(parallel.over(x), n, (from, to) -> {
+                for (long c = from; c < to; c += Chunks.SIZE) {
+                    parts[(int) (c / Chunks.SIZE)] = kernel.max(x.segment(), c, Math.min(to, c + Chunks.SIZE));
+                }
+            });
+            double m = Double.NEGATIVE_INFINITY;
+            for (int i = 0; i < count; i++) {
+                m = Math.max(m, parts[i]);
             }
-        });
-        float m = Float.NEGATIVE_INFINITY;
-        for (float p : parts) {
-            m = Math.max(m, p);
+            return (float) m;
         }
-        return m;
     }
 
     public double dot(FloatTensor x, FloatTensor y, long n) {
@@ -158,17 +164,32 @@ public final class Elementwise {
     }
 
     /** Sums more than one chunk: each chunk separately, then the chunk sums in order. */
-    private static double reduce(Parallel parallel, long n, RangeSum part) {
-        double[] parts = new double[Chunks.count(n)];
-        Chunks.forEach(parallel, n, (from, to) -> {
-            for (long c = from; c < to; c += Chunks.SIZE) {
-                parts[(int) (c / Chunks.SIZE)] = part.sum(c, Math.min(to, c + Chunks.SIZE));
+    private double reduce(Parallel parallel, long n, RangeSum part) {
+        int count = Chunks.count(n);
+        synchronized (chunkLock) {
+            double[] parts = chunkResults(count);
+            Chunks.forEach(parallel, n, (from, to) -> {
+                for (long c = from; c < to; c += Chunks.SIZE) {
+                    parts[(int) (c / Chunks.SIZE)] = part.sum(c, Math.min(to, c + Chunks.SIZE));
+                }
+            });
+            double total = 0;
+            for (int i = 0; i < count; i++) {
+                total += parts[i];
             }
-        });
-        double total = 0;
-        for (double p : parts) {
-            total += p;
+            return total;
         }
-        return total;
+    }
+
+    /**
+     * The per-chunk results of a reduction, at least {@code count} of them: kept and grown, not
+     * allocated per call (the training step's gradient norm over 3.3 M parameters would allocate
+     * 1.6 KB every step). Callers hold {@link #chunkLock}.
+     */
+    private double[] chunkResults(int count) {
+        if (chunkResults.length < count) {
+            chunkResults = new double[count];
+        }
+        return chunkResults;
     }
 }

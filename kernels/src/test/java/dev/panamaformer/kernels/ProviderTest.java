@@ -71,20 +71,12 @@ class ProviderTest {
 
     @Test
     void aBadTileIsNamedInTheError() {
-        String old = System.getProperty(TileShape.PROPERTY);
-        try {
-            System.setProperty(TileShape.PROPERTY, "5x5");
+        withProperty(TileShape.PROPERTY, "5x5", () -> {
             var e = assertThrows(IllegalArgumentException.class, TileShape::forced);
             assertTrue(e.getMessage().contains("'5x5'") && e.getMessage().contains(TileShape.SHAPES), e.getMessage());
-            System.setProperty(TileShape.PROPERTY, "4x3");
-            assertEquals(new TileShape(4, 3, "forced by -D" + TileShape.PROPERTY + "=4x3"), TileShape.forced());
-        } finally {
-            if (old == null) {
-                System.clearProperty(TileShape.PROPERTY);
-            } else {
-                System.setProperty(TileShape.PROPERTY, old);
-            }
-        }
+        });
+        withProperty(TileShape.PROPERTY, "4x3", () ->
+                assertEquals(new TileShape(4, 3, "forced by -D" + TileShape.PROPERTY + "=4x3"), TileShape.forced()));
     }
 
     private static int preferredLanes() {
@@ -101,16 +93,23 @@ class ProviderTest {
 
     @Test
     void aBadPropertyValueIsNamedInTheError() {
-        String old = System.getProperty(KernelProvider.PROPERTY);
-        try {
-            System.setProperty(KernelProvider.PROPERTY, "1024");
+        withProperty(KernelProvider.PROPERTY, "1024", () -> {
             var e = assertThrows(IllegalArgumentException.class, KernelProvider::requestedBits);
             assertTrue(e.getMessage().contains("'1024'"), e.getMessage());
+        });
+    }
+
+    /** Runs {@code body} with a system property set, then puts back what was there. */
+    private static void withProperty(String name, String value, Runnable body) {
+        String old = System.getProperty(name);
+        try {
+            System.setProperty(name, value);
+            body.run();
         } finally {
             if (old == null) {
-                System.clearProperty(KernelProvider.PROPERTY);
+                System.clearProperty(name);
             } else {
-                System.setProperty(KernelProvider.PROPERTY, old);
+                System.setProperty(name, old);
             }
         }
     }
