@@ -23,11 +23,15 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * One training step (forward, backward, Adam) at each task's reference config and batch shape
  * (TASKS.md): time per step, and with {@code -prof gc} the bytes allocated per step.
+ *
+ * <p>Six warm-up iterations: under {@code -XX:UseAVX=2} the addition step still allocated 130 to
+ * 275 KB per step (vectors boxed in code the JIT had not yet compiled with C2) in the first one or
+ * two measured iterations after three (AMD EPYC Zen 5, {@code bench/report --isa avx2}), then 4.3 KB.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 3, time = 3)
+@Warmup(iterations = 6, time = 3)
 @Measurement(iterations = 5, time = 3)
 @Fork(value = 2, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
 public class TrainingStepBenchmark {
