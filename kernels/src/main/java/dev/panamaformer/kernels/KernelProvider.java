@@ -85,6 +85,7 @@ final class KernelProvider {
 
     /** The SIMD kernels regardless of the system property, or an exception saying why there are none. */
     static KernelSet simd() {
+        TileShape.forced(); // as in choose(): a bad -Dpanamaformer.tile fails with its value
         if (!vectorModuleReadable()) {
             throw new IllegalStateException(VECTOR_MODULE + " is not readable; run with --add-modules " + VECTOR_MODULE);
         }

@@ -34,7 +34,7 @@ final class SimdTile {
     /** Bytes of one vector. */
     private static final long V = (long) L * Float.BYTES;
     /** The shape in use; see {@link TileShape}. */
-    static final TileShape SHAPE = TileShape.choose(FLOAT.vectorBitSize(), SimdSpecies.preferredBits());
+    static final TileShape SHAPE = TileShape.choose(SimdSpecies.preferredBits());
     /** Rows of a tile. */
     static final int MR = SHAPE.rows();
     /** Columns of a tile: whole vectors. */

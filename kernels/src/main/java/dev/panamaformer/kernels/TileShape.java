@@ -39,8 +39,8 @@ record TileShape(int rows, int vectors, String why) {
         return rows + "x" + vectors + "-vector tile (" + why + ")";
     }
 
-    /** The tile for vectors of {@code bits} on a CPU whose widest preferred vector is {@code preferredBits}. */
-    static TileShape choose(int bits, int preferredBits) {
+    /** The tile on a CPU whose widest preferred vector is {@code preferredBits}, at any width the kernels use. */
+    static TileShape choose(int preferredBits) {
         TileShape forced = forced();
         if (forced != null) {
             return forced;
