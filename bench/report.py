@@ -355,14 +355,6 @@ def attention_rows(run):
     return rows
 
 
-def cpu_model():
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return "unknown CPU"
-
-
 def isa_label(isa, machine):
     """For a row: the ISA and the CPU it ran on, e.g. 'avx2 (AMD EPYC family 26, -XX:UseAVX=2)'."""
     if not machine:

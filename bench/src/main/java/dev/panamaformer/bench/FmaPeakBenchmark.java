@@ -21,7 +21,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * 2 * lanes * chains * ITERATIONS / time; the denominator of "share of peak" in the GEMM figures.
  *
  * <p>The chains start from distinct values: twelve identical chains ran 13 % slower than distinct
- * ones under {@code -XX:UseAVX=2} (AMD EPYC Zen 5, 95.8 against 109.6 GFLOPS), which made the
+ * ones under {@code -XX:UseAVX=2} (AMD EPYC Zen 5, 95.8 against 109.6 GFLOPS, in a throwaway copy of these loops run one after
+ * the other in one JVM, not kept), which made the
  * GEMM's share of peak look better than it was. 12 chains cover two FMA pipes of latency 4 to 6
  * and, with the two operands, fit 16 registers; 16 chains need 32 registers (AVX-512, NEON) and
  * cover longer latencies there.
@@ -33,9 +34,10 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 2, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
 public class FmaPeakBenchmark {
-    /** The kernels' species (-Dpanamaformer.kernels=128 narrows both). */
-    static final VectorSpecies<Float> S = VectorSpecies.of(float.class,
-            VectorShape.forBitSize(Kernels.defaults().floatLanes() * Float.SIZE));
+    /** The kernels' species (-Dpanamaformer.kernels=128 narrows both); the preferred one where they are scalar. */
+    static final VectorSpecies<Float> S = Kernels.defaults().isVectorized()
+            ? VectorSpecies.of(float.class, VectorShape.forBitSize(Kernels.defaults().floatLanes() * Float.SIZE))
+            : FloatVector.SPECIES_PREFERRED;
     /** FMAs per chain per call. */
     public static final int ITERATIONS = 100_000;
 

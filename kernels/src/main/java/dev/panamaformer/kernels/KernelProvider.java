@@ -71,7 +71,8 @@ final class KernelProvider {
     /**
      * Whether HotSpot turns the Vector API's fma into one instruction. Where it does not
      * ({@code UseFMA} false), {@code FloatVector.fma} falls back to {@code Math.fma} per lane, which
-     * is exact in software: GEMM ran below 0.1 GFLOPS under {@code -XX:UseAVX=0}. A JVM without the
+     * is exact in software: a loop of independent FMA chains like {@code FmaPeakBenchmark}'s ran below
+     * 0.1 GFLOPS under {@code -XX:UseAVX=0} (AMD EPYC Zen 5; a throwaway probe, not kept). A JVM without the
      * flag (not HotSpot) is taken to have it.
      */
     static boolean fusedMultiplyAddInHardware() {

@@ -20,7 +20,8 @@ import jdk.incubator.vector.FloatVector;
  * not inline it. For the same reason C += A B is two calls, not one kernel that loads C.
  *
  * <p>Why no 6-row kernel for 32 registers, though one ran 14 % faster than 4x4 alone (212 against
- * 186 GFLOPS at 512 bits, Zen 5): C1, the JIT's first tier, force-inlines the Vector API into these
+ * 186 GFLOPS at 512 bits, Zen 5, in a throwaway probe of the micro-kernels over packed panels,
+ * not kept): C1, the JIT's first tier, force-inlines the Vector API into these
  * methods, and a 6x4 kernel fails C1's tier-3 OSR compile ("out of virtual registers in linear
  * scan") whenever tier 2 compiled it first, as it does in a busy JVM; it then never reaches C2 and
  * every product runs about fifty times slower, its vectors on the heap. {@code bench/run
