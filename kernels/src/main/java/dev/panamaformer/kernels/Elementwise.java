@@ -10,9 +10,10 @@ import java.lang.foreign.MemorySegment;
 public final class Elementwise {
     private final ElementwiseKernel kernel;
     private final Parallel parallel;
-    /** Guards {@link #chunkResults}: reductions of more than one chunk run one at a time per instance. */
+    /** Guards {@link #chunkResults} and {@link #reduction}: reductions of more than one chunk run one at a time per instance. */
     private final Object chunkLock = new Object();
     private double[] chunkResults = new double[0];
+    private final Reduction reduction = new Reduction();
 
     Elementwise(ElementwiseKernel kernel, Parallel parallel) {
         this.kernel = kernel;
@@ -113,7 +114,7 @@ public final class Elementwise {
         if (n <= Chunks.SIZE) {
             return kernel.sum(x.segment(), 0, n);
         }
-        return reduce(parallel.over(x), n, (from, to) -> kernel.sum(x.segment(), from, to));
+        return reduce(Reduction.SUM, parallel.over(x), x, null, n);
     }
 
     /** The largest of the first n elements: NaN if one is NaN, negative infinity when n is 0. */
@@ -123,20 +124,7 @@ public final class Elementwise {
         if (n <= Chunks.SIZE) {
             return kernel.max(x.segment(), 0, n);
         }
-        int count = Chunks.count(n);
-        synchronized (chunkLock) {
-            double[] parts = chunkResults(count);
-            Chunks.forEach(parallel.over(x), n, (from, to) -> {
-                for (long c = from; c < to; c += Chunks.SIZE) {
-                    parts[(int) (c / Chunks.SIZE)] = kernel.max(x.segment(), c, Math.min(to, c + Chunks.SIZE));
-                }
-            });
-            double m = Double.NEGATIVE_INFINITY;
-            for (int i = 0; i < count; i++) {
-                m = Math.max(m, parts[i]);
-            }
-            return (float) m;
-        }
+        return (float) reduce(Reduction.MAX, parallel.over(x), x, null, n);
     }
 
     public double dot(FloatTensor x, FloatTensor y, long n) {
@@ -146,7 +134,7 @@ public final class Elementwise {
         if (n <= Chunks.SIZE) {
             return kernel.dot(x.segment(), y.segment(), 0, n);
         }
-        return reduce(parallel.over(x, y), n, (from, to) -> kernel.dot(x.segment(), y.segment(), from, to));
+        return reduce(Reduction.DOT, parallel.over(x, y), x, y, n);
     }
 
     public double sumOfSquares(FloatTensor x, long n) {
@@ -155,29 +143,66 @@ public final class Elementwise {
         if (n <= Chunks.SIZE) {
             return kernel.sumOfSquares(x.segment(), 0, n);
         }
-        return reduce(parallel.over(x), n, (from, to) -> kernel.sumOfSquares(x.segment(), from, to));
+        return reduce(Reduction.SQUARES, parallel.over(x), x, null, n);
     }
 
-    @FunctionalInterface
-    private interface RangeSum {
-        float sum(long from, long to);
-    }
-
-    /** Sums more than one chunk: each chunk separately, then the chunk sums in order. */
-    private double reduce(Parallel parallel, long n, RangeSum part) {
+    /**
+     * Reduces more than one chunk: each chunk separately, then the chunk results in order (a sum,
+     * or for {@link Reduction#MAX} the largest). One job object per instance, reused under
+     * {@link #chunkLock}: a lambda per call would capture the tensors and allocate whenever the
+     * JIT does not inline it away, which differed between JMH forks.
+     */
+    private double reduce(int op, Parallel par, FloatTensor x, FloatTensor y, long n) {
         int count = Chunks.count(n);
         synchronized (chunkLock) {
             double[] parts = chunkResults(count);
-            Chunks.forEach(parallel, n, (from, to) -> {
-                for (long c = from; c < to; c += Chunks.SIZE) {
-                    parts[(int) (c / Chunks.SIZE)] = part.sum(c, Math.min(to, c + Chunks.SIZE));
-                }
-            });
-            double total = 0;
+            reduction.set(op, x, y, n, parts);
+            try {
+                par.forParts(count, par.parts(count, Chunks.SIZE), reduction);
+            } finally {
+                reduction.clear();
+            }
+            double total = op == Reduction.MAX ? Double.NEGATIVE_INFINITY : 0;
             for (int i = 0; i < count; i++) {
-                total += parts[i];
+                total = op == Reduction.MAX ? Math.max(total, parts[i]) : total + parts[i];
             }
             return total;
+        }
+    }
+
+    /** One reduction's operands, posted before the workers run it; every chunk's result into its own slot. */
+    private final class Reduction implements Parallel.PartTask {
+        static final int SUM = 0, MAX = 1, DOT = 2, SQUARES = 3;
+        private int op;
+        private FloatTensor x, y;
+        private long n;
+        private double[] parts;
+
+        void set(int op, FloatTensor x, FloatTensor y, long n, double[] parts) {
+            this.op = op;
+            this.x = x;
+            this.y = y;
+            this.n = n;
+            this.parts = parts;
+        }
+
+        /** Drops the references, so an idle instance does not keep a caller's tensors reachable. */
+        void clear() {
+            set(SUM, null, null, 0, parts);
+        }
+
+        @Override
+        public void run(int part, int fromChunk, int toChunk) {
+            MemorySegment xs = x.segment();
+            for (int c = fromChunk; c < toChunk; c++) {
+                long from = (long) c * Chunks.SIZE, to = Math.min(n, from + Chunks.SIZE);
+                parts[c] = switch (op) {
+                    case SUM -> kernel.sum(xs, from, to);
+                    case MAX -> kernel.max(xs, from, to);
+                    case DOT -> kernel.dot(xs, y.segment(), from, to);
+                    default -> kernel.sumOfSquares(xs, from, to);
+                };
+            }
         }
     }
 

@@ -54,7 +54,7 @@ public final class FusedAttention {
             return;
         }
         set(shape, scale, q, k, v, mask, dropout, seed, o, lse, false);
-        Parallel par = over(parallel.over(q.tensor(), k.tensor(), v.tensor(), o.tensor()), lse, mask.additive(), null, null);
+        Parallel par = parallel.over(q.tensor(), k.tensor(), v.tensor(), o.tensor()).over(lse, mask.additive());
         int heads = shape.batch() * shape.heads();
         run(par, Job.TRANSPOSE, heads, (long) shape.keys() * shape.headSize());
         run(par, Job.FORWARD, units, (long) BlockedAttention.QUERY_BLOCK * shape.keys() * Math.max(1, shape.headSize()) * 2);
@@ -93,14 +93,9 @@ public final class FusedAttention {
             rowDots = Arena.ofAuto().allocate(rows * Float.BYTES, FloatTensor.ALIGNMENT);
         }
         call.rowDot = rowDots;
-        Parallel par = over(over(parallel.over(q.tensor(), k.tensor(), v.tensor(), o.tensor()), lse, dO.tensor(), dq.tensor(),
-                dk.tensor()), dv.tensor(), mask.additive(), null, null);
+        Parallel par = parallel.over(q.tensor(), k.tensor(), v.tensor(), o.tensor()).over(lse, dO.tensor(), dq.tensor(),
+                dk.tensor()).over(dv.tensor(), mask.additive());
         run(par, Job.BACKWARD, units, (long) tq * tk * Math.max(1, d) * 4);
-    }
-
-    /** {@code first} narrowed by four more tensors: serial unless all may be touched by workers (no varargs array per call). */
-    private Parallel over(Parallel first, FloatTensor a, FloatTensor b, FloatTensor c, FloatTensor d) {
-        return first == parallel ? parallel.over(a, b, c, d) : first;
     }
 
     private void set(AttentionShape shape, float scale, MatrixBatch q, MatrixBatch k, MatrixBatch v, RowMask mask,

@@ -28,7 +28,7 @@ public final class LayerNorm {
         if (!(eps > 0f)) {
             throw new IllegalArgumentException("layerNorm: eps must be positive, got " + eps);
         }
-        Parallel par = parallel.over(x, gamma, beta, y, mean, rstd);
+        Parallel par = parallel.over(x, gamma, beta, y).over(mean, rstd);
         if (par.parts(rows, cols) == 1) {
             kernel.forward(x.segment(), gamma.segment(), beta.segment(), y.segment(), mean.segment(), rstd.segment(),
                     0, rows, cols, eps);
@@ -53,7 +53,7 @@ public final class LayerNorm {
         Checks.vector(dBeta, "layerNorm backward", "dBeta", cols);
         Checks.disjoint(x, "x", dx, "dx");
         Checks.disjoint(dGamma, "dGamma", dBeta, "dBeta");
-        Parallel par = parallel.over(x, gamma, mean, rstd, dy, dx, dGamma, dBeta);
+        Parallel par = parallel.over(x, gamma, mean, rstd).over(dy, dx, dGamma, dBeta);
         if (par.parts(rows, cols) == 1) {
             kernel.backwardInput(x.segment(), gamma.segment(), mean.segment(), rstd.segment(), dy.segment(),
                     dx.segment(), 0, rows, cols);

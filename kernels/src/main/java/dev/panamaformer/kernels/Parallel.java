@@ -11,15 +11,21 @@ final class Parallel {
     /** Below this many multiply-adds (or comparable work) per part, a fork (some microseconds) costs more than it saves. */
     static final long MIN_WORK_PER_PART = 1L << 18;
 
-    @FunctionalInterface
-    interface RangeTask {
-        void run(int from, int to);
-    }
-
-    /** A range task that also learns which part it is, to pick per-thread scratch memory. */
+    /** A task over part of a range that learns which part it is, to pick per-thread scratch memory. */
     @FunctionalInterface
     interface PartTask {
         void run(int part, int from, int to);
+    }
+
+    /** A task over part of a range that does not care which part: handed to the workers as it is, no adapter per call. */
+    @FunctionalInterface
+    interface RangeTask extends PartTask {
+        void run(int from, int to);
+
+        @Override
+        default void run(int part, int from, int to) {
+            run(from, to);
+        }
     }
 
     private static final Parallel SERIAL = new Parallel(1);
@@ -36,7 +42,8 @@ final class Parallel {
     /**
      * This instance when every tensor may be touched by worker threads, otherwise a serial one:
      * memory of a confined arena belongs to the calling thread alone. Fixed arities keep the
-     * kernel calls free of varargs arrays.
+     * kernel calls free of varargs arrays; more tensors chain, {@code over(a, b, c, d).over(e, f)},
+     * since the serial instance stays serial.
      */
     Parallel over(FloatTensor a) {
         return shared(a) ? this : SERIAL;
@@ -52,15 +59,6 @@ final class Parallel {
 
     Parallel over(FloatTensor a, FloatTensor b, FloatTensor c, FloatTensor d) {
         return shared(a) && shared(b) && shared(c) && shared(d) ? this : SERIAL;
-    }
-
-    Parallel over(FloatTensor a, FloatTensor b, FloatTensor c, FloatTensor d, FloatTensor... more) {
-        for (FloatTensor t : more) {
-            if (!shared(t)) {
-                return SERIAL;
-            }
-        }
-        return over(a, b, c, d);
     }
 
     private boolean shared(FloatTensor t) {
@@ -87,7 +85,7 @@ final class Parallel {
             task.run(0, n);
             return;
         }
-        forParts(n, parts, (part, from, to) -> task.run(from, to));
+        forParts(n, parts, task);
     }
 
     /** Runs {@code task} over {@code [0, n)} split into exactly {@code parts} contiguous ranges. */

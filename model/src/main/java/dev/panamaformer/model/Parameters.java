@@ -14,6 +14,8 @@ import java.util.SplittableRandom;
 public final class Parameters {
     private final Arena arena;
     private final Map<String, Parameter> byName = new LinkedHashMap<>();
+    /** The same parameters in creation order, walked by index on every step (a map's iterator is an allocation). */
+    private final List<Parameter> ordered = new ArrayList<>();
 
     Parameters(Arena arena) {
         this.arena = arena;
@@ -25,11 +27,12 @@ public final class Parameters {
         }
         Parameter p = new Parameter(name, FloatTensor.allocate(arena, shape), FloatTensor.allocate(arena, shape), init);
         byName.put(name, p);
+        ordered.add(p);
         return p;
     }
 
     public List<Parameter> list() {
-        return Collections.unmodifiableList(new ArrayList<>(byName.values()));
+        return Collections.unmodifiableList(new ArrayList<>(ordered));
     }
 
     /** The parameter of that state_dict name, or an exception listing the names. */
@@ -55,8 +58,8 @@ public final class Parameters {
     }
 
     public void zeroGrad() {
-        for (Parameter p : byName.values()) {
-            p.grad().fill(0f);
+        for (int i = 0; i < ordered.size(); i++) {
+            ordered.get(i).grad().fill(0f);
         }
     }
 

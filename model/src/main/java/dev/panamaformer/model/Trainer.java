@@ -101,7 +101,8 @@ public final class Trainer implements AutoCloseable {
         }
         model.backward();
         double sq = 0;
-        for (Parameter p : params) {
+        for (int i = 0; i < params.size(); i++) { // by index: an iterator per step is an allocation
+            Parameter p = params.get(i);
             double s = kernels.elementwise().sumOfSquares(p.grad(), p.size());
             if (!Double.isFinite(s)) {
                 throw new TrainingException(next, "gradient of " + p.name() + " is not finite; no parameter was updated");
@@ -111,7 +112,8 @@ public final class Trainer implements AutoCloseable {
         double norm = Math.sqrt(sq);
         if (options.clipNorm() > 0 && norm > options.clipNorm()) {
             float scale = (float) (options.clipNorm() / (norm + 1e-6));
-            for (Parameter p : params) {
+            for (int i = 0; i < params.size(); i++) {
+                Parameter p = params.get(i);
                 kernels.elementwise().scale(p.grad(), scale, p.grad(), p.size());
             }
         }

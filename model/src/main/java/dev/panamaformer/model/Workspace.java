@@ -47,8 +47,8 @@ final class Workspace implements AutoCloseable {
 
     /** Backward passes add into gradients; this clears them all first. */
     void zeroGradients() {
-        for (FloatTensor g : gradients) {
-            g.fill(0f);
+        for (int i = 0; i < gradients.size(); i++) { // by index: an iterator per step is an allocation
+            gradients.get(i).fill(0f);
         }
     }
 
