@@ -14,6 +14,15 @@ import java.lang.foreign.MemorySegment;
  * <p>Calls on one instance are serialized: each thread of a call owns a packing workspace.
  */
 public final class Matmul {
+    /**
+     * Products of fewer multiply-adds than this run whole on the calling thread through
+     * {@link MatmulKernel#gemmSmall}, without packing: for attention's per-head products (5 x 5
+     * x 32 in the parser task) packing and zero-padding a panel cost more than the product.
+     * Below the work of two parts ({@link Parallel#MIN_WORK_PER_PART}), so none of these would
+     * have been split anyway.
+     */
+    static final long SMALL = 1L << 16;
+
     private final MatmulKernel kernel;
     private final Parallel parallel;
     private final GemmWorkspace[] workspaces;
@@ -52,6 +61,11 @@ public final class Matmul {
         apart(c, cOff, cEnd, a, aOff, aEnd, "A");
         apart(c, cOff, cEnd, b, bOff, bEnd, "B");
         if (m == 0 || n == 0) {
+            return;
+        }
+        if ((long) m * n * k < SMALL) {
+            kernel.gemmSmall(transA, transB, m, n, k, alpha, a.segment(), aOff, lda, b.segment(), bOff, ldb,
+                    beta, c.segment(), cOff, ldc);
             return;
         }
         Parallel parallel = this.parallel.over(a, b, c);
@@ -103,8 +117,14 @@ public final class Matmul {
 
     private void products(int part, int from, int to, int count1, boolean transA, boolean transB, int m, int n, int k,
                           float alpha, MatrixBatch a, MatrixBatch b, float beta, MatrixBatch c) {
+        boolean small = (long) m * n * k < SMALL;
         for (int item = from; item < to; item++) {
             int i = item / count1, j = item % count1;
+            if (small) {
+                kernel.gemmSmall(transA, transB, m, n, k, alpha, a.tensor().segment(), a.start(i, j), a.ld(),
+                        b.tensor().segment(), b.start(i, j), b.ld(), beta, c.tensor().segment(), c.start(i, j), c.ld());
+                continue;
+            }
             kernel.gemm(transA, transB, m, n, k, alpha, a.tensor().segment(), a.start(i, j), a.ld(),
                     b.tensor().segment(), b.start(i, j), b.ld(), beta, c.tensor().segment(), c.start(i, j), c.ld(),
                     workspaces[part]);

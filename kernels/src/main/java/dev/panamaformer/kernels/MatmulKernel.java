@@ -15,6 +15,18 @@ interface MatmulKernel {
               MemorySegment a, long aOff, int lda, MemorySegment b, long bOff, int ldb,
               float beta, MemorySegment c, long cOff, int ldc, GemmWorkspace ws);
 
+    /**
+     * {@link #gemm} for a product of fewer than {@link Matmul#SMALL} multiply-adds, such as
+     * attention's per-head products: {@link Matmul} runs these whole on one thread, so a kernel
+     * may sum them in an order of its own (without packing) and still give the same bits for any
+     * thread count. Needs no workspace.
+     */
+    default void gemmSmall(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                           MemorySegment a, long aOff, int lda, MemorySegment b, long bOff, int ldb,
+                           float beta, MemorySegment c, long cOff, int ldc) {
+        gemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, null);
+    }
+
     /** Scratch memory for one thread's calls to {@link #gemm}; null when the kernel needs none. */
     GemmWorkspace newWorkspace(java.lang.foreign.Arena arena);
 

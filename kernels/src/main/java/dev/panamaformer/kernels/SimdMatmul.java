@@ -78,6 +78,134 @@ final class SimdMatmul implements MatmulKernel {
         }
     }
 
+    /**
+     * Small products straight from A and B, no packing. B stored (k, n): per row of C, vectors of
+     * columns summed over k from broadcasts of A. B stored (n, k): dot products of A's and B's
+     * rows, the lanes along k added at the end in {@link SimdSpecies#sum}'s fixed order (never
+     * {@code reduceLanes}, whose order differs between compiled and interpreted code). Both transposed: the scalar path (no caller needs
+     * it). Four independent sums at a time where the shape allows, so that the FMA latency
+     * overlaps; every vector stays inside one method, as a vector passed to a call the JIT does
+     * not inline is boxed.
+     */
+    @Override
+    public void gemmSmall(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                          MemorySegment a, long aOff, int lda, MemorySegment b, long bOff, int ldb,
+                          float beta, MemorySegment c, long cOff, int ldc) {
+        if (m == 0 || n == 0) {
+            return;
+        }
+        if (k == 0 || (transA && transB)) {
+            EDGES.gemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, null);
+        } else if (transB) {
+            smallDots(m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+        } else {
+            smallRows(transA, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+        }
+    }
+
+    /** C = alpha op(A) B + beta C with B stored (k, n); op(A)[i, p] at aOff + i * aRow + p * aCol. */
+    private static void smallRows(boolean transA, int m, int n, int k, float alpha, MemorySegment a, long aOff, int lda,
+                                  MemorySegment b, long bOff, int ldb, float beta, MemorySegment c, long cOff, int ldc) {
+        long aRow = transA ? 1 : lda, aCol = transA ? lda : 1;
+        int bound = FLOAT.loopBound(n);
+        FloatVector alphas = FloatVector.broadcast(FLOAT, alpha), betas = FloatVector.broadcast(FLOAT, beta);
+        for (int i = 0; i < m; i++) {
+            long ai = aOff + i * aRow, ci = cOff + (long) i * ldc;
+            int j = 0;
+            // four vectors of a row at a time: four independent sums share each broadcast of A
+            for (; j + 4 * L <= bound; j += 4 * L) {
+                FloatVector c0 = FloatVector.zero(FLOAT), c1 = c0, c2 = c0, c3 = c0;
+                for (int p = 0; p < k; p++) {
+                    FloatVector av = FloatVector.broadcast(FLOAT, a.getAtIndex(JAVA_FLOAT, ai + p * aCol));
+                    long bp = (bOff + (long) p * ldb + j) * Float.BYTES;
+                    c0 = FloatVector.fromMemorySegment(FLOAT, b, bp, ORDER).fma(av, c0);
+                    c1 = FloatVector.fromMemorySegment(FLOAT, b, bp + (long) L * Float.BYTES, ORDER).fma(av, c1);
+                    c2 = FloatVector.fromMemorySegment(FLOAT, b, bp + 2L * L * Float.BYTES, ORDER).fma(av, c2);
+                    c3 = FloatVector.fromMemorySegment(FLOAT, b, bp + 3L * L * Float.BYTES, ORDER).fma(av, c3);
+                }
+                long cj = (ci + j) * Float.BYTES, step = (long) L * Float.BYTES;
+                c0 = c0.mul(alphas);
+                c1 = c1.mul(alphas);
+                c2 = c2.mul(alphas);
+                c3 = c3.mul(alphas);
+                if (beta != 0f) {
+                    c0 = FloatVector.fromMemorySegment(FLOAT, c, cj, ORDER).fma(betas, c0);
+                    c1 = FloatVector.fromMemorySegment(FLOAT, c, cj + step, ORDER).fma(betas, c1);
+                    c2 = FloatVector.fromMemorySegment(FLOAT, c, cj + 2 * step, ORDER).fma(betas, c2);
+                    c3 = FloatVector.fromMemorySegment(FLOAT, c, cj + 3 * step, ORDER).fma(betas, c3);
+                }
+                c0.intoMemorySegment(c, cj, ORDER);
+                c1.intoMemorySegment(c, cj + step, ORDER);
+                c2.intoMemorySegment(c, cj + 2 * step, ORDER);
+                c3.intoMemorySegment(c, cj + 3 * step, ORDER);
+            }
+            for (; j < bound; j += L) {
+                FloatVector acc = FloatVector.zero(FLOAT);
+                for (int p = 0; p < k; p++) {
+                    acc = FloatVector.fromMemorySegment(FLOAT, b, (bOff + (long) p * ldb + j) * Float.BYTES, ORDER)
+                            .fma(FloatVector.broadcast(FLOAT, a.getAtIndex(JAVA_FLOAT, ai + p * aCol)), acc);
+                }
+                acc = acc.mul(alphas);
+                if (beta != 0f) {
+                    acc = FloatVector.fromMemorySegment(FLOAT, c, (ci + j) * Float.BYTES, ORDER).fma(betas, acc);
+                }
+                acc.intoMemorySegment(c, (ci + j) * Float.BYTES, ORDER);
+            }
+        }
+        if (bound < n) {
+            // the columns past the last whole vector, one element at a time
+            EDGES.gemm(transA, false, m, n - bound, k, alpha, a, aOff, lda, b, bOff + bound, ldb, beta, c, cOff + bound, ldc, null);
+        }
+    }
+
+    /** C = alpha A Bᵀ + beta C with A stored (m, k) and B stored (n, k): dot products of rows. */
+    private static void smallDots(int m, int n, int k, float alpha, MemorySegment a, long aOff, int lda,
+                                  MemorySegment b, long bOff, int ldb, float beta, MemorySegment c, long cOff, int ldc) {
+        int bound = FLOAT.loopBound(k);
+        for (int i = 0; i < m; i++) {
+            long ai = aOff + (long) i * lda, ci = cOff + (long) i * ldc;
+            int j = 0;
+            // four columns at a time: four independent sums share each vector of A's row
+            for (; j + 4 <= n; j += 4) {
+                long b0 = bOff + (long) j * ldb, b1 = b0 + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
+                FloatVector s0 = FloatVector.zero(FLOAT), s1 = s0, s2 = s0, s3 = s0;
+                for (int p = 0; p < bound; p += L) {
+                    FloatVector av = FloatVector.fromMemorySegment(FLOAT, a, (ai + p) * Float.BYTES, ORDER);
+                    s0 = av.fma(FloatVector.fromMemorySegment(FLOAT, b, (b0 + p) * Float.BYTES, ORDER), s0);
+                    s1 = av.fma(FloatVector.fromMemorySegment(FLOAT, b, (b1 + p) * Float.BYTES, ORDER), s1);
+                    s2 = av.fma(FloatVector.fromMemorySegment(FLOAT, b, (b2 + p) * Float.BYTES, ORDER), s2);
+                    s3 = av.fma(FloatVector.fromMemorySegment(FLOAT, b, (b3 + p) * Float.BYTES, ORDER), s3);
+                }
+                dotStore(SimdSpecies.sum(s0), a, ai, b, b0, bound, k, alpha, beta, c, ci + j);
+                dotStore(SimdSpecies.sum(s1), a, ai, b, b1, bound, k, alpha, beta, c, ci + j + 1);
+                dotStore(SimdSpecies.sum(s2), a, ai, b, b2, bound, k, alpha, beta, c, ci + j + 2);
+                dotStore(SimdSpecies.sum(s3), a, ai, b, b3, bound, k, alpha, beta, c, ci + j + 3);
+            }
+            for (; j < n; j++) {
+                long bj = bOff + (long) j * ldb;
+                FloatVector acc = FloatVector.zero(FLOAT);
+                for (int p = 0; p < bound; p += L) {
+                    acc = FloatVector.fromMemorySegment(FLOAT, a, (ai + p) * Float.BYTES, ORDER)
+                            .fma(FloatVector.fromMemorySegment(FLOAT, b, (bj + p) * Float.BYTES, ORDER), acc);
+                }
+                dotStore(SimdSpecies.sum(acc), a, ai, b, bj, bound, k, alpha, beta, c, ci + j);
+            }
+        }
+    }
+
+    /** Adds the products past the last whole vector to a dot product's lane sum, then {@code C[ci] = alpha * sum + beta * C[ci]}. */
+    private static void dotStore(float sum, MemorySegment a, long ai, MemorySegment b, long bj, int from, int k,
+                                 float alpha, float beta, MemorySegment c, long ci) {
+        for (int p = from; p < k; p++) {
+            sum += a.getAtIndex(JAVA_FLOAT, ai + p) * b.getAtIndex(JAVA_FLOAT, bj + p);
+        }
+        float out = alpha * sum;
+        if (beta != 0f) {
+            out += beta * c.getAtIndex(JAVA_FLOAT, ci);
+        }
+        c.setAtIndex(JAVA_FLOAT, ci, out);
+    }
+
     /** Packs op(B)[pc:pc+kc, jc:jc+nc] as panels of NR columns, each kc rows of NR floats; short panels are zero-padded. */
     private static void packB(boolean transB, MemorySegment b, long bOff, int ldb, int pc, int kc, int jc, int nc,
                               MemorySegment dst) {

@@ -113,6 +113,33 @@ class MatmulPropertiesTest {
         p.check("scalar", p.run(TestData.SCALAR));
     }
 
+    /**
+     * The kernel's unpacked path for small products ({@link MatmulKernel#gemmSmall}) and its
+     * blocked path, called directly on the same problem, each against double precision: which
+     * one {@link Matmul} picks depends on the shape, so both are checked at every shape here.
+     */
+    @Property(tries = 60)
+    void smallAndBlockedPathsMatchDoublePrecision(@ForAll @IntRange(min = 1, max = 40) int m, @ForAll @IntRange(min = 1, max = 40) int n,
+                                                  @ForAll @IntRange(min = 1, max = 80) int k, @ForAll boolean ta,
+                                                  @ForAll boolean tb, @ForAll("betas") float beta,
+                                                  @ForAll @IntRange(max = 2) int pad, @ForAll long seed) {
+        Problem p = Problem.random(seed, ta, tb, m, n, k, 1.25f, beta, pad);
+        MatmulKernel kernel = TestData.UNDER_TEST.kernelSet().matmul();
+        for (boolean small : new boolean[] {true, false}) {
+            try (Arena arena = Arena.ofConfined()) {
+                FloatTensor a = TestData.tensor(arena, p.a()), b = TestData.tensor(arena, p.b()), c = TestData.tensor(arena, p.c());
+                if (small) {
+                    kernel.gemmSmall(ta, tb, m, n, k, p.alpha(), a.segment(), p.aOff(), p.lda(), b.segment(), p.bOff(), p.ldb(),
+                            p.beta(), c.segment(), p.cOff(), p.ldc());
+                } else {
+                    kernel.gemm(ta, tb, m, n, k, p.alpha(), a.segment(), p.aOff(), p.lda(), b.segment(), p.bOff(), p.ldb(),
+                            p.beta(), c.segment(), p.cOff(), p.ldc(), kernel.newWorkspace(arena));
+                }
+                p.check(TestData.UNDER_TEST.description() + (small ? ", small path" : ", blocked path"), c.toArray());
+            }
+        }
+    }
+
     @Property(tries = 40)
     void simdMatchesScalarTwin(@ForAll("dims") int m, @ForAll("dims") int n, @ForAll @IntRange(min = 1, max = 300) int k,
                                @ForAll boolean ta, @ForAll boolean tb, @ForAll long seed) {
