@@ -223,16 +223,23 @@ final class SimdMatmul implements MatmulKernel {
                 }
                 continue;
             }
+            if (transB) {
+                // B stored (n, k): read each of the panel's w rows of B along k, where it is
+                // contiguous, and write it down a column of the panel (which stays in L1). The
+                // other order read w floats ldb apart for every p: at ldb = 1024 each one its own
+                // page, all in the same cache sets.
+                for (int jj = 0; jj < w; jj++) {
+                    long src = bOff + (long) (jc + jr + jj) * ldb + pc, d = panel + jj;
+                    for (int p = 0; p < kc; p++) {
+                        dst.setAtIndex(JAVA_FLOAT, d + (long) p * NR, b.getAtIndex(JAVA_FLOAT, src + p));
+                    }
+                }
+            }
             for (int p = 0; p < kc; p++) {
                 long d = panel + (long) p * NR;
                 if (!transB) {
                     MemorySegment.copy(b, (bOff + (long) (pc + p) * ldb + jc + jr) * Float.BYTES,
                             dst, d * Float.BYTES, (long) w * Float.BYTES);
-                } else {
-                    long src = bOff + (long) (jc + jr) * ldb + pc + p;
-                    for (int jj = 0; jj < w; jj++) {
-                        dst.setAtIndex(JAVA_FLOAT, d + jj, b.getAtIndex(JAVA_FLOAT, src + (long) jj * ldb));
-                    }
                 }
                 for (int jj = w; jj < NR; jj++) {
                     dst.setAtIndex(JAVA_FLOAT, d + jj, 0f);
