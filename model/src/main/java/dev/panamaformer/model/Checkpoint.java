@@ -57,7 +57,20 @@ public final class Checkpoint {
 
     public static Transformer load(Path path, Kernels kernels) throws IOException {
         try (SafeTensors f = open(path)) {
-            Transformer model = new Transformer(config(path, f), 0, kernels);
+            TransformerConfig config = config(path, f);
+            // the model may hold no more parameter values than the file does: a config that names
+            // larger sizes (4096 wide, 100,000 layers) is refused before it is allocated, not after
+            long stored = 0;
+            for (SafeTensors.Entry e : f.entries().values()) {
+                stored += e.dtype().equals("F32") ? e.elements() : 0;
+            }
+            Transformer model;
+            try {
+                model = new Transformer(config, 0, kernels, stored);
+            } catch (IllegalArgumentException e) {
+                throw new CheckpointException(path + ": its config does not fit the " + stored
+                        + " parameter values the file holds: " + e.getMessage());
+            }
             try {
                 copy(path, f, model);
                 return model;
@@ -114,7 +127,7 @@ public final class Checkpoint {
             TreeSet<String> missing = new TreeSet<>(expected), extra = new TreeSet<>(stored);
             missing.removeAll(stored);
             extra.removeAll(expected);
-            throw new CheckpointException(path + " does not fit the model: missing " + missing + ", unexpected " + extra);
+            throw new CheckpointException(path + " does not fit the model: missing " + some(missing) + ", unexpected " + some(extra));
         }
         for (Parameter p : model.parameters().list()) {
             SafeTensors.Entry e = f.entry(p.name());
@@ -123,8 +136,24 @@ public final class Checkpoint {
                         + ", the model needs F32" + Arrays.toString(p.shape()));
             }
         }
+        // every value checked in the file before the first parameter changes
+        for (Parameter p : model.parameters().list()) {
+            long bad = f.firstNonFinite(p.name());
+            if (bad >= 0) {
+                throw new CheckpointException(path + ": " + p.name() + " holds " + f.floatAt(p.name(), bad) + " at index " + bad
+                        + "; a trained model's weights are finite (was it saved from a run that diverged?)");
+            }
+        }
         for (Parameter p : model.parameters().list()) {
             p.value().copyFrom(f.floats(p.name()));
         }
+    }
+
+    /** At most ten names of a set, and how many more: a header with 300,000 tensors makes a message, not a page. */
+    private static String some(java.util.SortedSet<String> names) {
+        if (names.size() <= 10) {
+            return names.toString();
+        }
+        return names.stream().limit(10).toList().toString().replace("]", ", ... and " + (names.size() - 10) + " more]");
     }
 }

@@ -8,7 +8,9 @@ import java.lang.foreign.Arena;
 final class Embeddings {
     private final Parameter token;      // (V, C)
     private final Parameter position;   // (P, C) when learned, else null
-    private final FloatTensor sinusoid; // (P, C) fixed encodings of the paper, else null
+    private final Arena arena;          // where the sinusoid table grows
+    private FloatTensor sinusoid;       // (sinusoidRows, C) fixed encodings of the paper, else null
+    private int sinusoidRows;
     private final Norm norm;
     private final DropoutSite dropout;
     private final int vocab;
@@ -30,20 +32,19 @@ final class Embeddings {
         this.width = config.hiddenSize();
         this.maxPositions = config.maxPositions();
         this.token = params.create(name + ".token.weight", Parameter.Init.XAVIER, vocab, width);
-        if (config.positions() == TransformerConfig.Positions.LEARNED) {
-            this.position = params.create(name + ".position.weight", Parameter.Init.XAVIER, maxPositions, width);
-            this.sinusoid = null;
-        } else {
-            this.position = null;
-            this.sinusoid = sinusoids(arena, maxPositions, width);
-        }
+        this.arena = arena;
+        // sinusoids are computed for the positions in use, when first needed: a table for every
+        // position a config allows (2^31 - 1 of them, say) would be built before any input is seen
+        this.position = config.positions() == TransformerConfig.Positions.LEARNED
+                ? params.create(name + ".position.weight", Parameter.Init.XAVIER, maxPositions, width)
+                : null;
         this.norm = new Norm(params, name + ".norm", width, config.layerNormEps());
         this.dropout = new DropoutSite(config.dropout(), dropoutSite);
     }
 
     /** PE(pos, 2i) = sin(pos / 10000^(2i/d)), PE(pos, 2i+1) = cos(pos / 10000^(2i/d)). */
     static FloatTensor sinusoids(Arena arena, int positions, int width) {
-        float[] table = new float[positions * width];
+        float[] table = new float[Math.multiplyExact(positions, width)];
         for (int pos = 0; pos < positions; pos++) {
             for (int i = 0; i < width; i++) {
                 double angle = pos / Math.pow(10000, (i - i % 2) / (double) width);
@@ -51,6 +52,24 @@ final class Embeddings {
             }
         }
         return FloatTensor.of(arena, table, positions, width);
+    }
+
+    /** The position rows for positions [0, needed): the learned table, or the sinusoids, grown to cover them. */
+    private FloatTensor positionTable(int needed) {
+        if (position != null) {
+            return position.value();
+        }
+        if (needed > sinusoidRows) {
+            // doubling, so that decoding one position at a time builds the table a few times, not per step
+            int rows = (int) Math.min(maxPositions, Math.max(needed, 2L * sinusoidRows));
+            sinusoid = sinusoids(arena, rows, width);
+            sinusoidRows = rows;
+        }
+        return sinusoid;
+    }
+
+    private int positionRows() {
+        return position != null ? maxPositions : sinusoidRows;
     }
 
     void allocate(Workspace ws, String name, int batch, int length) {
@@ -71,7 +90,8 @@ final class Embeddings {
     void forward(Kernels k, int[] ids, boolean training, long seed) {
         tokenIds = ids;
         k.elementwise().gatherRows(token.value(), vocab, ids, rows, tokens, width);
-        k.elementwise().gatherRows(position != null ? position.value() : sinusoid, maxPositions, positionIds, rows, sum, width);
+        FloatTensor table = positionTable(rows == 0 ? 0 : positionIds[rows - 1] + 1);
+        k.elementwise().gatherRows(table, positionRows(), positionIds, rows, sum, width);
         k.elementwise().add(tokens, sum, sum, (long) rows * width);
         norm.forward(k, sum, normed, rows);
         dropout.forward(k, normed, out, (long) rows * width, training, seed);
@@ -86,7 +106,8 @@ final class Embeddings {
               FloatTensor mean, FloatTensor rstd) {
         java.util.Arrays.fill(positions, 0, rows, pos);
         k.elementwise().gatherRows(token.value(), vocab, tokens, rows, out, width);
-        k.elementwise().gatherRows(position != null ? position.value() : sinusoid, maxPositions, positions, rows, sum, width);
+        FloatTensor table = positionTable(Math.min(pos + 1, maxPositions));
+        k.elementwise().gatherRows(table, positionRows(), positions, rows, sum, width);
         k.elementwise().add(out, sum, sum, (long) rows * width);
         norm.apply(k, sum, out, rows, mean, rstd);
     }

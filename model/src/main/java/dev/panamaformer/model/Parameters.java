@@ -17,14 +17,36 @@ public final class Parameters {
     /** The same parameters in creation order, walked by index on every step (a map's iterator is an allocation). */
     private final List<Parameter> ordered = new ArrayList<>();
 
+    /** At most this many floats of parameter values, checked before each one is allocated. */
+    private final long maxFloats;
+    private long floats;
+
     Parameters(Arena arena) {
+        this(arena, Long.MAX_VALUE);
+    }
+
+    /**
+     * Parameters that refuse to grow past {@code maxFloats} values: a model built from a file's
+     * config is never allowed more parameters than the file holds, whatever sizes the config names.
+     */
+    Parameters(Arena arena, long maxFloats) {
         this.arena = arena;
+        this.maxFloats = maxFloats;
     }
 
     Parameter create(String name, Parameter.Init init, int... shape) {
         if (byName.containsKey(name)) {
             throw new IllegalStateException("parameter " + name + " exists already");
         }
+        long n = 1;
+        for (int d : shape) {
+            n = d < 0 || Math.multiplyHigh(n, d) != 0 || n * d < 0 ? Long.MAX_VALUE : n * d;
+        }
+        if (n > maxFloats - floats) {
+            throw new IllegalArgumentException("parameter " + name + " of shape " + Arrays.toString(shape)
+                    + " would take the model past " + maxFloats + " parameter values");
+        }
+        floats += n;
         Parameter p = new Parameter(name, FloatTensor.allocate(arena, shape), FloatTensor.allocate(arena, shape), init);
         byName.put(name, p);
         ordered.add(p);

@@ -28,6 +28,7 @@ import java.util.Map;
 public final class SafeTensors implements AutoCloseable {
     /** Headers beyond this are refused rather than read. */
     static final long MAX_HEADER_BYTES = 64L << 20;
+    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     /** A tensor's place in the file. */
     public record Entry(String name, String dtype, int[] shape, long begin, long end) {
@@ -56,6 +57,14 @@ public final class SafeTensors implements AutoCloseable {
 
     /** Opens and validates a file; the caller closes it. */
     public static SafeTensors open(Path path) throws IOException {
+        if (Files.exists(path) && !Files.isRegularFile(path)) {
+            // a FIFO would block the read forever, a directory fail with the system's bare "No such device"
+            throw new CheckpointException("reading " + path + " failed: it is " + (Files.isDirectory(path) ? "a directory" : "not a regular file")
+                    + ", not a checkpoint file");
+        }
+        if (Files.exists(path) && !Files.isReadable(path)) {
+            throw new CheckpointException("reading " + path + " failed: permission denied");
+        }
         Arena arena = Arena.ofShared();
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = channel.size();
@@ -109,7 +118,34 @@ public final class SafeTensors implements AutoCloseable {
             }
             entries.put(name, entry(path, name, e.getValue(), data.byteSize()));
         }
+        checkLayout(path, entries.values(), data.byteSize());
         return new SafeTensors(path, arena, data, Collections.unmodifiableMap(entries), Collections.unmodifiableMap(metadata));
+    }
+
+    /**
+     * The format's rule for the data section: the tensors' byte ranges, in offset order, follow
+     * one another with no gap and no overlap, and the last one ends where the file ends. So no
+     * two tensors share bytes and no bytes hide after them.
+     */
+    private static void checkLayout(Path path, java.util.Collection<Entry> entries, long dataBytes) {
+        List<Entry> byOffset = new ArrayList<>(entries);
+        byOffset.sort(java.util.Comparator.comparingLong(Entry::begin).thenComparingLong(Entry::end));
+        long at = 0;
+        for (Entry e : byOffset) {
+            if (e.begin() < at) {
+                throw new CheckpointException(path + ": tensor '" + e.name() + "' at bytes [" + e.begin() + ", " + e.end()
+                        + ") overlaps the tensor before it, which ends at " + at + " (safetensors tensors do not share bytes)");
+            }
+            if (e.begin() > at) {
+                throw new CheckpointException(path + ": " + (e.begin() - at) + " bytes before tensor '" + e.name()
+                        + "' belong to no tensor (safetensors tensors follow one another without gaps)");
+            }
+            at = e.end();
+        }
+        if (at != dataBytes) {
+            throw new CheckpointException(path + ": " + (dataBytes - at) + " bytes after the last tensor belong to no tensor"
+                    + " (the file was appended to, or is not what its header says)");
+        }
     }
 
     private static Entry entry(Path path, String name, Object value, long dataBytes) {
@@ -172,19 +208,73 @@ public final class SafeTensors implements AutoCloseable {
 
     /** The F32 tensor {@code name}. */
     public float[] floats(String name) {
+        Entry e = floatEntry(name);
+        float[] out = new float[(int) e.elements()];
+        try {
+            MemorySegment.copy(data, FLOAT, e.begin(), out, 0, out.length);
+        } catch (InternalError fault) {
+            throw changedWhileReading(fault);
+        }
+        return out;
+    }
+
+    /** The index of the first NaN or infinity in the F32 tensor {@code name}, read in place; -1 if none. */
+    public long firstNonFinite(String name) {
+        Entry e = floatEntry(name);
+        try {
+            for (long i = 0, n = e.elements(); i < n; i++) {
+                if (!Float.isFinite(data.get(FLOAT, e.begin() + 4 * i))) {
+                    return i;
+                }
+            }
+        } catch (InternalError fault) {
+            throw changedWhileReading(fault);
+        }
+        return -1;
+    }
+
+    /** Element {@code index} of the F32 tensor {@code name}. */
+    public float floatAt(String name, long index) {
+        Entry e = floatEntry(name);
+        java.util.Objects.checkIndex(index, e.elements());
+        try {
+            return data.get(FLOAT, e.begin() + 4 * index);
+        } catch (InternalError fault) {
+            throw changedWhileReading(fault);
+        }
+    }
+
+    private Entry floatEntry(String name) {
         Entry e = entry(name);
         if (!e.dtype().equals("F32")) {
             throw new CheckpointException(path + ": tensor '" + name + "' is " + e.dtype() + ", not F32");
         }
-        float[] out = new float[(int) e.elements()];
-        MemorySegment.copy(data, ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), e.begin(), out, 0, out.length);
-        return out;
+        return e;
+    }
+
+    /**
+     * A mapped file cut short (or rewritten) by another process after it was opened: the JVM
+     * reports the page fault as an InternalError, which is not the caller's error to handle.
+     */
+    private CheckpointException changedWhileReading(InternalError fault) {
+        return new CheckpointException("reading " + path + " failed: the file changed or was truncated while it was read ("
+                + fault.getMessage() + ")");
     }
 
     /** The I32 or I64 tensor {@code name}, as ints. */
     public int[] ints(String name) {
         Entry e = entry(name);
         int[] out = new int[(int) e.elements()];
+        try {
+            readInts(e, out);
+        } catch (InternalError fault) {
+            throw changedWhileReading(fault);
+        }
+        return out;
+    }
+
+    private void readInts(Entry e, int[] out) {
+        String name = e.name();
         switch (e.dtype()) {
             case "I32" -> MemorySegment.copy(data, ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), e.begin(), out, 0, out.length);
             case "I64" -> {
@@ -198,7 +288,6 @@ public final class SafeTensors implements AutoCloseable {
             }
             default -> throw new CheckpointException(path + ": tensor '" + name + "' is " + e.dtype() + ", not an integer type");
         }
-        return out;
     }
 
     @Override

@@ -21,7 +21,7 @@ public final class Transformer implements AutoCloseable {
     private final TransformerConfig config;
     private final Kernels kernels;
     private final Arena arena = Arena.ofShared();
-    private final Parameters params = new Parameters(arena);
+    private final Parameters params;
     private final Embeddings srcEmbed;
     private final EncoderLayer[] encoder;
     private final Norm encoderNorm;
@@ -54,9 +54,19 @@ public final class Transformer implements AutoCloseable {
     }
 
     public Transformer(TransformerConfig config, long seed, Kernels kernels) {
+        this(config, seed, kernels, Long.MAX_VALUE);
+    }
+
+    /**
+     * A model that may hold at most {@code maxParameterFloats} parameter values: building one whose
+     * config asks for more stops with an {@link IllegalArgumentException} before that much is
+     * allocated (a checkpoint's config is bounded so by the tensors its file holds).
+     */
+    Transformer(TransformerConfig config, long seed, Kernels kernels, long maxParameterFloats) {
         if (config == null || kernels == null) {
             throw new IllegalArgumentException("config and kernels must not be null");
         }
+        this.params = new Parameters(arena, maxParameterFloats);
         this.config = config;
         this.kernels = kernels;
         try {

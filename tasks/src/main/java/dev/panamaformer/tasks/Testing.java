@@ -23,6 +23,10 @@ final class Testing {
     /** Loads the run's checkpoint, refusing one made for another task or vocabulary. */
     static Transformer load(Task task, Path dir, Kernels kernels) throws IOException {
         Path path = dir.resolve(TrainingRun.CHECKPOINT);
+        if (!Files.exists(path) && !Files.notExists(path)) {
+            // neither: the directory cannot be searched, which is not the same as no checkpoint
+            throw new CheckpointException("reading " + path + " failed: permission denied (on " + dir + " or the file)");
+        }
         if (!Files.exists(path)) {
             throw new CheckpointException("no checkpoint at " + path + "; train first: ./panamaformer "
                     + task.directory().replaceAll("/.*", "") + " train");
