@@ -7,10 +7,8 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -341,8 +339,8 @@ public final class SafeTensors implements AutoCloseable {
         }
 
         /**
-         * Writes the file atomically: into a temporary file beside {@code target}, flushed to disk,
-         * then renamed over it. A failure leaves any previous file at {@code target} as it was.
+         * Writes the file atomically ({@link AtomicFile}): a failure leaves any previous file at
+         * {@code target} as it was.
          */
         public void write(Path target) throws IOException {
             Map<String, Object> header = new LinkedHashMap<>();
@@ -369,33 +367,12 @@ public final class SafeTensors implements AutoCloseable {
             System.arraycopy(json, 0, head, 8, json.length);
             java.util.Arrays.fill(head, 8 + json.length, head.length, (byte) ' ');
 
-            Path absolute = target.toAbsolutePath();
-            Path dir = absolute.getParent();
-            Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, "." + absolute.getFileName() + ".", ".tmp");
-            try {
-                try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                    writeFully(ch, head);
-                    for (Pending p : tensors.values()) {
-                        writeFully(ch, p.bytes());
-                    }
-                    ch.force(true);
+            AtomicFile.write(target, out -> {
+                out.write(head);
+                for (Pending p : tensors.values()) {
+                    out.write(p.bytes());
                 }
-                try {
-                    Files.move(tmp, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-                } catch (AtomicMoveNotSupportedException e) {
-                    Files.move(tmp, absolute, StandardCopyOption.REPLACE_EXISTING);
-                }
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
-        }
-
-        private static void writeFully(FileChannel ch, byte[] bytes) throws IOException {
-            java.nio.ByteBuffer buffer = java.nio.ByteBuffer.wrap(bytes);
-            while (buffer.hasRemaining()) {
-                ch.write(buffer);
-            }
+            });
         }
     }
 }

@@ -37,7 +37,7 @@ public final class Main {
               --steps N --batch N --lr X --warmup N --clip X --seed N
               --hidden N --layers N --heads N --ff N --max-positions N --dropout X
               --activation relu|gelu --positions learned|sinusoidal
-              --eval-every N --eval-size N --target P --patience N --no-early-stop
+              --eval-every N --eval-size N --target P --patience N --no-early-stop --overwrite
               --test-size N --show N --threads N
               --attention encoder|decoder|cross --layer N --head N --example TEXT
             """;
@@ -167,11 +167,19 @@ public final class Main {
         String d = task.directory();
         int slash = d.indexOf('/');
         String base = slash < 0 ? d : d.substring(0, slash), sub = slash < 0 ? "" : d.substring(slash + 1);
+        if (f.has("out") && f.string("out", "").isBlank()) {
+            // Path.of("") is the current directory: a run would write its files among the user's
+            throw new UsageException("--out needs a directory, got an empty one");
+        }
         Path root = f.has("out") ? Path.of(f.string("out", "")) : Path.of("runs", base);
         return sub.isEmpty() ? root : root.resolve(sub);
     }
 
     private static void train(Task task, Settings s, Path dir, Flags flags, Kernels kernels, PrintStream out) throws IOException {
+        if (Files.exists(dir.resolve(TrainingRun.CHECKPOINT)) && !flags.has("overwrite")) {
+            throw new UsageException(dir + " holds the checkpoint of an earlier run; --overwrite replaces it (with its metrics"
+                    + " and pictures), --out DIR trains into another directory");
+        }
         writable(dir);
         int patience = flags.has("no-early-stop") ? 0 : flags.integer("patience", 2, 1, 1000);
         TrainingRun.train(task, s, dir, patience, kernels, out);

@@ -2,6 +2,7 @@ package dev.panamaformer.tasks;
 
 import dev.panamaformer.kernels.FloatTensor;
 import dev.panamaformer.kernels.Kernels;
+import dev.panamaformer.model.AtomicFile;
 import dev.panamaformer.model.Batch;
 import dev.panamaformer.model.Checkpoint;
 import dev.panamaformer.model.LearningRate;
@@ -9,9 +10,9 @@ import dev.panamaformer.model.Trainer;
 import dev.panamaformer.model.Transformer;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -111,13 +112,7 @@ final class TrainingRun {
     private static boolean save(Transformer model, Task task, Settings s, Path dir, List<Charts.Point> curve, StringBuilder csv)
             throws IOException {
         Checkpoint.save(model, dir.resolve(CHECKPOINT), Map.of("task", task.directory(), "seed", Long.toString(s.seed())));
-        Path tmp = Files.createTempFile(dir, ".metrics", ".tmp");
-        try {
-            Files.writeString(tmp, csv);
-            Files.move(tmp, dir.resolve("metrics.csv"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        AtomicFile.write(dir.resolve("metrics.csv"), out -> out.write(csv.toString().getBytes(StandardCharsets.UTF_8)));
         try {
             Charts.curve(dir.resolve("curve.png"), task.name() + ": training", curve);
             return true;

@@ -79,6 +79,36 @@ class CommandLineTest {
     }
 
     @Test
+    void anEarlierRunIsReplacedOnlyWhenAsked(@TempDir Path tmp) throws IOException {
+        mistake(run("copy", "train", "--out", "", "--steps", "1"), 2, "--out needs a directory");
+        String[] train = {"copy", "train", "--steps", "1", "--eval-every", "1", "--eval-size", "2", "--hidden", "16", "--heads", "2",
+            "--ff", "16", "--layers", "1", "--out", tmp.toString()};
+        Run first = run(train);
+        assertEquals(0, first.status(), first.err());
+        Path checkpoint = tmp.resolve("model.safetensors");
+        byte[] before = Files.readAllBytes(checkpoint);
+        mistake(run(train), 2, "holds the checkpoint of an earlier run; --overwrite");
+        assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(checkpoint)), "the earlier checkpoint is untouched");
+        String[] again = java.util.Arrays.copyOf(train, train.length + 3);
+        again[train.length] = "--overwrite";
+        again[train.length + 1] = "--seed";
+        again[train.length + 2] = "9";
+        Run second = run(again);
+        assertEquals(0, second.status(), second.err());
+        assertFalse(java.util.Arrays.equals(before, Files.readAllBytes(checkpoint)), "--overwrite replaced it");
+        // no temporary files left, and the run's files made as any other file of the process (umask), not 0600
+        Path probe = Files.createFile(tmp.resolve("probe"));
+        try (var files = Files.list(tmp)) {
+            for (Path f : files.toList()) {
+                assertFalse(f.getFileName().toString().endsWith(".tmp"), "left behind: " + f);
+                if (Files.isRegularFile(f)) {
+                    assertEquals(Files.getPosixFilePermissions(probe), Files.getPosixFilePermissions(f), f.toString());
+                }
+            }
+        }
+    }
+
+    @Test
     void attentionOfAShortTargetDrawsOnlyItsTokens(@TempDir Path tmp) {
         Run train = run("parser", "train", "--variant", "nested", "--steps", "1", "--eval-every", "1", "--eval-size", "2",
                 "--hidden", "16", "--heads", "2", "--ff", "16", "--layers", "1", "--out", tmp.toString());
