@@ -135,6 +135,18 @@ public final class Decoding {
 
     /** Sampling (or greedy, at temperature 0) with the key/value cache. */
     public static int[][] sample(Transformer model, int[][] sources, Sampling sampling, int bos, int eos, int maxLength) {
+        if (model == null) {
+            throw new IllegalArgumentException("model must not be null");
+        }
+        model.guard.enter("Decoding.sample"); // the whole loop: its steps share the model's buffers
+        try {
+            return sampleHeld(model, sources, sampling, bos, eos, maxLength);
+        } finally {
+            model.guard.exit();
+        }
+    }
+
+    private static int[][] sampleHeld(Transformer model, int[][] sources, Sampling sampling, int bos, int eos, int maxLength) {
         checkLengths(model, bos, eos, maxLength);
         int b = sources.length, s = longest(sources), vocab = model.config().tgtVocabSize();
         SplittableRandom random = new SplittableRandom(sampling.seed());
@@ -200,6 +212,18 @@ public final class Decoding {
      * step. The reference that the cached path must reproduce token for token.
      */
     public static int[][] greedyRecompute(Transformer model, int[][] sources, int bos, int eos, int maxLength) {
+        if (model == null) {
+            throw new IllegalArgumentException("model must not be null");
+        }
+        model.guard.enter("Decoding.greedyRecompute"); // the whole loop: its steps share the model's buffers
+        try {
+            return greedyRecomputeHeld(model, sources, bos, eos, maxLength);
+        } finally {
+            model.guard.exit();
+        }
+    }
+
+    private static int[][] greedyRecomputeHeld(Transformer model, int[][] sources, int bos, int eos, int maxLength) {
         checkLengths(model, bos, eos, maxLength);
         int b = sources.length, s = longest(sources), vocab = model.config().tgtVocabSize();
         int[] src = pad(sources, model.config().padId(), s);
@@ -242,6 +266,18 @@ public final class Decoding {
      * ({@link Hypothesis#normalized}, alpha 1: mean log-probability per token).
      */
     public static int[][] beamSearch(Transformer model, int[][] sources, int width, int bos, int eos, int maxLength, float alpha) {
+        if (model == null) {
+            throw new IllegalArgumentException("model must not be null");
+        }
+        model.guard.enter("Decoding.beamSearch"); // the whole loop: its steps share the model's buffers
+        try {
+            return beamSearchHeld(model, sources, width, bos, eos, maxLength, alpha);
+        } finally {
+            model.guard.exit();
+        }
+    }
+
+    private static int[][] beamSearchHeld(Transformer model, int[][] sources, int width, int bos, int eos, int maxLength, float alpha) {
         checkLengths(model, bos, eos, maxLength);
         if (width < 1) {
             throw new IllegalArgumentException("beam width must be at least 1, got " + width);

@@ -91,6 +91,15 @@ public final class Trainer implements AutoCloseable {
      * non-finite, and leaves the parameters and optimizer state untouched.
      */
     public double step(Batch batch) {
+        model.guard.enter("Trainer.step");
+        try {
+            return stepHeld(batch);
+        } finally {
+            model.guard.exit();
+        }
+    }
+
+    private double stepHeld(Batch batch) {
         int next = step + 1;
         model.parameters().zeroGrad();
         double loss = model.forward(batch, true, stepSeed(next));

@@ -47,6 +47,8 @@ public final class Transformer implements AutoCloseable {
     private boolean lastTraining;
     private long lastSeed;
     private boolean closed;
+    /** Public calls rewrite the model's buffers: one thread at a time (a check, not a lock). */
+    final SingleThreadGuard guard = new SingleThreadGuard("Transformer");
 
     /** A model with freshly initialized parameters (Xavier uniform, zero biases, unit LayerNorm gains). */
     public Transformer(TransformerConfig config, long seed) {
@@ -166,60 +168,70 @@ public final class Transformer implements AutoCloseable {
      * may follow.
      */
     public double forward(Batch b, boolean training, long seed) {
-        checkOpen();
-        b.check(config);
-        shape(b.size(), b.srcLength(), b.tgtLength());
-        last = b;
-        lastTraining = training;
-        lastSeed = seed;
-        padMask(b.src(), config.padId(), srcMask);
-        padMask(b.tgtIn(), config.padId(), tgtMask);
-        int ns = batch * srcLength, nt = batch * tgtLength;
-        srcEmbed.forward(kernels, b.src(), training, seed);
-        FloatTensor x = srcEmbed.out;
-        for (EncoderLayer layer : encoder) {
-            layer.forward(kernels, x, training, seed);
-            x = layer.out;
+        guard.enter("forward");
+        try {
+            checkOpen();
+            b.check(config);
+            shape(b.size(), b.srcLength(), b.tgtLength());
+            last = b;
+            lastTraining = training;
+            lastSeed = seed;
+            padMask(b.src(), config.padId(), srcMask);
+            padMask(b.tgtIn(), config.padId(), tgtMask);
+            int ns = batch * srcLength, nt = batch * tgtLength;
+            srcEmbed.forward(kernels, b.src(), training, seed);
+            FloatTensor x = srcEmbed.out;
+            for (EncoderLayer layer : encoder) {
+                layer.forward(kernels, x, training, seed);
+                x = layer.out;
+            }
+            encoderNorm.forward(kernels, x, memory, ns);
+            tgtEmbed.forward(kernels, b.tgtIn(), training, seed);
+            FloatTensor y = tgtEmbed.out;
+            for (DecoderLayer layer : decoder) {
+                layer.forward(kernels, y, memory, training, seed);
+                y = layer.out;
+            }
+            decoderNorm.forward(kernels, y, decoded, nt);
+            generator.forward(kernels, decoded, logits, nt);
+            double nll = kernels.loss().nllForward(logits, logProbs, b.tgtOut(), config.padId(), nt, config.tgtVocabSize());
+            return nll / batch;
+        } finally {
+            guard.exit();
         }
-        encoderNorm.forward(kernels, x, memory, ns);
-        tgtEmbed.forward(kernels, b.tgtIn(), training, seed);
-        FloatTensor y = tgtEmbed.out;
-        for (DecoderLayer layer : decoder) {
-            layer.forward(kernels, y, memory, training, seed);
-            y = layer.out;
-        }
-        decoderNorm.forward(kernels, y, decoded, nt);
-        generator.forward(kernels, decoded, logits, nt);
-        double nll = kernels.loss().nllForward(logits, logProbs, b.tgtOut(), config.padId(), nt, config.tgtVocabSize());
-        return nll / batch;
     }
 
     /** Adds the gradient of the last forward's loss to every parameter's gradient. */
     public void backward() {
-        checkOpen();
-        if (last == null) {
-            throw new IllegalStateException("backward needs a forward pass first");
+        guard.enter("backward");
+        try {
+            checkOpen();
+            if (last == null) {
+                throw new IllegalStateException("backward needs a forward pass first");
+            }
+            boolean training = lastTraining;
+            long seed = lastSeed;
+            ws.zeroGradients();
+            int ns = batch * srcLength, nt = batch * tgtLength;
+            kernels.loss().nllBackward(logProbs, last.tgtOut(), config.padId(), 1f / batch, dLogits, nt, config.tgtVocabSize());
+            generator.backward(kernels, decoded, dLogits, dDecoded, nt);
+            decoderNorm.backward(kernels, decoder.length == 0 ? tgtEmbed.out : decoder[decoder.length - 1].out, dDecoded,
+                    dDecoder[decoder.length], nt);
+            for (int i = decoder.length - 1; i >= 0; i--) {
+                FloatTensor in = i == 0 ? tgtEmbed.out : decoder[i - 1].out;
+                decoder[i].backward(kernels, in, memory, dDecoder[i + 1], dDecoder[i], dMemory, training, seed);
+            }
+            tgtEmbed.backward(kernels, dDecoder[0], training, seed);
+            encoderNorm.backward(kernels, encoder.length == 0 ? srcEmbed.out : encoder[encoder.length - 1].out, dMemory,
+                    dEncoder[encoder.length], ns);
+            for (int i = encoder.length - 1; i >= 0; i--) {
+                FloatTensor in = i == 0 ? srcEmbed.out : encoder[i - 1].out;
+                encoder[i].backward(kernels, in, dEncoder[i + 1], dEncoder[i], training, seed);
+            }
+            srcEmbed.backward(kernels, dEncoder[0], training, seed);
+        } finally {
+            guard.exit();
         }
-        boolean training = lastTraining;
-        long seed = lastSeed;
-        ws.zeroGradients();
-        int ns = batch * srcLength, nt = batch * tgtLength;
-        kernels.loss().nllBackward(logProbs, last.tgtOut(), config.padId(), 1f / batch, dLogits, nt, config.tgtVocabSize());
-        generator.backward(kernels, decoded, dLogits, dDecoded, nt);
-        decoderNorm.backward(kernels, decoder.length == 0 ? tgtEmbed.out : decoder[decoder.length - 1].out, dDecoded,
-                dDecoder[decoder.length], nt);
-        for (int i = decoder.length - 1; i >= 0; i--) {
-            FloatTensor in = i == 0 ? tgtEmbed.out : decoder[i - 1].out;
-            decoder[i].backward(kernels, in, memory, dDecoder[i + 1], dDecoder[i], dMemory, training, seed);
-        }
-        tgtEmbed.backward(kernels, dDecoder[0], training, seed);
-        encoderNorm.backward(kernels, encoder.length == 0 ? srcEmbed.out : encoder[encoder.length - 1].out, dMemory,
-                dEncoder[encoder.length], ns);
-        for (int i = encoder.length - 1; i >= 0; i--) {
-            FloatTensor in = i == 0 ? srcEmbed.out : encoder[i - 1].out;
-            encoder[i].backward(kernels, in, dEncoder[i + 1], dEncoder[i], training, seed);
-        }
-        srcEmbed.backward(kernels, dEncoder[0], training, seed);
     }
 
     /**
@@ -227,20 +239,25 @@ public final class Transformer implements AutoCloseable {
      * (B*S, C), valid until the next call on this model.
      */
     FloatTensor encode(int[] src, int b, int s) {
-        checkOpen();
-        Batch batch = new Batch(b, s, 1, src, new int[b], new int[b]);
-        batch.check(config);
-        shape(b, s, 1);
-        last = null;
-        padMask(src, config.padId(), srcMask);
-        srcEmbed.forward(kernels, src, false, 0);
-        FloatTensor x = srcEmbed.out;
-        for (EncoderLayer layer : encoder) {
-            layer.forward(kernels, x, false, 0);
-            x = layer.out;
+        guard.enter("encode");
+        try {
+            checkOpen();
+            Batch batch = new Batch(b, s, 1, src, new int[b], new int[b]);
+            batch.check(config);
+            shape(b, s, 1);
+            last = null;
+            padMask(src, config.padId(), srcMask);
+            srcEmbed.forward(kernels, src, false, 0);
+            FloatTensor x = srcEmbed.out;
+            for (EncoderLayer layer : encoder) {
+                layer.forward(kernels, x, false, 0);
+                x = layer.out;
+            }
+            encoderNorm.forward(kernels, x, memory, b * s);
+            return memory;
+        } finally {
+            guard.exit();
         }
-        encoderNorm.forward(kernels, x, memory, b * s);
-        return memory;
     }
 
     /**
@@ -248,57 +265,67 @@ public final class Transformer implements AutoCloseable {
      * {@code beams} rows (hypotheses), for at most {@code capacity} target positions.
      */
     DecoderCache startDecoding(int[] src, int b, int s, int beams, int capacity) {
-        if (capacity > config.maxPositions()) {
-            throw new IllegalArgumentException("cannot decode " + capacity + " positions with a position table of "
-                    + config.maxPositions());
-        }
-        FloatTensor mem = encode(src, b, s);
-        DecoderCache cache = new DecoderCache(config, b * beams, capacity, s);
+        guard.enter("startDecoding");
         try {
-            int[] sourceOf = new int[b * beams];
-            for (int r = 0; r < sourceOf.length; r++) {
-                sourceOf[r] = r / beams;
+            if (capacity > config.maxPositions()) {
+                throw new IllegalArgumentException("cannot decode " + capacity + " positions with a position table of "
+                        + config.maxPositions());
             }
-            FloatTensor keys = cache.scratch(b * s), values = cache.scratch(b * s);
-            for (int i = 0; i < decoder.length; i++) {
-                decoder[i].projectMemory(kernels, mem, b * s, keys, values);
-                DecoderCache.gatherRows(keys, cache.layers[i].crossKeys, sourceOf, s, s, config.hiddenSize());
-                DecoderCache.gatherRows(values, cache.layers[i].crossValues, sourceOf, s, s, config.hiddenSize());
-            }
-            for (int r = 0; r < sourceOf.length; r++) {
-                for (int j = 0; j < s; j++) {
-                    cache.srcMask.set((long) r * s + j, src[sourceOf[r] * s + j] == config.padId() ? Float.NEGATIVE_INFINITY : 0f);
+            FloatTensor mem = encode(src, b, s);
+            DecoderCache cache = new DecoderCache(config, b * beams, capacity, s);
+            try {
+                int[] sourceOf = new int[b * beams];
+                for (int r = 0; r < sourceOf.length; r++) {
+                    sourceOf[r] = r / beams;
                 }
+                FloatTensor keys = cache.scratch(b * s), values = cache.scratch(b * s);
+                for (int i = 0; i < decoder.length; i++) {
+                    decoder[i].projectMemory(kernels, mem, b * s, keys, values);
+                    DecoderCache.gatherRows(keys, cache.layers[i].crossKeys, sourceOf, s, s, config.hiddenSize());
+                    DecoderCache.gatherRows(values, cache.layers[i].crossValues, sourceOf, s, s, config.hiddenSize());
+                }
+                for (int r = 0; r < sourceOf.length; r++) {
+                    for (int j = 0; j < s; j++) {
+                        cache.srcMask.set((long) r * s + j, src[sourceOf[r] * s + j] == config.padId() ? Float.NEGATIVE_INFINITY : 0f);
+                    }
+                }
+                return cache;
+            } catch (RuntimeException e) {
+                cache.close();
+                throw e;
             }
-            return cache;
-        } catch (RuntimeException e) {
-            cache.close();
-            throw e;
+        } finally {
+            guard.exit();
         }
     }
 
     /** One incremental step: feeds {@code tokens} (one per row) at position {@code pos}; returns log-probabilities (R, V). */
     FloatTensor decodeStep(DecoderCache cache, int[] tokens, int pos) {
-        checkOpen();
-        if (pos < 0 || pos >= cache.capacity) {
-            throw new IllegalArgumentException("position " + pos + " outside the cache's [0, " + cache.capacity + ")");
-        }
-        int rows = cache.rows;
-        for (int r = 0; r < rows; r++) {
-            if (tokens[r] < 0 || tokens[r] >= config.tgtVocabSize()) {
-                throw new IllegalArgumentException("target token id " + tokens[r] + " in row " + r
-                        + " is outside the vocabulary [0, " + config.tgtVocabSize() + ")");
+        guard.enter("decodeStep");
+        try {
+            checkOpen();
+            if (pos < 0 || pos >= cache.capacity) {
+                throw new IllegalArgumentException("position " + pos + " outside the cache's [0, " + cache.capacity + ")");
             }
+            int rows = cache.rows;
+            for (int r = 0; r < rows; r++) {
+                if (tokens[r] < 0 || tokens[r] >= config.tgtVocabSize()) {
+                    throw new IllegalArgumentException("target token id " + tokens[r] + " in row " + r
+                            + " is outside the vocabulary [0, " + config.tgtVocabSize() + ")");
+                }
+            }
+            cache.feed(tokens, pos);
+            tgtEmbed.step(kernels, tokens, rows, pos, cache.positions, cache.sublayer, cache.x, cache.mean, cache.rstd);
+            for (int i = 0; i < decoder.length; i++) {
+                decoder[i].step(kernels, cache.x, rows, cache.layers[i], pos, cache.crossMask, cache);
+            }
+            decoderNorm.apply(kernels, cache.x, cache.normed, rows, cache.mean, cache.rstd);
+            generator.forward(kernels, cache.normed, cache.logits, rows);
+            kernels.loss().logSoftmax(cache.logits, cache.logProbs, rows, config.tgtVocabSize());
+            return cache.logProbs;
+        } finally {
+            guard.exit();
         }
-        cache.feed(tokens, pos);
-        tgtEmbed.step(kernels, tokens, rows, pos, cache.positions, cache.sublayer, cache.x, cache.mean, cache.rstd);
-        for (int i = 0; i < decoder.length; i++) {
-            decoder[i].step(kernels, cache.x, rows, cache.layers[i], pos, cache.crossMask, cache);
-        }
-        decoderNorm.apply(kernels, cache.x, cache.normed, rows, cache.mean, cache.rstd);
-        generator.forward(kernels, cache.normed, cache.logits, rows);
-        kernels.loss().logSoftmax(cache.logits, cache.logProbs, rows, config.tgtVocabSize());
-        return cache.logProbs;
     }
 
     /** The generator's log-probabilities (B*T, V) of the last forward pass. */
@@ -315,29 +342,39 @@ public final class Transformer implements AutoCloseable {
 
     /** Attention probabilities (B, h, Tq, Tk) of one layer's attention in the last forward pass. */
     public FloatTensor attention(Attention kind, int layer) {
-        checkForward();
-        if (layer < 0 || layer >= config.numLayers()) {
-            throw new IllegalArgumentException("layer " + layer + " outside [0, " + config.numLayers() + ")");
+        guard.enter("attention");
+        try {
+            checkForward();
+            if (layer < 0 || layer >= config.numLayers()) {
+                throw new IllegalArgumentException("layer " + layer + " outside [0, " + config.numLayers() + ")");
+            }
+            return switch (kind) {
+                case ENCODER_SELF -> encoder[layer].selfAttention.probabilities(kernels);
+                case DECODER_SELF -> decoder[layer].selfAttention.probabilities(kernels);
+                case CROSS -> decoder[layer].crossAttention.probabilities(kernels);
+            };
+        } finally {
+            guard.exit();
         }
-        return switch (kind) {
-            case ENCODER_SELF -> encoder[layer].selfAttention.probabilities(kernels);
-            case DECODER_SELF -> decoder[layer].selfAttention.probabilities(kernels);
-            case CROSS -> decoder[layer].crossAttention.probabilities(kernels);
-        };
     }
 
     /** The name of the first activation of the last forward pass holding a NaN or infinity, or null. */
     public String firstNonFiniteActivation() {
-        checkForward();
-        for (Map.Entry<String, FloatTensor> e : ws.activations().entrySet()) {
-            if (e.getKey().endsWith("_mask")) {
-                continue; // -inf is how masks say "not this key"
+        guard.enter("firstNonFiniteActivation");
+        try {
+            checkForward();
+            for (Map.Entry<String, FloatTensor> e : ws.activations().entrySet()) {
+                if (e.getKey().endsWith("_mask")) {
+                    continue; // -inf is how masks say "not this key"
+                }
+                if (!Double.isFinite(kernels.elementwise().sumOfSquares(e.getValue(), e.getValue().size()))) {
+                    return e.getKey();
+                }
             }
-            if (!Double.isFinite(kernels.elementwise().sumOfSquares(e.getValue(), e.getValue().size()))) {
-                return e.getKey();
-            }
+            return null;
+        } finally {
+            guard.exit();
         }
-        return null;
     }
 
     private void checkForward() {
@@ -355,13 +392,18 @@ public final class Transformer implements AutoCloseable {
 
     @Override
     public void close() {
-        if (closed) {
-            return;
+        guard.enter("close");
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            if (ws != null) {
+                ws.close();
+            }
+            arena.close();
+        } finally {
+            guard.exit();
         }
-        closed = true;
-        if (ws != null) {
-            ws.close();
-        }
-        arena.close();
     }
 }
