@@ -77,7 +77,7 @@ final class Attention {
         if (task instanceof AdditionTask a) {
             String[] parts = source.split("\\+");
             if (parts.length != 2 || !parts[0].matches("\\d{1,5}") || !parts[1].matches("\\d{1,5}")) {
-                throw new UsageException("--example for addition looks like 153+391, got '" + source + "'");
+                throw new UsageException("--example for addition looks like 153+391, got " + UserText.quoted(source));
             }
             return a.example(Long.parseLong(parts[0]), Long.parseLong(parts[1]));
         }

@@ -85,7 +85,8 @@ final class Expressions {
         p.expect('=');
         Node tree = p.expression();
         if (p.pos != p.text.length()) {
-            throw new IllegalArgumentException("unexpected '" + p.text.charAt(p.pos) + "' at position " + p.pos + " of '" + text + "'");
+            throw new IllegalArgumentException("unexpected '" + Character.toString(p.text.codePointAt(p.pos)) + "' at position " + p.pos
+                    + " of " + UserText.quoted(text));
         }
         return new Object[] {v, tree};
     }
@@ -100,7 +101,7 @@ final class Expressions {
         }
 
         IllegalArgumentException error(String what) {
-            return new IllegalArgumentException("expected " + what + " at position " + pos + " of '" + text + "'");
+            return new IllegalArgumentException("expected " + what + " at position " + pos + " of " + UserText.quoted(text));
         }
 
         void expect(char c) {
@@ -149,8 +150,8 @@ final class Expressions {
                 }
                 String digits = text.substring(start, pos);
                 if (digits.length() > 2 || (digits.length() == 2 && digits.charAt(0) == '0')) {
-                    throw new IllegalArgumentException("integer '" + digits + "' at position " + start + " of '" + text
-                            + "' is outside 0..99 or has a leading zero");
+                    throw new IllegalArgumentException("integer " + UserText.quoted(digits) + " at position " + start + " of "
+                            + UserText.quoted(text) + " is outside 0..99 or has a leading zero");
                 }
                 return Node.leaf(digits);
             }

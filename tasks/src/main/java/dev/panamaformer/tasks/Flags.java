@@ -22,7 +22,7 @@ final class Flags {
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
             if (!a.startsWith("--") || a.length() == 2) {
-                throw new UsageException("unexpected argument '" + a + "'; flags start with --");
+                throw new UsageException("unexpected argument " + UserText.quoted(a) + "; flags start with --");
             }
             String name = a.substring(2), value = null;
             int eq = name.indexOf('=');
@@ -72,7 +72,7 @@ final class Flags {
             }
             return x;
         } catch (NumberFormatException e) {
-            throw new UsageException("--" + name + " needs an integer, got '" + v + "'");
+            throw new UsageException("--" + name + " needs an integer, got " + UserText.quoted(v));
         }
     }
 
@@ -84,7 +84,7 @@ final class Flags {
         try {
             return Long.parseLong(v.trim());
         } catch (NumberFormatException e) {
-            throw new UsageException("--" + name + " needs an integer, got '" + v + "'");
+            throw new UsageException("--" + name + " needs an integer, got " + UserText.quoted(v));
         }
     }
 
@@ -100,7 +100,7 @@ final class Flags {
             }
             return x;
         } catch (NumberFormatException e) {
-            throw new UsageException("--" + name + " needs a number, got '" + v + "'");
+            throw new UsageException("--" + name + " needs a number, got " + UserText.quoted(v));
         }
     }
 
@@ -118,6 +118,6 @@ final class Flags {
         for (E e : type.getEnumConstants()) {
             options.append(options.length() == 0 ? "" : ", ").append(e.name().toLowerCase(Locale.ROOT));
         }
-        throw new UsageException("--" + name + " must be one of " + options + ", got '" + v + "'");
+        throw new UsageException("--" + name + " must be one of " + options + ", got " + UserText.quoted(v));
     }
 }

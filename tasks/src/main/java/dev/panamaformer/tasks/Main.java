@@ -130,13 +130,13 @@ public final class Main {
                 case "all" -> List.of(new AdditionTask(AdditionTask.Variant.REFERENCE), new AdditionTask(AdditionTask.Variant.LENGTHS));
                 case "reference" -> List.of(new AdditionTask(AdditionTask.Variant.REFERENCE));
                 case "lengths" -> List.of(new AdditionTask(AdditionTask.Variant.LENGTHS));
-                default -> throw new UsageException("--variant for addition must be reference, lengths or all, got '" + variant + "'");
+                default -> throw new UsageException("--variant for addition must be reference, lengths or all, got " + UserText.quoted(variant));
             };
             case "parser" -> switch (v) {
                 case "all" -> List.of(new ParserTask(ParserTask.Variant.SIMPLE), new ParserTask(ParserTask.Variant.NESTED));
                 case "simple" -> List.of(new ParserTask(ParserTask.Variant.SIMPLE));
                 case "nested" -> List.of(new ParserTask(ParserTask.Variant.NESTED));
-                default -> throw new UsageException("--variant for parser must be simple, nested or all, got '" + variant + "'");
+                default -> throw new UsageException("--variant for parser must be simple, nested or all, got " + UserText.quoted(variant));
             };
             default -> throw new UsageException("unknown task '" + name + "'; use copy, addition or parser");
         };

@@ -34,9 +34,8 @@ public final class Tokenizer {
     public List<String> split(String text) {
         List<String> out = new ArrayList<>();
         if (characters) {
-            for (int i = 0; i < text.length(); i++) {
-                out.add(String.valueOf(text.charAt(i)));
-            }
+            // code points, not chars: an emoji is one (unknown) token, not two halves of a surrogate pair
+            text.codePoints().forEach(cp -> out.add(Character.toString(cp)));
         } else {
             for (String w : text.trim().split(" +")) {
                 if (!w.isEmpty()) {

@@ -37,7 +37,7 @@ public final class Vocabulary {
     public int id(String token) {
         Integer id = ids.get(token);
         if (id == null || id < 3) {
-            throw new IllegalArgumentException("unknown token '" + token + "'");
+            throw new IllegalArgumentException("unknown token " + UserText.quoted(token));
         }
         return id;
     }

@@ -58,6 +58,10 @@ class CommandLineTest {
         mistake(run("addition", "test", "--variant", "huge"), 2, "--variant for addition");
         mistake(run("parser", "train", "--activation", "tanh"), 2, "--activation must be one of relu, gelu");
         mistake(run("copy", "test", "--out", tmp.resolve("nothing").toString()), 1, "no checkpoint at");
+        // a long input is cut in the message, which says how long it was
+        Run longValue = run("copy", "train", "--steps", "7".repeat(50) + "x".repeat(100_000));
+        mistake(longValue, 2, "(100050 characters)");
+        assertTrue(longValue.err().length() < 300, longValue.err());
         Path file = tmp.resolve("a-file");
         Files.writeString(file, "x");
         mistake(run("copy", "train", "--out", file.resolve("sub").toString(), "--steps", "1"), 2, "cannot write the output directory");
@@ -75,6 +79,9 @@ class CommandLineTest {
         assertTrue(Files.exists(tmp.resolve("attention-cross-layer2-head3.png")));
         mistake(run("parser", "attention", "--variant", "simple", "--out", tmp.toString(), "--layer", "3"), 2, "--layer must be in [0, 2]");
         mistake(run("parser", "attention", "--variant", "simple", "--out", tmp.toString(), "--example", "x=1+w"), 2, "unknown token 'w'");
+        // a code point outside the BMP is one token, shown as typed, not half a surrogate pair or '?'
+        mistake(run("parser", "attention", "--variant", "simple", "--out", tmp.toString(), "--example", "x=1+\uD83D\uDE00"), 2,
+                "unknown token '\uD83D\uDE00'");
         mistake(run("parser", "attention", "--variant", "simple", "--out", tmp.toString(), "--example", "x=1+"), 2, "expected");
     }
 
