@@ -119,15 +119,38 @@ class CheckpointTest {
         }
     }
 
+    /** Parameters of the valid file, to compare what a mutated file loads to. */
+    private static float[][] original;
+
+    private static float[][] values(Transformer m) {
+        return m.parameters().list().stream().map(p -> p.value().toArray()).toArray(float[][]::new);
+    }
+
+    /**
+     * A mutated file either loads to a model whose parameters are those saved, bit for bit, or
+     * ends in a CheckpointException with a message; either way the load allocates on the heap no
+     * more than a few times the file's size (the parameters themselves are off-heap, bounded by
+     * the file through the loader's parameter budget).
+     */
     private static void expectRefusal(byte[] bytes, String what) throws IOException {
         Path p = Files.createTempFile(dir, "fuzz", ".safetensors");
         Files.write(p, bytes);
-        try {
-            Checkpoint.load(p).close();
-            // a corruption that leaves a valid file (e.g. inside float data) may load; that is fine
-        } catch (CheckpointException | IOException e) {
+        var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long before = threads.getCurrentThreadAllocatedBytes();
+        try (Transformer loaded = Checkpoint.load(p)) {
+            if (original == null) {
+                try (Transformer reference = Checkpoint.load(dir.resolve("valid.safetensors"))) {
+                    original = values(reference);
+                }
+            }
+            // the mutations here touch the header (or make noise no loader accepts): none may change a weight
+            assertTrue(Arrays.deepEquals(original, values(loaded)), what + ": a file that loads must hold the saved parameters");
+        } catch (CheckpointException e) {
             assertTrue(e.getMessage() != null && !e.getMessage().isEmpty(), what + ": an exception with a message");
         } finally {
+            long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+            assertTrue(allocated < 4L * Math.max(bytes.length, valid.length) + (2 << 20), what + ": the load allocated " + allocated
+                    + " bytes of heap for a file of " + bytes.length);
             Files.delete(p);
         }
     }
