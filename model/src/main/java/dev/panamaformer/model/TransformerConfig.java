@@ -80,6 +80,33 @@ public record TransformerConfig(int srcVocabSize, int tgtVocabSize, int hiddenSi
         }
     }
 
+    /**
+     * How many parameter values a model of this config holds (each a float; training adds a
+     * gradient and two Adam moments per value), from the sizes alone, without building it:
+     * {@code Long.MAX_VALUE} if the count overflows. Checked against built models by a property.
+     */
+    public long parameterCount() {
+        try {
+            long c = hiddenSize, f = intermediateSize;
+            long norm = 2 * c;
+            long attention = 4 * linear(c, c);
+            long feedForward = linear(c, f) + linear(f, c);
+            long positionTable = positions == Positions.LEARNED ? Math.multiplyExact((long) maxPositions, c) : 0;
+            long encoderLayer = 2 * norm + attention + feedForward;
+            long decoderLayer = 3 * norm + 2 * attention + feedForward;
+            long embeddings = Math.addExact(Math.multiplyExact((long) srcVocabSize + tgtVocabSize, c), 2 * (positionTable + norm));
+            long layers = Math.multiplyExact((long) numLayers, Math.addExact(encoderLayer, decoderLayer));
+            return Math.addExact(Math.addExact(embeddings, layers), 2 * norm + linear(c, tgtVocabSize));
+        } catch (ArithmeticException overflow) {
+            return Long.MAX_VALUE;
+        }
+    }
+
+    /** Weights and bias of a linear layer from {@code in} to {@code out} features. */
+    private static long linear(long in, long out) {
+        return Math.addExact(Math.multiplyExact(in, out), out);
+    }
+
     /** d_k, the width of one attention head. */
     public int headSize() {
         return hiddenSize / numHeads;

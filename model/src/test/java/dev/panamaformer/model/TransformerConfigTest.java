@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
 import org.junit.jupiter.api.Test;
 
 class TransformerConfigTest {
@@ -48,5 +51,39 @@ class TransformerConfigTest {
         assertTrue(e.getMessage().contains("hidden_act"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> TransformerConfig.fromJson("[1, 2]"));
         assertThrows(IllegalArgumentException.class, () -> TransformerConfig.fromJson("{\"src_vocab_size\": "));
+    }
+
+    @Property(tries = 40)
+    void parameterCountIsWhatABuiltModelHolds(@ForAll @IntRange(min = 2, max = 30) int srcVocab, @ForAll @IntRange(min = 2, max = 30) int tgtVocab,
+                                              @ForAll @IntRange(min = 1, max = 4) int heads, @ForAll @IntRange(min = 1, max = 8) int headSize,
+                                              @ForAll @IntRange(min = 0, max = 3) int layers, @ForAll @IntRange(min = 1, max = 40) int ff,
+                                              @ForAll @IntRange(min = 1, max = 30) int positions, @ForAll boolean learned) {
+        TransformerConfig c = new TransformerConfig(srcVocab, tgtVocab, heads * headSize, Math.max(1, layers), heads, ff, positions,
+                0f, 0f, 1e-5f, TransformerConfig.Activation.RELU,
+                learned ? TransformerConfig.Positions.LEARNED : TransformerConfig.Positions.SINUSOIDAL, 0,
+                TransformerConfig.DEFAULT_FUSED_ATTENTION_FROM);
+        try (Transformer model = new Transformer(c, 1)) {
+            assertEquals(model.parameters().count(), c.parameterCount(), c.toJson());
+        }
+    }
+
+    @Test
+    void parameterCountSaturatesInsteadOfOverflowing() {
+        TransformerConfig huge = new TransformerConfig(Integer.MAX_VALUE, Integer.MAX_VALUE, 1 << 30, 1 << 30, 1, 1 << 30, Integer.MAX_VALUE,
+                0f, 0f, 1e-5f, TransformerConfig.Activation.RELU, TransformerConfig.Positions.LEARNED, 0,
+                TransformerConfig.DEFAULT_FUSED_ATTENTION_FROM);
+        assertEquals(Long.MAX_VALUE, huge.parameterCount());
+    }
+
+    /** The CLI's memory estimate scales one example's buffers by the batch: they must be linear in it. */
+    @Test
+    void workspaceGrowsLinearlyInTheBatch() {
+        TransformerConfig c = TestModels.tiny(TransformerConfig.Activation.GELU, TransformerConfig.Positions.LEARNED);
+        try (Transformer model = new Transformer(c, 1)) {
+            model.forward(TestModels.randomBatch(new java.util.Random(1), c, 1, 6, 5), false, 0);
+            long one = model.workspaceBytes();
+            model.forward(TestModels.randomBatch(new java.util.Random(2), c, 7, 6, 5), false, 0);
+            assertEquals(7 * one, model.workspaceBytes());
+        }
     }
 }

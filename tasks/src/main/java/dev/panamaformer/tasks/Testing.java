@@ -46,6 +46,7 @@ final class Testing {
     }
 
     static Evaluation.Result test(Task task, Settings s, Path dir, int show, Kernels kernels, PrintStream out) throws IOException {
+        MemoryEstimate.checkTestSet(task, s.testSize());
         try (Transformer model = load(task, dir, kernels)) {
             Task.TestSet set = task.testSet(s.testSize(), s.seed() + TEST_SEED_OFFSET);
             out.printf("testing %s on %s, greedy decoding%n", task.name(), set.description());

@@ -8,6 +8,7 @@ import dev.panamaformer.model.Checkpoint;
 import dev.panamaformer.model.LearningRate;
 import dev.panamaformer.model.Trainer;
 import dev.panamaformer.model.Transformer;
+import dev.panamaformer.model.TransformerConfig;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -35,8 +36,10 @@ final class TrainingRun {
     }
 
     static Outcome train(Task task, Settings s, Path dir, int patience, Kernels kernels, PrintStream out) throws IOException {
-        Files.createDirectories(dir);
         Tokenizer src = task.source(), tgt = task.target();
+        TransformerConfig config = s.model(src.vocabulary().size(), tgt.vocabulary().size());
+        MemoryEstimate.checkParameters(config);
+        Files.createDirectories(dir);
         SplittableRandom data = new SplittableRandom(s.seed());
         List<Example> validation = new ArrayList<>();
         SplittableRandom heldRandom = new SplittableRandom(s.seed() ^ 0x5DEECE66DL);
@@ -54,7 +57,7 @@ final class TrainingRun {
         int firstOnTarget = -1, onTargetInRow = 0, step = 0;
         boolean pictureFailed = false;
         double lastExact = Double.NaN, lossAvg = Double.NaN, accAvg = Double.NaN;
-        try (Transformer model = new Transformer(s.model(src.vocabulary().size(), tgt.vocabulary().size()), s.seed(), kernels);
+        try (Transformer model = MemoryEstimate.checkBatch(new Transformer(config, s.seed(), kernels), task, s.batch());
              Trainer trainer = new Trainer(model, options)) {
             List<Example> examples = new ArrayList<>(s.batch());
             while (step < s.steps()) {

@@ -86,6 +86,18 @@ class CommandLineTest {
     }
 
     @Test
+    void sizesThatCannotFitAreRefusedBeforeAnythingIsAllocated(@TempDir Path tmp) {
+        Run model = run("copy", "train", "--hidden", "8192", "--heads", "8", "--ff", "65536", "--layers", "64", "--out", tmp.toString());
+        mistake(model, 2, "lower --hidden, --ff or --layers");
+        Run batch = run("copy", "train", "--hidden", "512", "--heads", "8", "--ff", "2048", "--layers", "6", "--batch", "100000", "--steps", "1",
+                "--out", tmp.resolve("b").toString());
+        mistake(batch, 2, "lower --batch");
+        Run test = run("copy", "test", "--test-size", "100000000", "--out", tmp.toString());
+        mistake(test, 2, "lower --test-size");
+        assertFalse(Files.exists(tmp.resolve("model.safetensors")), "nothing trained");
+    }
+
+    @Test
     void anEarlierRunIsReplacedOnlyWhenAsked(@TempDir Path tmp) throws IOException {
         mistake(run("copy", "train", "--out", "", "--steps", "1"), 2, "--out needs a directory");
         String[] train = {"copy", "train", "--steps", "1", "--eval-every", "1", "--eval-size", "2", "--hidden", "16", "--heads", "2",
