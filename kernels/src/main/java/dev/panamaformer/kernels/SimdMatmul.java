@@ -83,8 +83,8 @@ final class SimdMatmul implements MatmulKernel {
      * columns summed over k from broadcasts of A. B stored (n, k): dot products of A's and B's
      * rows, the lanes along k added at the end in {@link SimdSpecies#sum}'s fixed order (never
      * {@code reduceLanes}, whose order differs between compiled and interpreted code). Both transposed: the scalar path (no caller needs
-     * it). Four independent sums at a time where the shape allows, so that the FMA latency
-     * overlaps; every vector stays inside one method, as a vector passed to a call the JIT does
+     * it). Rows: four independent sums at a time where the shape allows, so that the FMA latency
+     * overlaps. Every vector stays inside one method, as a vector passed to a call the JIT does
      * not inline is boxed.
      */
     @Override
@@ -164,31 +164,29 @@ final class SimdMatmul implements MatmulKernel {
         int bound = FLOAT.loopBound(k);
         for (int i = 0; i < m; i++) {
             long ai = aOff + (long) i * lda, ci = cOff + (long) i * ldc;
-            int j = 0;
-            // four columns at a time: four independent sums share each vector of A's row
-            for (; j + 4 <= n; j += 4) {
-                long b0 = bOff + (long) j * ldb, b1 = b0 + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
-                FloatVector s0 = FloatVector.zero(FLOAT), s1 = s0, s2 = s0, s3 = s0;
-                for (int p = 0; p < bound; p += L) {
-                    FloatVector av = FloatVector.fromMemorySegment(FLOAT, a, (ai + p) * Float.BYTES, ORDER);
-                    s0 = av.fma(FloatVector.fromMemorySegment(FLOAT, b, (b0 + p) * Float.BYTES, ORDER), s0);
-                    s1 = av.fma(FloatVector.fromMemorySegment(FLOAT, b, (b1 + p) * Float.BYTES, ORDER), s1);
-                    s2 = av.fma(FloatVector.fromMemorySegment(FLOAT, b, (b2 + p) * Float.BYTES, ORDER), s2);
-                    s3 = av.fma(FloatVector.fromMemorySegment(FLOAT, b, (b3 + p) * Float.BYTES, ORDER), s3);
-                }
-                dotStore(SimdSpecies.sum(s0), a, ai, b, b0, bound, k, alpha, beta, c, ci + j);
-                dotStore(SimdSpecies.sum(s1), a, ai, b, b1, bound, k, alpha, beta, c, ci + j + 1);
-                dotStore(SimdSpecies.sum(s2), a, ai, b, b2, bound, k, alpha, beta, c, ci + j + 2);
-                dotStore(SimdSpecies.sum(s3), a, ai, b, b3, bound, k, alpha, beta, c, ci + j + 3);
-            }
-            for (; j < n; j++) {
+            for (int j = 0; j < n; j++) {
                 long bj = bOff + (long) j * ldb;
                 FloatVector acc = FloatVector.zero(FLOAT);
                 for (int p = 0; p < bound; p += L) {
                     acc = FloatVector.fromMemorySegment(FLOAT, a, (ai + p) * Float.BYTES, ORDER)
                             .fma(FloatVector.fromMemorySegment(FLOAT, b, (bj + p) * Float.BYTES, ORDER), acc);
                 }
-                dotStore(SimdSpecies.sum(acc), a, ai, b, bj, bound, k, alpha, beta, c, ci + j);
+                // the lanes added in SimdSpecies.sum's butterfly order, written out here: a vector
+                // handed to a method the JIT leaves out of line is boxed, and this method is large
+                // enough for C2 to stop inlining (11.5 MB per addition step at 512 bits)
+                if (L > 8) {
+                    acc = acc.add(acc.rearrange(SimdSpecies.SWAP_8));
+                }
+                if (L > 4) {
+                    acc = acc.add(acc.rearrange(SimdSpecies.SWAP_4));
+                }
+                if (L > 2) {
+                    acc = acc.add(acc.rearrange(SimdSpecies.SWAP_2));
+                }
+                if (L > 1) {
+                    acc = acc.add(acc.rearrange(SimdSpecies.SWAP_1));
+                }
+                dotStore(acc.lane(0), a, ai, b, bj, bound, k, alpha, beta, c, ci + j);
             }
         }
     }

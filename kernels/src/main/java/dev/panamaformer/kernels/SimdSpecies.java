@@ -23,10 +23,10 @@ final class SimdSpecies {
     static final ByteOrder ORDER = ByteOrder.nativeOrder();
 
     /** Lane i with lane i ^ k: the butterfly steps of {@link #sum}. */
-    private static final VectorShuffle<Float> SWAP_8 = swap(8);
-    private static final VectorShuffle<Float> SWAP_4 = swap(4);
-    private static final VectorShuffle<Float> SWAP_2 = swap(2);
-    private static final VectorShuffle<Float> SWAP_1 = swap(1);
+    static final VectorShuffle<Float> SWAP_8 = swap(8);
+    static final VectorShuffle<Float> SWAP_4 = swap(4);
+    static final VectorShuffle<Float> SWAP_2 = swap(2);
+    static final VectorShuffle<Float> SWAP_1 = swap(1);
 
     private SimdSpecies() {
     }

@@ -35,20 +35,13 @@ class CheckpointHostileFilesTest {
 
     @BeforeContainer
     static void writeOne() throws IOException {
-        dir = Files.createTempDirectory("checkpoint-hostile");
-        try (Transformer model = new Transformer(CONFIG, 7)) {
-            Checkpoint.save(model, dir.resolve("valid.safetensors"));
-        }
+        dir = TestModels.directoryWithCheckpoint("checkpoint-hostile", CONFIG, 7);
         valid = Files.readAllBytes(dir.resolve("valid.safetensors"));
     }
 
     @AfterContainer
     static void clean() throws IOException {
-        try (var files = Files.walk(dir)) {
-            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
+        TestModels.deleteTree(dir);
     }
 
     private static int headerLength(byte[] file) {

@@ -25,20 +25,13 @@ class CheckpointTest {
 
     @BeforeContainer
     static void writeOne() throws IOException {
-        dir = Files.createTempDirectory("checkpoint-fuzz");
-        try (Transformer model = new Transformer(CONFIG, 5)) {
-            Checkpoint.save(model, dir.resolve("valid.safetensors"));
-        }
+        dir = TestModels.directoryWithCheckpoint("checkpoint-fuzz", CONFIG, 5);
         valid = Files.readAllBytes(dir.resolve("valid.safetensors"));
     }
 
     @AfterContainer
     static void clean() throws IOException {
-        try (var files = Files.walk(dir)) {
-            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
+        TestModels.deleteTree(dir);
     }
 
     @Example

@@ -29,4 +29,22 @@ final class TestModels {
         }
         return new Batch(b, s, t, src, tgtIn, tgtOut);
     }
+
+    /** A new temporary directory holding {@code valid.safetensors}, a checkpoint of a model of {@code config}. */
+    static java.nio.file.Path directoryWithCheckpoint(String prefix, TransformerConfig config, long seed) throws java.io.IOException {
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory(prefix);
+        try (Transformer model = new Transformer(config, seed)) {
+            Checkpoint.save(model, dir.resolve("valid.safetensors"));
+        }
+        return dir;
+    }
+
+    /** Deletes a directory and everything below it. */
+    static void deleteTree(java.nio.file.Path dir) throws java.io.IOException {
+        try (var files = java.nio.file.Files.walk(dir)) {
+            for (java.nio.file.Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                java.nio.file.Files.delete(p);
+            }
+        }
+    }
 }

@@ -99,7 +99,8 @@ public final class Main {
             err.println("error: " + e.getMessage());
             return 1;
         } catch (AccessDeniedException e) {
-            err.println("error: cannot write " + e.getFile() + ": permission denied");
+            // reads and writes both end here: say which file, not a guess at which of the two failed
+            err.println("error: permission denied: " + e.getFile() + (e.getReason() == null ? "" : " (" + e.getReason() + ")"));
             return 1;
         } catch (FileSystemException e) {
             err.println("error: " + e.getFile() + ": " + (e.getReason() == null ? e.getClass().getSimpleName() : e.getReason()));
