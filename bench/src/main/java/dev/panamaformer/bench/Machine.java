@@ -17,12 +17,16 @@ public final class Machine {
     }
 
     public static void main(String[] args) {
+        System.out.println(describe());
+    }
+
+    /** The CPU, this JVM's instruction-set flags and the kernels chosen, tab-separated: what every figure names. */
+    static String describe() {
         List<String> flags = ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
                 .filter(a -> a.startsWith("-XX:UseAVX") || a.startsWith("-XX:UseSSE") || a.startsWith("-XX:MaxVectorSize")
                         || a.startsWith("-Dpanamaformer."))
                 .toList();
-        System.out.println(cpu() + "\t" + (flags.isEmpty() ? "(none)" : String.join(" ", flags)) + "\t"
-                + Kernels.defaults().description());
+        return cpu() + "\t" + (flags.isEmpty() ? "(none)" : String.join(" ", flags)) + "\t" + Kernels.defaults().description();
     }
 
     /** The CPU's model name and family, whether it has AVX-512 or AVX2, and the core count. */

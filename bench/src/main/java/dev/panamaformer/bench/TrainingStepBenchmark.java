@@ -1,10 +1,5 @@
 package dev.panamaformer.bench;
 
-import dev.panamaformer.model.Batch;
-import dev.panamaformer.model.Trainer;
-import dev.panamaformer.model.Transformer;
-import dev.panamaformer.model.TransformerConfig;
-import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -36,61 +31,24 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 3)
 @Fork(value = 2, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
 public class TrainingStepBenchmark {
-    /** copy: vocab 20, d 64, 2 layers, 2 heads, d_ff 128, B 40, lengths 20; addition: 11, 256, 3, 4, 512, B 128, S 7, T 3; parser: 25, 128, 3, 4, 512, B 64, S 5, T 5. */
+    /** The task whose reference step runs: see {@link TaskStep}. */
     @Param({"copy", "addition", "parser"})
     public String task;
 
-    private Transformer model;
-    private Trainer trainer;
-    private Batch batch;
+    private TaskStep step;
 
     @Setup(Level.Trial)
     public void setup() {
-        TransformerConfig config;
-        int b, s, t;
-        switch (task) {
-            case "copy" -> {
-                config = TransformerConfig.of(20, 64, 2, 2, 128, 20);
-                b = 40;
-                s = 20;
-                t = 20;
-            }
-            case "addition" -> {
-                config = TransformerConfig.of(11, 256, 3, 4, 512, 10);
-                b = 128;
-                s = 7;
-                t = 3;
-            }
-            case "parser" -> {
-                config = TransformerConfig.of(25, 128, 3, 4, 512, 10);
-                b = 64;
-                s = 5;
-                t = 5;
-            }
-            default -> throw new IllegalArgumentException("unknown task " + task);
-        }
-        Random r = new Random(1);
-        int[] src = new int[b * s], in = new int[b * t], out = new int[b * t];
-        for (int i = 0; i < src.length; i++) {
-            src[i] = 1 + r.nextInt(config.srcVocabSize() - 1);
-        }
-        for (int i = 0; i < in.length; i++) {
-            in[i] = 1 + r.nextInt(config.tgtVocabSize() - 1);
-            out[i] = 1 + r.nextInt(config.tgtVocabSize() - 1);
-        }
-        batch = new Batch(b, s, t, src, in, out);
-        model = new Transformer(config, 1);
-        trainer = new Trainer(model, Trainer.Options.reference(1));
+        step = new TaskStep(task);
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
-        trainer.close();
-        model.close();
+        step.close();
     }
 
     @Benchmark
     public double trainingStep() {
-        return trainer.step(batch);
+        return step.step();
     }
 }

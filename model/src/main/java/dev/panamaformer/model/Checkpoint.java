@@ -154,6 +154,6 @@ public final class Checkpoint {
         if (names.size() <= 10) {
             return names.toString();
         }
-        return names.stream().limit(10).toList().toString().replace("]", ", ... and " + (names.size() - 10) + " more]");
+        return "[" + String.join(", ", names.stream().limit(10).toList()) + ", ... and " + (names.size() - 10) + " more]";
     }
 }

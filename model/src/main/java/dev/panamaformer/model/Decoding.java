@@ -128,6 +128,22 @@ public final class Decoding {
         return best;
     }
 
+    /**
+     * Runs a whole decoding loop as one call on the model: its steps share the model's buffers, so
+     * no other thread may use the model until it ends (see {@link SingleThreadGuard}).
+     */
+    private static int[][] held(Transformer model, String call, java.util.function.Supplier<int[][]> loop) {
+        if (model == null) {
+            throw new IllegalArgumentException("model must not be null");
+        }
+        model.guard.enter(call);
+        try {
+            return loop.get();
+        } finally {
+            model.guard.exit();
+        }
+    }
+
     /** Greedy decoding with the key/value cache; {@code eos < 0} means "no end token". */
     public static int[][] greedy(Transformer model, int[][] sources, int bos, int eos, int maxLength) {
         return sample(model, sources, new Sampling(0f, 0, 1f, 0), bos, eos, maxLength);
@@ -135,15 +151,7 @@ public final class Decoding {
 
     /** Sampling (or greedy, at temperature 0) with the key/value cache. */
     public static int[][] sample(Transformer model, int[][] sources, Sampling sampling, int bos, int eos, int maxLength) {
-        if (model == null) {
-            throw new IllegalArgumentException("model must not be null");
-        }
-        model.guard.enter("Decoding.sample"); // the whole loop: its steps share the model's buffers
-        try {
-            return sampleHeld(model, sources, sampling, bos, eos, maxLength);
-        } finally {
-            model.guard.exit();
-        }
+        return held(model, "Decoding.sample", () -> sampleHeld(model, sources, sampling, bos, eos, maxLength));
     }
 
     private static int[][] sampleHeld(Transformer model, int[][] sources, Sampling sampling, int bos, int eos, int maxLength) {
@@ -212,15 +220,7 @@ public final class Decoding {
      * step. The reference that the cached path must reproduce token for token.
      */
     public static int[][] greedyRecompute(Transformer model, int[][] sources, int bos, int eos, int maxLength) {
-        if (model == null) {
-            throw new IllegalArgumentException("model must not be null");
-        }
-        model.guard.enter("Decoding.greedyRecompute"); // the whole loop: its steps share the model's buffers
-        try {
-            return greedyRecomputeHeld(model, sources, bos, eos, maxLength);
-        } finally {
-            model.guard.exit();
-        }
+        return held(model, "Decoding.greedyRecompute", () -> greedyRecomputeHeld(model, sources, bos, eos, maxLength));
     }
 
     private static int[][] greedyRecomputeHeld(Transformer model, int[][] sources, int bos, int eos, int maxLength) {
@@ -266,15 +266,7 @@ public final class Decoding {
      * ({@link Hypothesis#normalized}, alpha 1: mean log-probability per token).
      */
     public static int[][] beamSearch(Transformer model, int[][] sources, int width, int bos, int eos, int maxLength, float alpha) {
-        if (model == null) {
-            throw new IllegalArgumentException("model must not be null");
-        }
-        model.guard.enter("Decoding.beamSearch"); // the whole loop: its steps share the model's buffers
-        try {
-            return beamSearchHeld(model, sources, width, bos, eos, maxLength, alpha);
-        } finally {
-            model.guard.exit();
-        }
+        return held(model, "Decoding.beamSearch", () -> beamSearchHeld(model, sources, width, bos, eos, maxLength, alpha));
     }
 
     private static int[][] beamSearchHeld(Transformer model, int[][] sources, int width, int bos, int eos, int maxLength, float alpha) {

@@ -1,0 +1,42 @@
+package dev.panamaformer.bench;
+
+import java.lang.management.ManagementFactory;
+
+/**
+ * Bytes allocated per training step once the JIT has settled: a plain loop of steps after many
+ * warm-up steps, counted by {@code getTotalThreadAllocatedBytes} over every thread, so the
+ * figure holds no harness overhead (JMH's {@code -prof gc} spreads its own per-iteration
+ * allocation over the few steps of a slow iteration). With {@code
+ * JAVA_TOOL_OPTIONS=-XX:-UseTLAB} and JFR recording {@code jdk.ObjectAllocationOutsideTLAB}, every
+ * allocation that escape analysis leaves shows with its stack.
+ *
+ * <pre>bench/run [--isa avx2] --main StepAllocations [task] [warm-up steps] [measured steps]</pre>
+ */
+public final class StepAllocations {
+    private StepAllocations() {
+    }
+
+    public static void main(String[] args) {
+        String task = args.length > 0 ? args[0] : "parser";
+        int warm = args.length > 1 ? Integer.parseInt(args[1]) : 120;
+        int measured = args.length > 2 ? Integer.parseInt(args[2]) : 30;
+        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        try (TaskStep step = new TaskStep(task)) {
+            long start = System.nanoTime();
+            for (int i = 0; i < warm; i++) {
+                step.step();
+            }
+            double warmSeconds = (System.nanoTime() - start) / 1e9;
+            long before = threads.getTotalThreadAllocatedBytes();
+            start = System.nanoTime();
+            for (int i = 0; i < measured; i++) {
+                step.step();
+            }
+            double ms = (System.nanoTime() - start) / 1e6 / measured;
+            double bytes = (threads.getTotalThreadAllocatedBytes() - before) / (double) measured;
+            System.out.println(Machine.describe());
+            System.out.printf("%s: %d warm-up steps (%.1f s), then %d steps at %.1f ms: %.1f bytes allocated per step%n",
+                    task, warm, warmSeconds, measured, ms, bytes);
+        }
+    }
+}
