@@ -21,22 +21,22 @@ import java.lang.foreign.MemorySegment;
  * <p>Threads split the forward pass over (sequence, head, block of queries) and the backward
  * pass over (sequence, head): the gradient of one head's keys and values sums over all its
  * queries, and one thread owning the head keeps that sum in a fixed order. Results are
- * bit-identical for any thread count. Calls on one instance are serialized.
+ * bit-identical for any thread count.
+ *
+ * <p>Thread-safe: many threads may call one instance at once, without waiting for each other. A
+ * call takes its buffers (the transposed heads and each part's scratch) from a pool of this
+ * instance and gives them back when it returns; a thread calling again gets the same ones, grown
+ * to the largest call so far, so a call allocates nothing after the first of its size.
  */
 public final class FusedAttention {
     private final BlockedAttention algorithm;
     private final Parallel parallel;
-    private final BlockedAttention.Call call = new BlockedAttention.Call();
-    private final Job job = new Job();
-    private BlockedAttention.Scratch[] scratch;
-
-    private MemorySegment transposedK;     // Kᵀ of every head of the largest call so far
-    private MemorySegment transposedV;     // Vᵀ likewise, for the backward pass
-    private MemorySegment rowDots;         // dO · O of each query of the largest backward call so far
+    private final ScratchPool<Job> jobs;
 
     FusedAttention(AttentionKernel kernel, ElementwiseKernel elementwise, Parallel parallel) {
         this.algorithm = new BlockedAttention(kernel, elementwise);
         this.parallel = parallel;
+        this.jobs = new ScratchPool<>(ScratchPool.defaultSlots(), Job::new);
     }
 
     /**
@@ -45,7 +45,7 @@ public final class FusedAttention {
      * such a query gets O = 0). Dropout drops each probability with probability {@code dropout}
      * under {@code seed}; 0 turns it off.
      */
-    public synchronized void forward(AttentionShape shape, float scale, MatrixBatch q, MatrixBatch k, MatrixBatch v,
+    public void forward(AttentionShape shape, float scale, MatrixBatch q, MatrixBatch k, MatrixBatch v,
                                      RowMask mask, float dropout, long seed, MatrixBatch o, FloatTensor lse) {
         String op = "fused attention";
         checkCommon(op, shape, scale, q, k, v, mask, dropout, o, lse);
@@ -53,11 +53,17 @@ public final class FusedAttention {
         if (units == 0) {
             return;
         }
-        set(shape, scale, q, k, v, mask, dropout, seed, o, lse, false);
-        Parallel par = parallel.over(q.tensor(), k.tensor(), v.tensor(), o.tensor()).over(lse, mask.additive());
-        int heads = shape.batch() * shape.heads();
-        run(par, Job.TRANSPOSE, heads, (long) shape.keys() * shape.headSize());
-        run(par, Job.FORWARD, units, (long) BlockedAttention.QUERY_BLOCK * shape.keys() * Math.max(1, shape.headSize()) * 2);
+        Job job = jobs.take();
+        try {
+            job.set(shape, scale, q, k, v, mask, dropout, seed, o, lse, false);
+            Parallel par = parallel.over(q.tensor(), k.tensor(), v.tensor(), o.tensor()).over(lse, mask.additive());
+            int heads = shape.batch() * shape.heads();
+            job.run(par, Job.TRANSPOSE, heads, (long) shape.keys() * shape.headSize());
+            job.run(par, Job.FORWARD, units, (long) BlockedAttention.QUERY_BLOCK * shape.keys() * Math.max(1, shape.headSize()) * 2);
+        } finally {
+            job.call.clear();
+            jobs.give(job);
+        }
     }
 
     /**
@@ -65,7 +71,7 @@ public final class FusedAttention {
      * {@code dO}, from Q, K, V, the forward output O and its log-sum-exp; the same mask, dropout
      * and seed as the forward call.
      */
-    public synchronized void backward(AttentionShape shape, float scale, MatrixBatch q, MatrixBatch k, MatrixBatch v,
+    public void backward(AttentionShape shape, float scale, MatrixBatch q, MatrixBatch k, MatrixBatch v,
                                       RowMask mask, float dropout, long seed, MatrixBatch o, FloatTensor lse,
                                       MatrixBatch dO, MatrixBatch dq, MatrixBatch dk, MatrixBatch dv) {
         String op = "fused attention backward";
@@ -83,78 +89,87 @@ public final class FusedAttention {
         if (units == 0 || tq == 0 || tk == 0) {
             return;
         }
-        set(shape, scale, q, k, v, mask, dropout, seed, o, lse, true);
-        call.dO = dO;
-        call.dq = dq;
-        call.dk = dk;
-        call.dv = dv;
-        long rows = shape.rows();
-        if (rowDots == null || rowDots.byteSize() < rows * Float.BYTES) {
-            rowDots = Arena.ofAuto().allocate(rows * Float.BYTES, FloatTensor.ALIGNMENT);
-        }
-        call.rowDot = rowDots;
-        Parallel par = parallel.over(q.tensor(), k.tensor(), v.tensor(), o.tensor()).over(lse, dO.tensor(), dq.tensor(),
-                dk.tensor()).over(dv.tensor(), mask.additive());
-        run(par, Job.BACKWARD, units, (long) tq * tk * Math.max(1, d) * 4);
-    }
-
-    private void set(AttentionShape shape, float scale, MatrixBatch q, MatrixBatch k, MatrixBatch v, RowMask mask,
-                     float dropout, long seed, MatrixBatch o, FloatTensor lse, boolean backward) {
-        long size = BlockedAttention.transposedSize(shape);
-        if (transposedK == null || transposedK.byteSize() < size * Float.BYTES) {
-            // an automatic arena: a Kernels instance has no close(), so the collector frees the
-            // buffers once this instance, or a larger call's buffers, replace them; sliced here,
-            // once, not per call, which would allocate two segment objects on every call
-            MemorySegment both = Arena.ofAuto().allocate(2 * size * Float.BYTES, FloatTensor.ALIGNMENT);
-            transposedK = both.asSlice(0, size * Float.BYTES);
-            transposedV = both.asSlice(size * Float.BYTES, size * Float.BYTES);
-        }
-        BlockedAttention.Call c = call;
-        c.kt = transposedK;
-        c.vt = backward ? transposedV : null;
-        c.shape = shape;
-        c.scale = scale;
-        c.q = q;
-        c.k = k;
-        c.v = v;
-        c.o = o;
-        c.lse = lse.segment();
-        c.mask = mask.additive() == null ? null : mask.additive().segment();
-        c.rowsPerMaskRow = mask.rowsPerMaskRow();
-        c.causalPeriod = mask.causalPeriod();
-        c.threshold = DropoutKernel.threshold(dropout);
-        c.keepScale = 1f / (1f - dropout);
-        c.seed = seed;
-    }
-
-    private void run(Parallel par, int mode, int units, long workPerUnit) {
-        if (scratch == null) {
-            Arena arena = Arena.ofAuto();
-            scratch = new BlockedAttention.Scratch[parallel.threads()];
-            for (int t = 0; t < scratch.length; t++) {
-                scratch[t] = algorithm.newScratch(arena);
-            }
-        }
-        for (BlockedAttention.Scratch s : scratch) {
-            s.fit(call.shape.headSize());
-        }
-        job.mode = mode;
+        Job job = jobs.take();
         try {
-            par.forParts(units, par.parts(units, workPerUnit), job);
-        } finally {
-            if (mode != Job.TRANSPOSE) {
-                call.clear();
+            job.set(shape, scale, q, k, v, mask, dropout, seed, o, lse, true);
+            BlockedAttention.Call call = job.call;
+            call.dO = dO;
+            call.dq = dq;
+            call.dk = dk;
+            call.dv = dv;
+            long rows = shape.rows();
+            if (job.rowDots == null || job.rowDots.byteSize() < rows * Float.BYTES) {
+                job.rowDots = Arena.ofAuto().allocate(rows * Float.BYTES, FloatTensor.ALIGNMENT);
             }
+            call.rowDot = job.rowDots;
+            Parallel par = parallel.over(q.tensor(), k.tensor(), v.tensor(), o.tensor()).over(lse, dO.tensor(), dq.tensor(),
+                    dk.tensor()).over(dv.tensor(), mask.additive());
+            job.run(par, Job.BACKWARD, units, (long) tq * tk * Math.max(1, d) * 4);
+        } finally {
+            job.call.clear();
+            jobs.give(job);
         }
     }
 
-    /** The current call as a parallel task, held in a field so that a call allocates nothing. */
+    /**
+     * One call's state as a parallel task: its arguments, held in fields so that a call allocates
+     * nothing, and its buffers, kept and grown with the job. A call owns its job from
+     * {@link ScratchPool#take} to {@link ScratchPool#give}.
+     */
     private final class Job implements Parallel.PartTask {
         static final int TRANSPOSE = 0;
         static final int FORWARD = 1;
         static final int BACKWARD = 2;
 
+        private final BlockedAttention.Call call = new BlockedAttention.Call();
+        private final BlockedAttention.Scratch[] scratch = new BlockedAttention.Scratch[parallel.threads()];
+        private MemorySegment transposedK;     // Kᵀ of every head of the largest call so far
+        private MemorySegment transposedV;     // Vᵀ likewise, for the backward pass
+        private MemorySegment rowDots;         // dO · O of each query of the largest backward call so far
         private int mode;
+
+        void set(AttentionShape shape, float scale, MatrixBatch q, MatrixBatch k, MatrixBatch v, RowMask mask,
+                 float dropout, long seed, MatrixBatch o, FloatTensor lse, boolean backward) {
+            long size = BlockedAttention.transposedSize(shape);
+            if (transposedK == null || transposedK.byteSize() < size * Float.BYTES) {
+                // an automatic arena: a Kernels instance has no close(), so the collector frees the
+                // buffers once this job, or a larger call's buffers, replace them; sliced here,
+                // once, not per call, which would allocate two segment objects on every call
+                MemorySegment both = Arena.ofAuto().allocate(2 * size * Float.BYTES, FloatTensor.ALIGNMENT);
+                transposedK = both.asSlice(0, size * Float.BYTES);
+                transposedV = both.asSlice(size * Float.BYTES, size * Float.BYTES);
+            }
+            BlockedAttention.Call c = call;
+            c.kt = transposedK;
+            c.vt = backward ? transposedV : null;
+            c.shape = shape;
+            c.scale = scale;
+            c.q = q;
+            c.k = k;
+            c.v = v;
+            c.o = o;
+            c.lse = lse.segment();
+            c.mask = mask.additive() == null ? null : mask.additive().segment();
+            c.rowsPerMaskRow = mask.rowsPerMaskRow();
+            c.causalPeriod = mask.causalPeriod();
+            c.threshold = DropoutKernel.threshold(dropout);
+            c.keepScale = 1f / (1f - dropout);
+            c.seed = seed;
+        }
+
+        void run(Parallel par, int mode, int units, long workPerUnit) {
+            if (scratch[0] == null) {
+                Arena arena = Arena.ofAuto();
+                for (int t = 0; t < scratch.length; t++) {
+                    scratch[t] = algorithm.newScratch(arena);
+                }
+            }
+            for (BlockedAttention.Scratch s : scratch) {
+                s.fit(call.shape.headSize());
+            }
+            this.mode = mode;
+            par.forParts(units, par.parts(units, workPerUnit), this);
+        }
 
         @Override
         public void run(int part, int from, int to) {

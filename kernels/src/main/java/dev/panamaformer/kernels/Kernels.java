@@ -12,6 +12,16 @@ package dev.panamaformer.kernels;
  * </ul>
  * Without {@code --add-modules jdk.incubator.vector} the provider falls back to the scalar
  * kernels and logs one line saying so. Results do not depend on the thread count.
+ *
+ * <p>Thread-safe: every kernel of an instance may be called from many threads at once, with the
+ * same results as one call after another and without waiting for each other; kernels that need
+ * scratch memory give each concurrent call its own. What is shared is the pool of worker threads
+ * that calls split their work across ({@code threads - 1} of them, shared by every instance of the
+ * JVM, like the JDK's common pool): a call that finds them busy with another call runs all its
+ * parts on its own thread. A server that runs many requests at once does best with instances of
+ * one thread ({@link #withThreads withThreads(1)}), one request per thread; a single training
+ * run with an instance of all cores. Tensors are not guarded: two calls that write the same
+ * memory, or one that writes what another reads, race as in any Java code.
  */
 public final class Kernels {
     static final String THREADS_PROPERTY = "panamaformer.threads";

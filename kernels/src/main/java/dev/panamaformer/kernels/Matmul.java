@@ -11,7 +11,12 @@ import java.lang.foreign.MemorySegment;
  * {@code gemm(false, false, ...)} forward, {@code gemm(false, true, ...)} for dx = dy Wᵀ and
  * {@code gemm(true, false, ...)} for dW = xᵀ dy; attention's Q Kᵀ is {@code gemm(false, true, ...)}.
  *
- * <p>Calls on one instance are serialized: each thread of a call owns a packing workspace.
+ * <p>Thread-safe: any number of threads may call one instance at once, without waiting for each
+ * other. Each call takes its packing workspaces (one per part it is split into) from a pool of this
+ * instance and gives them back when it returns; a thread calling again gets the same ones, so a
+ * call allocates nothing after the first. The worker threads a call splits its work across are
+ * shared by the JVM ({@link Parallel}); a call that finds them busy runs its parts itself, with
+ * the same result, since results never depend on who runs a part.
  */
 public final class Matmul {
     /**
@@ -25,17 +30,12 @@ public final class Matmul {
 
     private final MatmulKernel kernel;
     private final Parallel parallel;
-    private final GemmWorkspace[] workspaces;
-    private final Job job = new Job();
+    private final ScratchPool<Job> jobs;
 
     Matmul(MatmulKernel kernel, Parallel parallel) {
         this.kernel = kernel;
         this.parallel = parallel;
-        Arena arena = Arena.ofAuto();
-        this.workspaces = new GemmWorkspace[parallel.threads()];
-        for (int t = 0; t < workspaces.length; t++) {
-            workspaces[t] = kernel.newWorkspace(arena);
-        }
+        this.jobs = new ScratchPool<>(ScratchPool.defaultSlots(), Job::new);
     }
 
     /**
@@ -49,7 +49,7 @@ public final class Matmul {
     }
 
     /** {@code C = alpha * op(A) * op(B) + beta * C} on sub-matrices at the given offsets and leading dimensions. */
-    public synchronized void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+    public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
                                   FloatTensor a, long aOff, int lda, FloatTensor b, long bOff, int ldb,
                                   float beta, FloatTensor c, long cOff, int ldc) {
         if (m < 0 || n < 0 || k < 0) {
@@ -70,14 +70,19 @@ public final class Matmul {
         }
         Parallel parallel = this.parallel.over(a, b, c);
         int rowParts = parallel.parts(m, (long) n * k), colParts = parallel.parts(n, (long) m * k);
-        if (rowParts == 1 && colParts == 1) {
-            kernel.gemm(transA, transB, m, n, k, alpha, a.segment(), aOff, lda, b.segment(), bOff, ldb,
-                    beta, c.segment(), cOff, ldc, workspaces[0]);
-        } else {
-            job.set(m >= n ? Job.ROWS : Job.COLUMNS, transA, transB, m, n, k, alpha, a.segment(), aOff, lda,
-                    b.segment(), bOff, ldb, beta, c.segment(), cOff, ldc);
-            parallel.forParts(m >= n ? m : n, m >= n ? rowParts : colParts, job);
+        Job job = jobs.take();
+        try {
+            if (rowParts == 1 && colParts == 1) {
+                kernel.gemm(transA, transB, m, n, k, alpha, a.segment(), aOff, lda, b.segment(), bOff, ldb,
+                        beta, c.segment(), cOff, ldc, job.workspace(0));
+            } else {
+                job.set(m >= n ? Job.ROWS : Job.COLUMNS, transA, transB, m, n, k, alpha, a.segment(), aOff, lda,
+                        b.segment(), bOff, ldb, beta, c.segment(), cOff, ldc);
+                parallel.forParts(m >= n ? m : n, m >= n ? rowParts : colParts, job);
+            }
+        } finally {
             job.clear();
+            jobs.give(job);
         }
     }
 
@@ -86,7 +91,7 @@ public final class Matmul {
      * (count0, count1) grid of matrices, e.g. the (batch, head) products of attention. Threads
      * split the grid; each product runs on one thread. C's matrices must not overlap each other.
      */
-    public synchronized void gemmBatched(int count0, int count1, boolean transA, boolean transB, int m, int n, int k,
+    public void gemmBatched(int count0, int count1, boolean transA, boolean transB, int m, int n, int k,
                                          float alpha, MatrixBatch a, MatrixBatch b, float beta, MatrixBatch c) {
         if (count0 < 0 || count1 < 0 || m < 0 || n < 0 || k < 0) {
             throw new IllegalArgumentException("gemmBatched: negative size, grid (" + count0 + ", " + count1
@@ -106,17 +111,28 @@ public final class Matmul {
         int items = count0 * count1;
         Parallel parallel = this.parallel.over(a.tensor(), b.tensor(), c.tensor());
         int parts = parallel.parts(items, (long) m * n * Math.max(1, k));
-        if (parts == 1) {
-            products(0, 0, items, count1, transA, transB, m, n, k, alpha, a, b, beta, c);
-        } else {
-            job.setBatch(count1, transA, transB, m, n, k, alpha, a, b, beta, c);
-            parallel.forParts(items, parts, job);
+        boolean small = (long) m * n * k < SMALL;
+        if (parts == 1 && small) {
+            products(null, 0, 0, items, count1, transA, transB, m, n, k, alpha, a, b, beta, c);
+            return;
+        }
+        Job job = jobs.take();
+        try {
+            if (parts == 1) {
+                products(job, 0, 0, items, count1, transA, transB, m, n, k, alpha, a, b, beta, c);
+            } else {
+                job.setBatch(count1, transA, transB, m, n, k, alpha, a, b, beta, c);
+                parallel.forParts(items, parts, job);
+            }
+        } finally {
             job.clear();
+            jobs.give(job);
         }
     }
 
-    private void products(int part, int from, int to, int count1, boolean transA, boolean transB, int m, int n, int k,
-                          float alpha, MatrixBatch a, MatrixBatch b, float beta, MatrixBatch c) {
+    /** Products {@code [from, to)} of a grid; {@code job} holds the workspace of {@code part} (null when every product is small). */
+    private void products(Job job, int part, int from, int to, int count1, boolean transA, boolean transB, int m, int n,
+                          int k, float alpha, MatrixBatch a, MatrixBatch b, float beta, MatrixBatch c) {
         boolean small = (long) m * n * k < SMALL;
         for (int item = from; item < to; item++) {
             int i = item / count1, j = item % count1;
@@ -127,13 +143,14 @@ public final class Matmul {
             }
             kernel.gemm(transA, transB, m, n, k, alpha, a.tensor().segment(), a.start(i, j), a.ld(),
                     b.tensor().segment(), b.start(i, j), b.ld(), beta, c.tensor().segment(), c.start(i, j), c.ld(),
-                    workspaces[part]);
+                    job.workspace(part));
         }
     }
 
     /**
-     * The arguments of the current parallel product, held in fields rather than captured by a
-     * lambda, so that a call allocates nothing; safe because calls on a Matmul are serialized.
+     * One call's state: its arguments, held in fields rather than captured by a lambda so that a
+     * call allocates nothing, and a packing workspace per part, created on first use. A call owns
+     * its job from {@link ScratchPool#take} to {@link ScratchPool#give}.
      */
     private final class Job implements Parallel.PartTask {
         static final int ROWS = 0;
@@ -161,6 +178,17 @@ public final class Matmul {
         private MatrixBatch batchA;
         private MatrixBatch batchB;
         private MatrixBatch batchC;
+        private final GemmWorkspace[] workspaces = new GemmWorkspace[parallel.threads()];
+
+        /** The packing workspace of {@code part}; the memory lives as long as this job (an automatic arena). */
+        GemmWorkspace workspace(int part) {
+            GemmWorkspace ws = workspaces[part];
+            if (ws == null) {
+                ws = kernel.newWorkspace(Arena.ofAuto());
+                workspaces[part] = ws;
+            }
+            return ws;
+        }
 
         void set(int mode, boolean transA, boolean transB, int m, int n, int k, float alpha, MemorySegment a, long aOff,
                  int lda, MemorySegment b, long bOff, int ldb, float beta, MemorySegment c, long cOff, int ldc) {
@@ -202,10 +230,10 @@ public final class Matmul {
         public void run(int part, int from, int to) {
             switch (mode) {
                 case ROWS -> kernel.gemm(transA, transB, to - from, n, k, alpha, a, aOff + (transA ? from : (long) from * lda), lda,
-                        b, bOff, ldb, beta, c, cOff + (long) from * ldc, ldc, workspaces[part]);
+                        b, bOff, ldb, beta, c, cOff + (long) from * ldc, ldc, workspace(part));
                 case COLUMNS -> kernel.gemm(transA, transB, m, to - from, k, alpha, a, aOff, lda,
-                        b, bOff + (transB ? (long) from * ldb : from), ldb, beta, c, cOff + from, ldc, workspaces[part]);
-                default -> products(part, from, to, count1, transA, transB, m, n, k, alpha, batchA, batchB, beta, batchC);
+                        b, bOff + (transB ? (long) from * ldb : from), ldb, beta, c, cOff + from, ldc, workspace(part));
+                default -> products(this, part, from, to, count1, transA, transB, m, n, k, alpha, batchA, batchB, beta, batchC);
             }
         }
     }

@@ -12,6 +12,7 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.IntRange;
+import net.jqwik.api.lifecycle.AddLifecycleHook;
 
 class ActivationsPropertiesTest {
 
@@ -78,6 +79,7 @@ class ActivationsPropertiesTest {
     }
 
     @Property
+    @AddLifecycleHook(SimdOnly.class)
     void simdBackwardMatchesScalar(@ForAll("sizes") int n, @ForAll boolean gelu, @ForAll long seed) {
         Random r = new Random(seed);
         float[] x = TestData.uniform(r, n, 6f), dy = TestData.uniform(r, n, 1f), dx = TestData.uniform(r, n, 1f);

@@ -14,6 +14,7 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.IntRange;
+import net.jqwik.api.lifecycle.AddLifecycleHook;
 
 class MatmulPropertiesTest {
 
@@ -141,6 +142,7 @@ class MatmulPropertiesTest {
     }
 
     @Property(tries = 40)
+    @AddLifecycleHook(SimdOnly.class)
     void simdMatchesScalarTwin(@ForAll("dims") int m, @ForAll("dims") int n, @ForAll @IntRange(min = 1, max = 300) int k,
                                @ForAll boolean ta, @ForAll boolean tb, @ForAll long seed) {
         Problem p = Problem.random(seed, ta, tb, m, n, k, 1f, 0.5f, 1);

@@ -52,10 +52,16 @@ public final class Checkpoint {
 
     /** A new model built from the checkpoint's config, holding its parameters. */
     public static Transformer load(Path path) throws IOException {
-        return load(path, Kernels.defaults());
+        return load(path, RunOptions.defaults());
     }
 
+    /** A new model that runs on {@code kernels}, the other {@link RunOptions} at their defaults. */
     public static Transformer load(Path path, Kernels kernels) throws IOException {
+        return load(path, RunOptions.defaults().withKernels(kernels));
+    }
+
+    /** A new model built from the checkpoint's config, holding its parameters, that runs with {@code options}. */
+    public static Transformer load(Path path, RunOptions options) throws IOException {
         try (SafeTensors f = open(path)) {
             TransformerConfig config = config(path, f);
             // the model may hold no more parameter values than the file does: a config that names
@@ -66,7 +72,7 @@ public final class Checkpoint {
             }
             Transformer model;
             try {
-                model = new Transformer(config, 0, kernels, stored);
+                model = new Transformer(config, 0, options, stored);
             } catch (IllegalArgumentException e) {
                 throw new CheckpointException(path + ": its config does not fit the " + stored
                         + " parameter values the file holds: " + e.getMessage());
@@ -111,9 +117,23 @@ public final class Checkpoint {
             throw new CheckpointException(path + " has no config in its metadata");
         }
         try {
-            return TransformerConfig.fromJson(json);
+            TransformerConfig config = TransformerConfig.fromJson(json);
+            noteRetiredKeys(path, json);
+            return config;
         } catch (IllegalArgumentException e) {
             throw new CheckpointException(path + " has an invalid config: " + e.getMessage());
+        }
+    }
+
+    /** Says once per file that a key earlier versions wrote is ignored now (a note, not a warning: nothing is lost). */
+    private static void noteRetiredKeys(Path path, String json) {
+        if (Json.parse(json) instanceof java.util.Map<?, ?> m) {
+            for (String key : TransformerConfig.RETIRED_KEYS) {
+                if (m.containsKey(key)) {
+                    System.getLogger(Checkpoint.class.getName()).log(System.Logger.Level.INFO, path + ": config key '" + key
+                            + "' of an earlier version is ignored; it is a run option now (RunOptions)");
+                }
+            }
         }
     }
 

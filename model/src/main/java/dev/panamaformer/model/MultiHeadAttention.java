@@ -14,7 +14,7 @@ import dev.panamaformer.kernels.RowMask;
  * <p>Two paths compute the same function: the materialized one holds the (B, h, Tq, Tk) scores,
  * probabilities and their gradients, and is the reference; the fused one
  * ({@link dev.panamaformer.kernels.FusedAttention}) keeps only each query's log-sum-exp and takes
- * over from {@link TransformerConfig#fusedAttentionFrom()} keys on. Both drop the same
+ * over from {@link RunOptions#fusedAttentionFrom()} keys on. Both drop the same
  * probabilities for a seed.
  */
 final class MultiHeadAttention {
@@ -27,7 +27,6 @@ final class MultiHeadAttention {
     private final int headSize;
     private final int width;
     private final float scale;
-    private final int fusedFrom;
 
     private Workspace ws;
     private String name;
@@ -65,7 +64,6 @@ final class MultiHeadAttention {
         this.v = new Linear(params, name + ".v", width, width);
         this.o = new Linear(params, name + ".o", width, width);
         this.dropout = new DropoutSite(config.attentionDropout(), dropoutSite);
-        this.fusedFrom = config.fusedAttentionFrom();
     }
 
     /** Buffers for {@code batch} sequences of {@code queries} queries attending to {@code keys} keys under {@code mask}. */
@@ -76,7 +74,7 @@ final class MultiHeadAttention {
         this.queries = queries;
         this.keys = keys;
         this.mask = mask;
-        this.fused = keys >= fusedFrom;
+        this.fused = keys >= ws.fusedAttentionFrom();
         this.shape = new AttentionShape(batch, heads, queries, keys, headSize);
         int nq = batch * queries, nk = batch * keys, scores = batch * heads * queries * keys;
         qOut = ws.activation(name + ".q", nq, width);

@@ -19,6 +19,7 @@ public final class Transformer implements AutoCloseable {
     public enum Attention { ENCODER_SELF, DECODER_SELF, CROSS }
 
     private final TransformerConfig config;
+    private final RunOptions options;
     private final Kernels kernels;
     private final Arena arena = Arena.ofShared();
     private final Parameters params;
@@ -52,11 +53,17 @@ public final class Transformer implements AutoCloseable {
 
     /** A model with freshly initialized parameters (Xavier uniform, zero biases, unit LayerNorm gains). */
     public Transformer(TransformerConfig config, long seed) {
-        this(config, seed, Kernels.defaults());
+        this(config, seed, RunOptions.defaults());
     }
 
+    /** A fresh model that runs on {@code kernels}, with the other {@link RunOptions} at their defaults. */
     public Transformer(TransformerConfig config, long seed, Kernels kernels) {
-        this(config, seed, kernels, Long.MAX_VALUE);
+        this(config, seed, RunOptions.defaults().withKernels(kernels));
+    }
+
+    /** A fresh model that runs with {@code options}. */
+    public Transformer(TransformerConfig config, long seed, RunOptions options) {
+        this(config, seed, options, Long.MAX_VALUE);
     }
 
     /**
@@ -64,13 +71,14 @@ public final class Transformer implements AutoCloseable {
      * config asks for more stops with an {@link IllegalArgumentException} before that much is
      * allocated (a checkpoint's config is bounded so by the tensors its file holds).
      */
-    Transformer(TransformerConfig config, long seed, Kernels kernels, long maxParameterFloats) {
-        if (config == null || kernels == null) {
-            throw new IllegalArgumentException("config and kernels must not be null");
+    Transformer(TransformerConfig config, long seed, RunOptions options, long maxParameterFloats) {
+        if (config == null || options == null) {
+            throw new IllegalArgumentException("config and options must not be null");
         }
         this.params = new Parameters(arena, maxParameterFloats);
         this.config = config;
-        this.kernels = kernels;
+        this.options = options;
+        this.kernels = options.kernels();
         try {
             long site = 0;
             srcEmbed = new Embeddings(params, arena, "encoder.embed", config, config.srcVocabSize(), site++);
@@ -99,6 +107,11 @@ public final class Transformer implements AutoCloseable {
         return config;
     }
 
+    /** How this model runs: its kernels and when attention takes the fused kernel. */
+    public RunOptions options() {
+        return options;
+    }
+
     public Parameters parameters() {
         checkOpen();
         return params;
@@ -120,7 +133,7 @@ public final class Transformer implements AutoCloseable {
         if (ws != null) {
             ws.close();
         }
-        ws = new Workspace();
+        ws = new Workspace(options.fusedAttentionFrom());
         batch = b;
         srcLength = s;
         tgtLength = t;

@@ -20,27 +20,21 @@ import java.util.Map;
  * @param activation        of the feed-forward sublayer
  * @param positions         learned table (the reference) or fixed sinusoids (the paper)
  * @param padId             the padding token in both vocabularies: masked as a key, ignored as a target
- * @param fusedAttentionFrom attention over this many keys or more takes the fused kernel (no
- *                          (T, T) score matrix); shorter attention materializes its scores. 1 always
- *                          fuses; a value above {@code maxPositions} never does
+ * @see RunOptions how a model runs (kernels, threads, fused attention), which is not part of its config
  */
 public record TransformerConfig(int srcVocabSize, int tgtVocabSize, int hiddenSize, int numLayers, int numHeads,
                                 int intermediateSize, int maxPositions, float dropout, float attentionDropout,
-                                float layerNormEps, Activation activation, Positions positions, int padId,
-                                int fusedAttentionFrom) {
+                                float layerNormEps, Activation activation, Positions positions, int padId) {
 
     public enum Activation { RELU, GELU }
 
     public enum Positions { LEARNED, SINUSOIDAL }
 
     /**
-     * The default of {@link #fusedAttentionFrom}, from bench/AttentionBenchmark (bench/README.md:
-     * one sequence, 8 heads of 64, 2 threads, forward plus backward): the fused path was 1.33x and
-     * 1.39x faster at 32 and 64 keys, 1.23x at 128 and 512, 1.15x at 1024 and 1.21x at 4096, where
-     * it needs 17 MiB instead of the materialized path's 2.5 GiB per layer. Shorter attention (the
-     * worked examples' 3 to 20 tokens) stays materialized.
+     * Keys that checkpoints of earlier versions wrote into the config and that are no longer part
+     * of it: {@code fused_attention_from} is a {@link RunOptions} now. {@link #fromJson} ignores them.
      */
-    public static final int DEFAULT_FUSED_ATTENTION_FROM = 32;
+    public static final java.util.Set<String> RETIRED_KEYS = java.util.Set.of("fused_attention_from");
 
     public TransformerConfig {
         positive("srcVocabSize", srcVocabSize);
@@ -50,7 +44,6 @@ public record TransformerConfig(int srcVocabSize, int tgtVocabSize, int hiddenSi
         positive("numHeads", numHeads);
         positive("intermediateSize", intermediateSize);
         positive("maxPositions", maxPositions);
-        positive("fusedAttentionFrom", fusedAttentionFrom);
         if (hiddenSize % numHeads != 0) {
             throw new IllegalArgumentException("hiddenSize " + hiddenSize + " is not divisible by numHeads " + numHeads);
         }
@@ -116,38 +109,32 @@ public record TransformerConfig(int srcVocabSize, int tgtVocabSize, int hiddenSi
     public static TransformerConfig of(int vocabSize, int hiddenSize, int numLayers, int numHeads, int intermediateSize,
                                        int maxPositions) {
         return new TransformerConfig(vocabSize, vocabSize, hiddenSize, numLayers, numHeads, intermediateSize, maxPositions,
-                0.1f, 0.1f, 1e-5f, Activation.RELU, Positions.LEARNED, 0, DEFAULT_FUSED_ATTENTION_FROM);
+                0.1f, 0.1f, 1e-5f, Activation.RELU, Positions.LEARNED, 0);
     }
 
     public TransformerConfig withDropout(float dropout, float attentionDropout) {
         return new TransformerConfig(srcVocabSize, tgtVocabSize, hiddenSize, numLayers, numHeads, intermediateSize,
-                maxPositions, dropout, attentionDropout, layerNormEps, activation, positions, padId, fusedAttentionFrom);
+                maxPositions, dropout, attentionDropout, layerNormEps, activation, positions, padId);
     }
 
     public TransformerConfig withActivation(Activation activation) {
         return new TransformerConfig(srcVocabSize, tgtVocabSize, hiddenSize, numLayers, numHeads, intermediateSize,
-                maxPositions, dropout, attentionDropout, layerNormEps, activation, positions, padId, fusedAttentionFrom);
+                maxPositions, dropout, attentionDropout, layerNormEps, activation, positions, padId);
     }
 
     public TransformerConfig withPositions(Positions positions) {
         return new TransformerConfig(srcVocabSize, tgtVocabSize, hiddenSize, numLayers, numHeads, intermediateSize,
-                maxPositions, dropout, attentionDropout, layerNormEps, activation, positions, padId, fusedAttentionFrom);
+                maxPositions, dropout, attentionDropout, layerNormEps, activation, positions, padId);
     }
 
     public TransformerConfig withVocab(int srcVocabSize, int tgtVocabSize, int padId) {
         return new TransformerConfig(srcVocabSize, tgtVocabSize, hiddenSize, numLayers, numHeads, intermediateSize,
-                maxPositions, dropout, attentionDropout, layerNormEps, activation, positions, padId, fusedAttentionFrom);
+                maxPositions, dropout, attentionDropout, layerNormEps, activation, positions, padId);
     }
 
     public TransformerConfig withLayerNormEps(float eps) {
         return new TransformerConfig(srcVocabSize, tgtVocabSize, hiddenSize, numLayers, numHeads, intermediateSize,
-                maxPositions, dropout, attentionDropout, eps, activation, positions, padId, fusedAttentionFrom);
-    }
-
-    /** This config with attention over {@code keys} keys or more taking the fused kernel. */
-    public TransformerConfig withFusedAttentionFrom(int keys) {
-        return new TransformerConfig(srcVocabSize, tgtVocabSize, hiddenSize, numLayers, numHeads, intermediateSize,
-                maxPositions, dropout, attentionDropout, layerNormEps, activation, positions, padId, keys);
+                maxPositions, dropout, attentionDropout, eps, activation, positions, padId);
     }
 
     /** The config as a JSON object with snake_case keys, as stored in checkpoints. */
@@ -166,14 +153,12 @@ public record TransformerConfig(int srcVocabSize, int tgtVocabSize, int hiddenSi
         m.put("hidden_act", activation.name().toLowerCase(Locale.ROOT));
         m.put("position_embedding_type", positions.name().toLowerCase(Locale.ROOT));
         m.put("pad_token_id", padId);
-        m.put("fused_attention_from", fusedAttentionFrom);
         return Json.write(m);
     }
 
     /**
      * Reads {@link #toJson()}'s form; a missing key or a bad value raises IllegalArgumentException
-     * naming it. {@code fused_attention_from} may be absent (checkpoints from before it existed):
-     * it then takes its default.
+     * naming it. Keys of {@link #RETIRED_KEYS} are ignored.
      */
     public static TransformerConfig fromJson(String json) {
         if (!(Json.parse(json) instanceof Map<?, ?> m)) {
@@ -183,8 +168,7 @@ public record TransformerConfig(int srcVocabSize, int tgtVocabSize, int hiddenSi
                 integer(m, "num_hidden_layers"), integer(m, "num_attention_heads"), integer(m, "intermediate_size"),
                 integer(m, "max_position_embeddings"), real(m, "hidden_dropout_prob"), real(m, "attention_probs_dropout_prob"),
                 real(m, "layer_norm_eps"), choice(m, "hidden_act", Activation.class),
-                choice(m, "position_embedding_type", Positions.class), integer(m, "pad_token_id"),
-                m.containsKey("fused_attention_from") ? integer(m, "fused_attention_from") : DEFAULT_FUSED_ATTENTION_FROM);
+                choice(m, "position_embedding_type", Positions.class), integer(m, "pad_token_id"));
     }
 
     private static Object field(Map<?, ?> m, String key) {

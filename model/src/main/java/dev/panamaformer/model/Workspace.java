@@ -14,9 +14,20 @@ import java.util.Map;
  */
 final class Workspace implements AutoCloseable {
     private final Arena arena = Arena.ofShared();
+    private final int fusedAttentionFrom;
     private final Map<String, FloatTensor> activations = new LinkedHashMap<>();
     private final List<FloatTensor> gradients = new ArrayList<>();
     private long bytes;
+
+    /** Buffers for attention that takes the fused kernel over {@code fusedAttentionFrom} keys or more. */
+    Workspace(int fusedAttentionFrom) {
+        this.fusedAttentionFrom = fusedAttentionFrom;
+    }
+
+    /** See {@link RunOptions#fusedAttentionFrom()}. */
+    int fusedAttentionFrom() {
+        return fusedAttentionFrom;
+    }
 
     FloatTensor activation(String name, int... shape) {
         FloatTensor t = FloatTensor.allocate(arena, shape);

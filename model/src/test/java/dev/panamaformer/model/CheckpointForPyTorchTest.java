@@ -18,8 +18,7 @@ class CheckpointForPyTorchTest {
     @Test
     void writeACheckpointAndItsLogits() throws Exception {
         TransformerConfig config = new TransformerConfig(12, 10, 16, 2, 4, 32, 9, 0.1f, 0.1f, 1e-5f,
-                TransformerConfig.Activation.GELU, TransformerConfig.Positions.LEARNED, 0,
-                TransformerConfig.DEFAULT_FUSED_ATTENTION_FROM);
+                TransformerConfig.Activation.GELU, TransformerConfig.Positions.LEARNED, 0);
         Path dir = Path.of("target", "pytorch-check");
         Random r = new Random(17);
         try (Transformer model = new Transformer(config, 21); Trainer trainer = new Trainer(model, Trainer.Options.reference(3)

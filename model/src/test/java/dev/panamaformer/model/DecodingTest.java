@@ -107,8 +107,7 @@ class DecodingTest {
     @Property(tries = 8)
     void aWideBeamFindsTheBestSequence(@ForAll long seed) {
         TransformerConfig config = new TransformerConfig(6, 4, 8, 1, 2, 8, 6, 0f, 0f, 1e-5f,
-                TransformerConfig.Activation.RELU, TransformerConfig.Positions.LEARNED, 0,
-                TransformerConfig.DEFAULT_FUSED_ATTENTION_FROM);
+                TransformerConfig.Activation.RELU, TransformerConfig.Positions.LEARNED, 0);
         int[] src = sources(new Random(seed), 1, 4, 6)[0];
         try (Transformer model = new Transformer(config, seed)) {
             double best = Double.NEGATIVE_INFINITY;

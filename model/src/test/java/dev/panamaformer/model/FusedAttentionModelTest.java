@@ -15,16 +15,18 @@ import net.jqwik.api.constraints.IntRange;
  * every parameter's gradient within 1e-4 of the tensor's largest, and the attention pictures equal.
  */
 class FusedAttentionModelTest {
-    private static TransformerConfig config(int fusedFrom) {
-        return TransformerConfig.of(13, 32, 2, 4, 48, 160).withDropout(0.1f, 0.2f)
-                .withActivation(TransformerConfig.Activation.GELU).withFusedAttentionFrom(fusedFrom);
+    private static final TransformerConfig CONFIG = TransformerConfig.of(13, 32, 2, 4, 48, 160).withDropout(0.1f, 0.2f)
+            .withActivation(TransformerConfig.Activation.GELU);
+
+    private static RunOptions fusedFrom(int keys) {
+        return RunOptions.defaults().withFusedAttentionFrom(keys);
     }
 
     @Property(tries = 6)
     void fusedAndMaterializedPathsTrainAlike(@ForAll @IntRange(min = 1, max = 3) int b, @ForAll @IntRange(min = 1, max = 150) int s,
                                              @ForAll @IntRange(min = 1, max = 150) int t, @ForAll long seed) {
-        Batch batch = TestModels.randomBatch(new Random(seed), config(1), b, s, t);
-        try (Transformer fused = new Transformer(config(1), 11); Transformer materialized = new Transformer(config(1000), 11)) {
+        Batch batch = TestModels.randomBatch(new Random(seed), CONFIG, b, s, t);
+        try (Transformer fused = new Transformer(CONFIG, 11, fusedFrom(1)); Transformer materialized = new Transformer(CONFIG, 11, fusedFrom(1000))) {
             double lossF = fused.forward(batch, true, seed), lossM = materialized.forward(batch, true, seed);
             assertEquals(lossM, lossF, 1e-5 * Math.abs(lossM), "loss");
             assertTrue(PyTorchParityTest.relativeError(materialized.logits().toArray(), fused.logits().toArray()) <= 1e-5, "logits");
@@ -48,8 +50,8 @@ class FusedAttentionModelTest {
     @Property(tries = 4)
     void attentionPicturesComeFromEitherPath(@ForAll @IntRange(min = 1, max = 40) int s, @ForAll @IntRange(min = 1, max = 40) int t,
                                              @ForAll long seed) {
-        Batch batch = TestModels.randomBatch(new Random(seed), config(1), 2, s, t);
-        try (Transformer fused = new Transformer(config(1), 5); Transformer materialized = new Transformer(config(1000), 5)) {
+        Batch batch = TestModels.randomBatch(new Random(seed), CONFIG, 2, s, t);
+        try (Transformer fused = new Transformer(CONFIG, 5, fusedFrom(1)); Transformer materialized = new Transformer(CONFIG, 5, fusedFrom(1000))) {
             fused.forward(batch, false, 0);
             materialized.forward(batch, false, 0);
             for (Attention kind : Attention.values()) {

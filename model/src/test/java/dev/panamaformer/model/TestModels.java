@@ -10,8 +10,7 @@ final class TestModels {
     }
 
     static TransformerConfig tiny(TransformerConfig.Activation act, TransformerConfig.Positions positions) {
-        return new TransformerConfig(11, 9, 8, 2, 2, 12, 10, 0f, 0f, 1e-5f, act, positions, PAD,
-                TransformerConfig.DEFAULT_FUSED_ATTENTION_FROM);
+        return new TransformerConfig(11, 9, 8, 2, 2, 12, 10, 0f, 0f, 1e-5f, act, positions, PAD);
     }
 
     /** Random ids in [1, vocab); sources padded at the end of some rows, targets too. */

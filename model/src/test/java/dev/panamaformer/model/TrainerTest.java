@@ -35,8 +35,7 @@ class TrainerTest {
     void lossFallsOnACopyTask() {
         Random r = new Random(11);
         TransformerConfig config = new TransformerConfig(11, 9, 32, 2, 2, 64, 10, 0.1f, 0.1f, 1e-5f,
-                TransformerConfig.Activation.RELU, TransformerConfig.Positions.LEARNED, 0,
-                TransformerConfig.DEFAULT_FUSED_ATTENTION_FROM);
+                TransformerConfig.Activation.RELU, TransformerConfig.Positions.LEARNED, 0);
         try (Transformer model = new Transformer(config, 3);
              Trainer trainer = new Trainer(model, Trainer.Options.reference(1).withLearningRate(LearningRate.constant(1e-3f)).withClipNorm(1f))) {
             double first = 0, last = 0;

@@ -25,25 +25,26 @@ class TransformerConfigTest {
         assertThrows(IllegalArgumentException.class, () -> COPY.withLayerNormEps(0f));
         assertThrows(IllegalArgumentException.class, () -> COPY.withVocab(20, 20, 20));
         assertThrows(IllegalArgumentException.class, () -> TransformerConfig.of(0, 64, 2, 2, 128, 20));
-        e = assertThrows(IllegalArgumentException.class, () -> COPY.withFusedAttentionFrom(0));
+        e = assertThrows(IllegalArgumentException.class, () -> RunOptions.defaults().withFusedAttentionFrom(0));
         assertTrue(e.getMessage().contains("fusedAttentionFrom"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> RunOptions.defaults().withKernels(null));
+        assertTrue(e.getMessage().contains("kernels"), e.getMessage());
     }
 
+    /** How the model runs is not what it is: the attention path is a run option, and the key earlier checkpoints wrote is ignored. */
     @Test
-    void theAttentionPathIsPartOfTheConfigAndOptionalInOldJson() {
-        TransformerConfig c = COPY.withFusedAttentionFrom(7);
-        assertEquals(7, TransformerConfig.fromJson(c.toJson()).fusedAttentionFrom());
-        String old = c.toJson().replaceAll(",?\\s*\"fused_attention_from\"\\s*:\\s*7", "");
-        assertTrue(!old.contains("fused") && old.contains("pad_token_id"), old);
-        assertEquals(TransformerConfig.DEFAULT_FUSED_ATTENTION_FROM, TransformerConfig.fromJson(old).fusedAttentionFrom());
-        var e = assertThrows(IllegalArgumentException.class, () -> TransformerConfig.fromJson(c.toJson().replaceAll("(\"fused_attention_from\"\\s*:\\s*)7", "$1\"x\"")));
-        assertTrue(e.getMessage().contains("fused_attention_from"), e.getMessage());
+    void runOptionsAreNotPartOfTheConfig() {
+        assertTrue(!COPY.toJson().contains("fused"), COPY.toJson());
+        String old = COPY.toJson().replace("\"pad_token_id\"", "\"fused_attention_from\": 7, \"pad_token_id\"");
+        assertTrue(old.contains("fused_attention_from"), old);
+        assertEquals(COPY, TransformerConfig.fromJson(old));
+        assertEquals(COPY, TransformerConfig.fromJson(old.replace(": 7,", ": \"anything\",")));
     }
 
     @Test
     void jsonRoundTripsAndNamesWhatIsMissing() {
         TransformerConfig c = COPY.withActivation(TransformerConfig.Activation.GELU).withPositions(TransformerConfig.Positions.SINUSOIDAL)
-                .withVocab(21, 23, 3).withDropout(0.25f, 0.125f).withFusedAttentionFrom(3);
+                .withVocab(21, 23, 3).withDropout(0.25f, 0.125f);
         assertEquals(c, TransformerConfig.fromJson(c.toJson()));
         var e = assertThrows(IllegalArgumentException.class, () -> TransformerConfig.fromJson(c.toJson().replace("\"hidden_size\"", "\"x\"")));
         assertTrue(e.getMessage().contains("hidden_size"), e.getMessage());
@@ -60,8 +61,7 @@ class TransformerConfigTest {
                                               @ForAll @IntRange(min = 1, max = 30) int positions, @ForAll boolean learned) {
         TransformerConfig c = new TransformerConfig(srcVocab, tgtVocab, heads * headSize, Math.max(1, layers), heads, ff, positions,
                 0f, 0f, 1e-5f, TransformerConfig.Activation.RELU,
-                learned ? TransformerConfig.Positions.LEARNED : TransformerConfig.Positions.SINUSOIDAL, 0,
-                TransformerConfig.DEFAULT_FUSED_ATTENTION_FROM);
+                learned ? TransformerConfig.Positions.LEARNED : TransformerConfig.Positions.SINUSOIDAL, 0);
         try (Transformer model = new Transformer(c, 1)) {
             assertEquals(model.parameters().count(), c.parameterCount(), c.toJson());
         }
@@ -70,8 +70,7 @@ class TransformerConfigTest {
     @Test
     void parameterCountSaturatesInsteadOfOverflowing() {
         TransformerConfig huge = new TransformerConfig(Integer.MAX_VALUE, Integer.MAX_VALUE, 1 << 30, 1 << 30, 1, 1 << 30, Integer.MAX_VALUE,
-                0f, 0f, 1e-5f, TransformerConfig.Activation.RELU, TransformerConfig.Positions.LEARNED, 0,
-                TransformerConfig.DEFAULT_FUSED_ATTENTION_FROM);
+                0f, 0f, 1e-5f, TransformerConfig.Activation.RELU, TransformerConfig.Positions.LEARNED, 0);
         assertEquals(Long.MAX_VALUE, huge.parameterCount());
     }
 

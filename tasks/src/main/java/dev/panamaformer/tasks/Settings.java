@@ -20,6 +20,6 @@ public record Settings(int hidden, int layers, int heads, int ff, int maxPositio
     /** The model config for vocabularies of these sizes. */
     public TransformerConfig model(int srcVocab, int tgtVocab) {
         return new TransformerConfig(srcVocab, tgtVocab, hidden, layers, heads, ff, maxPositions, dropout, dropout, 1e-5f,
-                activation, positions, Vocabulary.PAD, TransformerConfig.DEFAULT_FUSED_ATTENTION_FROM);
+                activation, positions, Vocabulary.PAD);
     }
 }
