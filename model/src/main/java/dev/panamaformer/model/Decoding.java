@@ -3,17 +3,32 @@ package dev.panamaformer.model;
 import dev.panamaformer.kernels.FloatTensor;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.SplittableRandom;
 
 /**
  * Autoregressive generation with a key/value cache: greedy, beam search, and sampling with
- * temperature, top-k and top-p. Sources of different lengths are padded to the longest with
- * the model's pad id. Each result holds the generated tokens after the start token, up to but
- * not including the end token (or {@code maxLength} tokens when none came).
+ * temperature, top-k and top-p, each a loop over a {@link DecodingSession}. Sources of different
+ * lengths are padded to the longest with the model's pad id. Each result holds the generated
+ * tokens after the start token, up to but not including the end token (or {@code maxLength}
+ * tokens when none came).
+ *
+ * <p>Thread-safe: calls on one model may run on many threads at once, each in a session of its
+ * own (see {@link DecodingSession}), though not while the model trains.
  */
 public final class Decoding {
+
+    /** Receives each token as it is generated (greedy decoding and sampling), for streaming. */
+    @FunctionalInterface
+    public interface TokenListener {
+        /**
+         * Token {@code position} (0 for the first after the start token) of source {@code source};
+         * the end token is not passed, nor anything after it.
+         */
+        void token(int source, int position, int token);
+    }
+
+    private static final TokenListener NONE = (source, position, token) -> { };
 
     /**
      * Sampling settings: logits divided by {@code temperature} (0 means greedy), then only the
@@ -51,13 +66,14 @@ public final class Decoding {
             done = new boolean[rows];
         }
 
-        void add(int row, int token) {
+        void add(int row, int token, TokenListener listener) {
             if (done[row]) {
                 return;
             }
             if (token == eos) {
                 done[row] = true;
             } else {
+                listener.token(row, length[row], token);
                 tokens[row][length[row]++] = token;
             }
         }
@@ -81,7 +97,7 @@ public final class Decoding {
     }
 
     /** Pads sources to a (B, S) block of ids. */
-    private static int[] pad(int[][] sources, int padId, int s) {
+    static int[] pad(int[][] sources, int padId, int s) {
         int[] src = new int[sources.length * s];
         Arrays.fill(src, padId);
         for (int b = 0; b < sources.length; b++) {
@@ -90,7 +106,8 @@ public final class Decoding {
         return src;
     }
 
-    private static int longest(int[][] sources) {
+    /** The longest source's length; IllegalArgumentException for no sources or an empty one. */
+    static int longest(int[][] sources) {
         if (sources == null || sources.length == 0) {
             throw new IllegalArgumentException("no sources to decode");
         }
@@ -105,6 +122,9 @@ public final class Decoding {
     }
 
     private static void checkLengths(Transformer model, int bos, int eos, int maxLength) {
+        if (model == null) {
+            throw new IllegalArgumentException("model must not be null");
+        }
         TransformerConfig c = model.config();
         if (maxLength < 1 || maxLength > c.maxPositions()) {
             throw new IllegalArgumentException("maxLength " + maxLength + " outside [1, " + c.maxPositions() + "]");
@@ -128,70 +148,82 @@ public final class Decoding {
         return best;
     }
 
-    /**
-     * Runs a whole decoding loop as one call on the model: its steps share the model's buffers, so
-     * no other thread may use the model until it ends (see {@link SingleThreadGuard}).
-     */
+    /** Runs the recomputing loop as one exclusive call on the model: its forward passes share the model's buffers. */
     private static int[][] held(Transformer model, String call, java.util.function.Supplier<int[][]> loop) {
         if (model == null) {
             throw new IllegalArgumentException("model must not be null");
         }
-        model.guard.enter(call);
+        model.guard.enterExclusive(call);
         try {
             return loop.get();
         } finally {
-            model.guard.exit();
+            model.guard.exitExclusive();
         }
     }
 
     /** Greedy decoding with the key/value cache; {@code eos < 0} means "no end token". */
     public static int[][] greedy(Transformer model, int[][] sources, int bos, int eos, int maxLength) {
-        return sample(model, sources, new Sampling(0f, 0, 1f, 0), bos, eos, maxLength);
+        return greedy(model, sources, bos, eos, maxLength, NONE);
+    }
+
+    /** Greedy decoding that hands each token to {@code listener} as soon as it is chosen. */
+    public static int[][] greedy(Transformer model, int[][] sources, int bos, int eos, int maxLength, TokenListener listener) {
+        return sample(model, sources, new Sampling(0f, 0, 1f, 0), bos, eos, maxLength, listener);
     }
 
     /** Sampling (or greedy, at temperature 0) with the key/value cache. */
     public static int[][] sample(Transformer model, int[][] sources, Sampling sampling, int bos, int eos, int maxLength) {
-        return held(model, "Decoding.sample", () -> sampleHeld(model, sources, sampling, bos, eos, maxLength));
+        return sample(model, sources, sampling, bos, eos, maxLength, NONE);
     }
 
-    private static int[][] sampleHeld(Transformer model, int[][] sources, Sampling sampling, int bos, int eos, int maxLength) {
+    /** Sampling that hands each token to {@code listener} as soon as it is drawn. */
+    public static int[][] sample(Transformer model, int[][] sources, Sampling sampling, int bos, int eos, int maxLength,
+                                 TokenListener listener) {
         checkLengths(model, bos, eos, maxLength);
-        int b = sources.length, s = longest(sources), vocab = model.config().tgtVocabSize();
+        if (sampling == null || listener == null) {
+            throw new IllegalArgumentException("sampling and listener must not be null");
+        }
+        int b = sources == null ? 0 : sources.length, vocab = model.config().tgtVocabSize();
         SplittableRandom random = new SplittableRandom(sampling.seed());
-        Outputs out = new Outputs(b, maxLength, eos);
-        try (DecoderCache cache = model.startDecoding(pad(sources, model.config().padId(), s), b, s, 1, maxLength)) {
+        try (DecodingSession session = model.startDecoding(sources, 1, maxLength)) {
+            Outputs out = new Outputs(b, maxLength, eos);
             int[] tokens = new int[b];
             Arrays.fill(tokens, bos);
             float[] probs = new float[vocab];
+            int[] order = new int[vocab];
+            long[] keys = new long[vocab];
             for (int pos = 0; pos < maxLength; pos++) {
-                FloatTensor logProbs = model.decodeStep(cache, tokens, pos);
+                FloatTensor logProbs = session.step(tokens);
                 for (int r = 0; r < b; r++) {
                     tokens[r] = sampling.temperature() == 0f ? argmax(logProbs, r, vocab)
-                            : draw(logProbs, r, vocab, sampling, random, probs);
-                    out.add(r, tokens[r]);
+                            : draw(logProbs, r, vocab, sampling, random, probs, order, keys);
+                    out.add(r, tokens[r], listener);
                 }
                 if (out.allDone()) {
                     break;
                 }
             }
+            return out.result();
         }
-        return out.result();
     }
 
-    /** Draws a token from row {@code r} after temperature, top-k and top-p. */
-    static int draw(FloatTensor logProbs, int r, int vocab, Sampling sampling, SplittableRandom random, float[] probs) {
+    /**
+     * Draws a token from row {@code r} after temperature, top-k and top-p; {@code probs},
+     * {@code order} and {@code keys} are scratch of the vocabulary's size.
+     */
+    static int draw(FloatTensor logProbs, int r, int vocab, Sampling sampling, SplittableRandom random, float[] probs,
+                    int[] order, long[] keys) {
         double max = Double.NEGATIVE_INFINITY;
         for (int j = 0; j < vocab; j++) {
             max = Math.max(max, logProbs.get((long) r * vocab + j));
         }
-        Integer[] order = new Integer[vocab];
         double total = 0;
         for (int j = 0; j < vocab; j++) {
             probs[j] = (float) Math.exp((logProbs.get((long) r * vocab + j) - max) / sampling.temperature());
             total += probs[j];
             order[j] = j;
         }
-        Arrays.sort(order, Comparator.comparingDouble((Integer j) -> -probs[j]).thenComparingInt(j -> j));
+        sortByProbability(order, probs, keys, vocab);
         int keep = sampling.topK() == 0 ? vocab : Math.min(sampling.topK(), vocab);
         double kept = 0;
         for (int i = 0; i < keep; i++) {
@@ -213,6 +245,21 @@ public final class Decoding {
             }
         }
         return order[keep - 1];
+    }
+
+    /**
+     * Token ids by descending probability, ties by ascending id, into {@code order}: each pair
+     * packed in a long whose natural order is that order (a non-negative float's bits order as
+     * the float does), so the sort is of primitives, with no object per token.
+     */
+    private static void sortByProbability(int[] order, float[] probs, long[] keys, int n) {
+        for (int j = 0; j < n; j++) {
+            keys[j] = ((long) (Integer.MAX_VALUE - Float.floatToIntBits(probs[j])) << 32) | j;
+        }
+        Arrays.sort(keys, 0, n);
+        for (int j = 0; j < n; j++) {
+            order[j] = (int) keys[j];
+        }
     }
 
     /**
@@ -241,7 +288,7 @@ public final class Decoding {
             FloatTensor logProbs = model.logProbs();
             for (int r = 0; r < b; r++) {
                 prefix[r][t] = argmax(logProbs, r * t + t - 1, vocab);
-                out.add(r, prefix[r][t]);
+                out.add(r, prefix[r][t], NONE);
             }
             if (out.allDone()) {
                 break;
@@ -266,15 +313,11 @@ public final class Decoding {
      * ({@link Hypothesis#normalized}, alpha 1: mean log-probability per token).
      */
     public static int[][] beamSearch(Transformer model, int[][] sources, int width, int bos, int eos, int maxLength, float alpha) {
-        return held(model, "Decoding.beamSearch", () -> beamSearchHeld(model, sources, width, bos, eos, maxLength, alpha));
-    }
-
-    private static int[][] beamSearchHeld(Transformer model, int[][] sources, int width, int bos, int eos, int maxLength, float alpha) {
         checkLengths(model, bos, eos, maxLength);
         if (width < 1) {
             throw new IllegalArgumentException("beam width must be at least 1, got " + width);
         }
-        int b = sources.length, s = longest(sources), vocab = model.config().tgtVocabSize(), rows = b * width;
+        int b = sources == null ? 0 : sources.length, vocab = model.config().tgtVocabSize(), rows = b * width;
         List<List<Hypothesis>> finished = new ArrayList<>();
         List<List<Hypothesis>> alive = new ArrayList<>();
         for (int i = 0; i < b; i++) {
@@ -283,40 +326,42 @@ public final class Decoding {
             start.add(new Hypothesis(new int[0], 0, false));
             alive.add(start);
         }
-        try (DecoderCache cache = model.startDecoding(pad(sources, model.config().padId(), s), b, s, width, maxLength)) {
+        try (DecodingSession session = model.startDecoding(sources, width, maxLength)) {
             int[] tokens = new int[rows];
             Arrays.fill(tokens, bos);
+            int[] parents = new int[rows];
+            // the best candidates of a source, best first: at most width end tokens and width others are ever taken
+            Candidates best = new Candidates(2 * width);
             for (int pos = 0; pos < maxLength; pos++) {
-                FloatTensor logProbs = model.decodeStep(cache, tokens, pos);
-                int[] parents = new int[rows];
+                FloatTensor logProbs = session.step(tokens);
                 boolean any = false;
                 for (int src = 0; src < b; src++) {
                     List<Hypothesis> beams = alive.get(src);
-                    List<double[]> candidates = new ArrayList<>(); // {score, beam, token}
+                    best.clear();
                     for (int j = 0; j < beams.size(); j++) {
                         int row = src * width + j;
+                        double base = beams.get(j).logProb();
                         for (int v = 0; v < vocab; v++) {
-                            candidates.add(new double[] {beams.get(j).logProb() + logProbs.get((long) row * vocab + v), j, v});
+                            best.offer(base + logProbs.get((long) row * vocab + v), (long) j * vocab + v);
                         }
                     }
-                    candidates.sort(Comparator.comparingDouble((double[] c) -> -c[0]).thenComparingDouble(c -> c[1] * vocab + c[2]));
                     List<Hypothesis> next = new ArrayList<>();
-                    for (double[] c : candidates) {
+                    for (int c = 0; c < best.size(); c++) {
                         if (next.size() == width || finished.get(src).size() >= width) {
                             break;
                         }
-                        Hypothesis parent = beams.get((int) c[1]);
-                        int token = (int) c[2];
+                        int beam = (int) (best.index(c) / vocab), token = (int) (best.index(c) % vocab);
+                        Hypothesis parent = beams.get(beam);
                         if (token == eos) {
-                            finished.get(src).add(new Hypothesis(parent.tokens(), c[0], true));
+                            finished.get(src).add(new Hypothesis(parent.tokens(), best.score(c), true));
                             continue;
                         }
                         int[] t = Arrays.copyOf(parent.tokens(), parent.tokens().length + 1);
                         t[t.length - 1] = token;
                         int row = src * width + next.size();
-                        parents[row] = src * width + (int) c[1];
+                        parents[row] = src * width + beam;
                         tokens[row] = token;
-                        next.add(new Hypothesis(t, c[0], false));
+                        next.add(new Hypothesis(t, best.score(c), false));
                     }
                     if (finished.get(src).size() >= width) {
                         next.clear();
@@ -328,19 +373,74 @@ public final class Decoding {
                     alive.set(src, next);
                     any |= !next.isEmpty();
                 }
-                if (!any) {
+                if (!any || pos + 1 == maxLength) {
                     break;
                 }
-                cache.reorder(parents, pos + 1);
+                session.reorder(parents);
             }
         }
         int[][] result = new int[b][];
         for (int src = 0; src < b; src++) {
             List<Hypothesis> all = new ArrayList<>(finished.get(src));
             all.addAll(alive.get(src));
-            Hypothesis best = all.stream().max(Comparator.comparingDouble(h -> h.normalized(alpha))).orElseThrow();
+            Hypothesis best = all.get(0);
+            for (Hypothesis h : all) {
+                if (h.normalized(alpha) > best.normalized(alpha)) {
+                    best = h;
+                }
+            }
             result[src] = best.tokens();
         }
         return result;
+    }
+
+    /**
+     * The {@code capacity} best (score, index) pairs offered so far, best first: higher score,
+     * then lower index. Primitive arrays, kept sorted by insertion: a beam step offers beams x
+     * vocabulary candidates and keeps a few, without an object per candidate.
+     */
+    private static final class Candidates {
+        private final double[] scores;
+        private final long[] indices;
+        private int size;
+
+        Candidates(int capacity) {
+            scores = new double[capacity];
+            indices = new long[capacity];
+        }
+
+        void clear() {
+            size = 0;
+        }
+
+        int size() {
+            return size;
+        }
+
+        double score(int i) {
+            return scores[i];
+        }
+
+        long index(int i) {
+            return indices[i];
+        }
+
+        private static boolean before(double s, long i, double otherScore, long otherIndex) {
+            return s > otherScore || (s == otherScore && i < otherIndex);
+        }
+
+        void offer(double score, long index) {
+            if (size == scores.length && !before(score, index, scores[size - 1], indices[size - 1])) {
+                return;
+            }
+            int at = size == scores.length ? size - 1 : size++;
+            while (at > 0 && before(score, index, scores[at - 1], indices[at - 1])) {
+                scores[at] = scores[at - 1];
+                indices[at] = indices[at - 1];
+                at--;
+            }
+            scores[at] = score;
+            indices[at] = index;
+        }
     }
 }

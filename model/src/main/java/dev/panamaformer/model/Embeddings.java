@@ -9,8 +9,8 @@ final class Embeddings {
     private final Parameter token;      // (V, C)
     private final Parameter position;   // (P, C) when learned, else null
     private final Arena arena;          // where the sinusoid table grows
-    private FloatTensor sinusoid;       // (sinusoidRows, C) fixed encodings of the paper, else null
-    private int sinusoidRows;
+    /** The fixed encodings of the paper computed so far, else null; replaced whole as it grows, for readers on other threads. */
+    private volatile Sinusoids sinusoids;
     private final Norm norm;
     private final DropoutSite dropout;
     private final int vocab;
@@ -54,22 +54,37 @@ final class Embeddings {
         return FloatTensor.of(arena, table, positions, width);
     }
 
-    /** The position rows for positions [0, needed): the learned table, or the sinusoids, grown to cover them. */
-    private FloatTensor positionTable(int needed) {
-        if (position != null) {
-            return position.value();
-        }
-        if (needed > sinusoidRows) {
-            // doubling, so that decoding one position at a time builds the table a few times, not per step
-            int rows = (int) Math.min(maxPositions, Math.max(needed, 2L * sinusoidRows));
-            sinusoid = sinusoids(arena, rows, width);
-            sinusoidRows = rows;
-        }
-        return sinusoid;
+    /** A sinusoid table of {@code rows} positions. */
+    private record Sinusoids(FloatTensor table, int rows) {
     }
 
-    private int positionRows() {
-        return position != null ? maxPositions : sinusoidRows;
+    /**
+     * Gathers the position rows of {@code ids} into {@code out}: from the learned table, or from
+     * the sinusoids, grown to cover positions [0, needed). Decoding sessions call this from many
+     * threads; a table that grows is replaced whole and the old one stays valid for whoever still
+     * reads it (both live in the model's arena).
+     */
+    private void gatherPositions(Kernels k, int[] ids, int rows, int needed, FloatTensor out) {
+        if (position != null) {
+            k.elementwise().gatherRows(position.value(), maxPositions, ids, rows, out, width);
+            return;
+        }
+        Sinusoids s = sinusoids;
+        if (s == null || needed > s.rows()) {
+            s = growSinusoids(needed);
+        }
+        k.elementwise().gatherRows(s.table(), s.rows(), ids, rows, out, width);
+    }
+
+    private synchronized Sinusoids growSinusoids(int needed) {
+        Sinusoids s = sinusoids;
+        if (s == null || needed > s.rows()) {
+            // doubling, so that decoding one position at a time builds the table a few times, not per step
+            int rows = (int) Math.min(maxPositions, Math.max(needed, s == null ? 0 : 2L * s.rows()));
+            s = new Sinusoids(sinusoids(arena, rows, width), rows);
+            sinusoids = s;
+        }
+        return s;
     }
 
     void allocate(Workspace ws, String name, int batch, int length) {
@@ -90,8 +105,7 @@ final class Embeddings {
     void forward(Kernels k, int[] ids, boolean training, long seed) {
         tokenIds = ids;
         k.elementwise().gatherRows(token.value(), vocab, ids, rows, tokens, width);
-        FloatTensor table = positionTable(rows == 0 ? 0 : positionIds[rows - 1] + 1);
-        k.elementwise().gatherRows(table, positionRows(), positionIds, rows, sum, width);
+        gatherPositions(k, positionIds, rows, rows == 0 ? 0 : positionIds[rows - 1] + 1, sum);
         k.elementwise().add(tokens, sum, sum, (long) rows * width);
         norm.forward(k, sum, normed, rows);
         dropout.forward(k, normed, out, (long) rows * width, training, seed);
@@ -106,10 +120,21 @@ final class Embeddings {
               FloatTensor mean, FloatTensor rstd) {
         java.util.Arrays.fill(positions, 0, rows, pos);
         k.elementwise().gatherRows(token.value(), vocab, tokens, rows, out, width);
-        FloatTensor table = positionTable(Math.min(pos + 1, maxPositions));
-        k.elementwise().gatherRows(table, positionRows(), positions, rows, sum, width);
+        gatherPositions(k, positions, rows, Math.min(pos + 1, maxPositions), sum);
         k.elementwise().add(out, sum, sum, (long) rows * width);
         norm.apply(k, sum, out, rows, mean, rstd);
+    }
+
+    /**
+     * The source side of a decoding session: {@code e.x} = LN(token + position) of every source
+     * token, in evaluation mode, with the session's buffers ({@code e.normed} as scratch). The
+     * same kernel calls as {@link #forward} with dropout off, so the same bits.
+     */
+    void embed(Kernels k, int[] ids, SourceEncoding e) {
+        k.elementwise().gatherRows(token.value(), vocab, ids, e.rows, e.x, width);
+        gatherPositions(k, e.positions, e.rows, e.rows == 0 ? 0 : e.length, e.normed);
+        k.elementwise().add(e.x, e.normed, e.normed, (long) e.rows * width);
+        norm.apply(k, e.normed, e.x, e.rows, e.mean, e.rstd);
     }
 
     void backward(Kernels k, FloatTensor dOut, boolean training, long seed) {

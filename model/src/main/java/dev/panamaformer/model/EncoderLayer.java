@@ -68,6 +68,20 @@ final class EncoderLayer {
         k.elementwise().add(x1, scratch, out, n);
     }
 
+    /**
+     * Evaluation mode with the caller's buffers: {@code e.x} (B*S, C) is updated in place. The same
+     * kernel calls as {@link #forward} with dropout off, so the same bits.
+     */
+    void apply(Kernels k, SourceEncoding e) {
+        long n = (long) e.rows * width;
+        norm1.apply(k, e.x, e.normed, e.rows, e.mean, e.rstd);
+        selfAttention.selfAttend(k, e);
+        k.elementwise().add(e.x, e.sublayer, e.x, n);
+        norm2.apply(k, e.x, e.normed, e.rows, e.mean, e.rstd);
+        ffn.apply(k, e.normed, e.sublayer, e.rows, e.hidden, e.activated);
+        k.elementwise().add(e.x, e.sublayer, e.x, n);
+    }
+
     /** dx += dL/dx from dOut = dL/dout. */
     void backward(Kernels k, FloatTensor x, FloatTensor dOut, FloatTensor dx, boolean training, long seed) {
         long n = (long) rows * width;

@@ -204,6 +204,32 @@ final class MultiHeadAttention {
         o.forward(kn, context, out, rows);
     }
 
+    /**
+     * Self-attention in evaluation mode with the caller's buffers (see {@link SourceEncoding}):
+     * {@code e.sublayer} = attention of {@code e.normed} over itself, for e.batch sequences of
+     * e.length. The same kernel calls as {@link #forward} without dropout, so the same bits.
+     */
+    void selfAttend(Kernels kn, SourceEncoding e) {
+        int n = e.rows, length = e.length;
+        q.forward(kn, e.normed, e.q, n);
+        k.forward(kn, e.normed, e.k, n);
+        v.forward(kn, e.normed, e.v, n);
+        MatrixBatch qh = new MatrixBatch(e.q, 0, width, (long) length * width, headSize);
+        MatrixBatch kh = new MatrixBatch(e.k, 0, width, (long) length * width, headSize);
+        MatrixBatch vh = new MatrixBatch(e.v, 0, width, (long) length * width, headSize);
+        MatrixBatch ch = new MatrixBatch(e.context, 0, width, (long) length * width, headSize);
+        if (e.fused) {
+            kn.fusedAttention().forward(new AttentionShape(e.batch, heads, length, length, headSize), scale, qh, kh, vh, e.mask,
+                    0f, 0, ch, e.scores);
+        } else {
+            MatrixBatch sh = new MatrixBatch(e.scores, 0, length, (long) heads * length * length, (long) length * length);
+            kn.matmul().gemmBatched(e.batch, heads, false, true, length, length, headSize, scale, qh, kh, 0f, sh);
+            kn.softmax().forward(e.scores, e.scores, e.batch * heads * length, length, e.mask);
+            kn.matmul().gemmBatched(e.batch, heads, false, false, length, headSize, length, 1f, sh, vh, 0f, ch);
+        }
+        o.forward(kn, e.context, e.sublayer, n);
+    }
+
     /** dxq += dL/dxq and dxkv += dL/dxkv from dOut; for self-attention both may be the same buffer. */
     void backward(Kernels kn, FloatTensor xq, FloatTensor xkv, FloatTensor dOut, FloatTensor dxq, FloatTensor dxkv,
                   boolean training, long seed) {

@@ -91,11 +91,11 @@ public final class Trainer implements AutoCloseable {
      * non-finite, and leaves the parameters and optimizer state untouched.
      */
     public double step(Batch batch) {
-        model.guard.enter("Trainer.step");
+        model.guard.enterExclusive("Trainer.step");
         try {
             return stepHeld(batch);
         } finally {
-            model.guard.exit();
+            model.guard.exitExclusive();
         }
     }
 

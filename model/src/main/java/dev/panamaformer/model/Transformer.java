@@ -13,6 +13,13 @@ import java.util.Map;
  * <p>The model owns its off-heap memory (parameters, gradients, and the activation buffers of the
  * last batch shape) and releases it on {@link #close()}. Buffers are allocated once per
  * (batch, source length, target length) and reused by every step of that shape.
+ *
+ * <p>Thread safety: {@link #forward}, {@link #backward}, a {@link Trainer}'s steps and the other
+ * calls that read the last forward pass serve one thread at a time. Decoding sessions
+ * ({@link #startDecoding}) keep buffers of their own and only read the weights, so any number
+ * may run on as many threads at once, though not while one of the former is in progress. An
+ * overlap the model cannot serve throws an IllegalStateException that says so; it never
+ * computes from another thread's buffers.
  */
 public final class Transformer implements AutoCloseable {
     /** Attention probabilities of which kind of attention. */
@@ -48,8 +55,12 @@ public final class Transformer implements AutoCloseable {
     private boolean lastTraining;
     private long lastSeed;
     private boolean closed;
-    /** Public calls rewrite the model's buffers: one thread at a time (a check, not a lock). */
-    final SingleThreadGuard guard = new SingleThreadGuard("Transformer");
+    /**
+     * Forward, backward and training rewrite the model's buffers or weights: one thread at a time;
+     * decoding sessions only read the weights: any number at once, but not beside those (a check,
+     * not a lock).
+     */
+    final UseGuard guard = new UseGuard();
 
     /** A model with freshly initialized parameters (Xavier uniform, zero biases, unit LayerNorm gains). */
     public Transformer(TransformerConfig config, long seed) {
@@ -181,7 +192,7 @@ public final class Transformer implements AutoCloseable {
      * may follow.
      */
     public double forward(Batch b, boolean training, long seed) {
-        guard.enter("forward");
+        guard.enterExclusive("forward");
         try {
             checkOpen();
             b.check(config);
@@ -210,13 +221,13 @@ public final class Transformer implements AutoCloseable {
             double nll = kernels.loss().nllForward(logits, logProbs, b.tgtOut(), config.padId(), nt, config.tgtVocabSize());
             return nll / batch;
         } finally {
-            guard.exit();
+            guard.exitExclusive();
         }
     }
 
     /** Adds the gradient of the last forward's loss to every parameter's gradient. */
     public void backward() {
-        guard.enter("backward");
+        guard.enterExclusive("backward");
         try {
             checkOpen();
             if (last == null) {
@@ -243,78 +254,78 @@ public final class Transformer implements AutoCloseable {
             }
             srcEmbed.backward(kernels, dEncoder[0], training, seed);
         } finally {
-            guard.exit();
+            guard.exitExclusive();
         }
     }
 
     /**
-     * Runs the encoder alone, in evaluation mode, on (B, S) source ids; returns its output
-     * (B*S, C), valid until the next call on this model.
+     * Starts decoding {@code sources} (token ids, of any lengths, padded here to the longest with
+     * the pad id), each with {@code beams} rows (hypotheses), for at most {@code capacity} target
+     * positions. The sources are encoded now, in buffers of the session's own, so sessions may
+     * start and run on many threads at once (see {@link DecodingSession}).
      */
-    FloatTensor encode(int[] src, int b, int s) {
-        guard.enter("encode");
+    public DecodingSession startDecoding(int[][] sources, int beams, int capacity) {
+        if (beams < 1) {
+            throw new IllegalArgumentException("beams must be at least 1, got " + beams);
+        }
+        int s = Decoding.longest(sources);
+        DecoderCache cache = startCache(Decoding.pad(sources, config.padId(), s), sources.length, s, beams, capacity);
+        return new DecodingSession(this, cache, sources.length, beams);
+    }
+
+    /**
+     * Encodes {@code b} sources of length {@code s} (B, S) and caches, for {@code beams} rows
+     * each, their cross-attention keys and values, for at most {@code capacity} target positions.
+     */
+    DecoderCache startCache(int[] src, int b, int s, int beams, int capacity) {
+        guard.enterShared("startDecoding");
         try {
             checkOpen();
-            Batch batch = new Batch(b, s, 1, src, new int[b], new int[b]);
-            batch.check(config);
-            shape(b, s, 1);
-            last = null;
-            padMask(src, config.padId(), srcMask);
-            srcEmbed.forward(kernels, src, false, 0);
-            FloatTensor x = srcEmbed.out;
-            for (EncoderLayer layer : encoder) {
-                layer.forward(kernels, x, false, 0);
-                x = layer.out;
-            }
-            encoderNorm.forward(kernels, x, memory, b * s);
-            return memory;
-        } finally {
-            guard.exit();
-        }
-    }
-
-    /**
-     * Starts incremental decoding of {@code b} sources of length {@code s}, each followed by
-     * {@code beams} rows (hypotheses), for at most {@code capacity} target positions.
-     */
-    DecoderCache startDecoding(int[] src, int b, int s, int beams, int capacity) {
-        guard.enter("startDecoding");
-        try {
-            if (capacity > config.maxPositions()) {
+            if (capacity < 1 || capacity > config.maxPositions()) {
                 throw new IllegalArgumentException("cannot decode " + capacity + " positions with a position table of "
-                        + config.maxPositions());
+                        + config.maxPositions() + " (at least 1)");
             }
-            FloatTensor mem = encode(src, b, s);
-            DecoderCache cache = new DecoderCache(config, b * beams, capacity, s);
-            try {
-                int[] sourceOf = new int[b * beams];
-                for (int r = 0; r < sourceOf.length; r++) {
-                    sourceOf[r] = r / beams;
+            new Batch(b, s, 1, src, new int[b], new int[b]).check(config);
+            if ((long) b * beams > Integer.MAX_VALUE / Math.max(1, capacity)) {
+                throw new IllegalArgumentException(b + " sources x " + beams + " beams x " + capacity + " positions is too many");
+            }
+            try (SourceEncoding e = new SourceEncoding(config, options.fusedAttentionFrom(), src, b, s)) {
+                srcEmbed.embed(kernels, src, e);
+                for (EncoderLayer layer : encoder) {
+                    layer.apply(kernels, e);
                 }
-                FloatTensor keys = cache.scratch(b * s), values = cache.scratch(b * s);
-                for (int i = 0; i < decoder.length; i++) {
-                    decoder[i].projectMemory(kernels, mem, b * s, keys, values);
-                    DecoderCache.gatherRows(keys, cache.layers[i].crossKeys, sourceOf, s, s, config.hiddenSize());
-                    DecoderCache.gatherRows(values, cache.layers[i].crossValues, sourceOf, s, s, config.hiddenSize());
-                }
-                for (int r = 0; r < sourceOf.length; r++) {
-                    for (int j = 0; j < s; j++) {
-                        cache.srcMask.set((long) r * s + j, src[sourceOf[r] * s + j] == config.padId() ? Float.NEGATIVE_INFINITY : 0f);
+                encoderNorm.apply(kernels, e.x, e.memory, e.rows, e.mean, e.rstd);
+                DecoderCache cache = new DecoderCache(config, b * beams, capacity, s);
+                try {
+                    int[] sourceOf = new int[b * beams];
+                    for (int r = 0; r < sourceOf.length; r++) {
+                        sourceOf[r] = r / beams;
                     }
+                    FloatTensor keys = cache.scratch(b * s), values = cache.scratch(b * s);
+                    for (int i = 0; i < decoder.length; i++) {
+                        decoder[i].projectMemory(kernels, e.memory, b * s, keys, values);
+                        DecoderCache.gatherRows(keys, cache.layers[i].crossKeys, sourceOf, s, s, config.hiddenSize());
+                        DecoderCache.gatherRows(values, cache.layers[i].crossValues, sourceOf, s, s, config.hiddenSize());
+                    }
+                    for (int r = 0; r < sourceOf.length; r++) {
+                        for (int j = 0; j < s; j++) {
+                            cache.srcMask.set((long) r * s + j, src[sourceOf[r] * s + j] == config.padId() ? Float.NEGATIVE_INFINITY : 0f);
+                        }
+                    }
+                    return cache;
+                } catch (RuntimeException | Error ex) {
+                    cache.close();
+                    throw ex;
                 }
-                return cache;
-            } catch (RuntimeException e) {
-                cache.close();
-                throw e;
             }
         } finally {
-            guard.exit();
+            guard.exitShared();
         }
     }
 
     /** One incremental step: feeds {@code tokens} (one per row) at position {@code pos}; returns log-probabilities (R, V). */
     FloatTensor decodeStep(DecoderCache cache, int[] tokens, int pos) {
-        guard.enter("decodeStep");
+        guard.enterShared("decodeStep");
         try {
             checkOpen();
             if (pos < 0 || pos >= cache.capacity) {
@@ -337,7 +348,7 @@ public final class Transformer implements AutoCloseable {
             kernels.loss().logSoftmax(cache.logits, cache.logProbs, rows, config.tgtVocabSize());
             return cache.logProbs;
         } finally {
-            guard.exit();
+            guard.exitShared();
         }
     }
 
@@ -355,7 +366,7 @@ public final class Transformer implements AutoCloseable {
 
     /** Attention probabilities (B, h, Tq, Tk) of one layer's attention in the last forward pass. */
     public FloatTensor attention(Attention kind, int layer) {
-        guard.enter("attention");
+        guard.enterExclusive("attention");
         try {
             checkForward();
             if (layer < 0 || layer >= config.numLayers()) {
@@ -367,13 +378,13 @@ public final class Transformer implements AutoCloseable {
                 case CROSS -> decoder[layer].crossAttention.probabilities(kernels);
             };
         } finally {
-            guard.exit();
+            guard.exitExclusive();
         }
     }
 
     /** The name of the first activation of the last forward pass holding a NaN or infinity, or null. */
     public String firstNonFiniteActivation() {
-        guard.enter("firstNonFiniteActivation");
+        guard.enterExclusive("firstNonFiniteActivation");
         try {
             checkForward();
             for (Map.Entry<String, FloatTensor> e : ws.activations().entrySet()) {
@@ -386,7 +397,7 @@ public final class Transformer implements AutoCloseable {
             }
             return null;
         } finally {
-            guard.exit();
+            guard.exitExclusive();
         }
     }
 
@@ -405,7 +416,7 @@ public final class Transformer implements AutoCloseable {
 
     @Override
     public void close() {
-        guard.enter("close");
+        guard.enterExclusive("close");
         try {
             if (closed) {
                 return;
@@ -416,7 +427,7 @@ public final class Transformer implements AutoCloseable {
             }
             arena.close();
         } finally {
-            guard.exit();
+            guard.exitExclusive();
         }
     }
 }

@@ -33,7 +33,7 @@ class ConcurrentUseTest {
                     try {
                         assertEquals(expected[t], model.forward(batches[t], false, 0), "thread " + t + ", call " + i);
                     } catch (IllegalStateException e) {
-                        assertTrue(e.getMessage().contains("serves one thread at a time"), e.getMessage());
+                        assertTrue(e.getMessage().contains("serve one thread at a time"), e.getMessage());
                         refused.incrementAndGet();
                     }
                 }
@@ -44,23 +44,60 @@ class ConcurrentUseTest {
         }
     }
 
+    /** Sessions on one model run side by side, as a server's requests would: each gives what it gives alone, bit for bit. */
     @Test
-    void decodingFromTwoThreadsIsRightOrRefused() throws Exception {
-        try (Transformer model = new Transformer(CONFIG, 4)) {
-            int[][][] sources = {{{1, 2, 3, 4}, {5, 6}}, {{7, 8, 9}, {2, 2, 2, 2, 2}, {3}}};
-            int[][][] expected = {Decoding.greedy(model, sources[0], 1, 2, 6), Decoding.greedy(model, sources[1], 1, 2, 6)};
+    void decodingSessionsOnSharedWeightsRunAtOnceAndMatchSequentialRuns() throws Exception {
+        for (TransformerConfig.Positions positions : TransformerConfig.Positions.values()) {
+            TransformerConfig config = TestModels.tiny(TransformerConfig.Activation.GELU, positions);
+            try (Transformer model = new Transformer(config, 4)) {
+                int[][][] sources = {{{1, 2, 3, 4}, {5, 6}}, {{7, 8, 9}, {2, 2, 2, 2, 2}, {3}}, {{4, 4}}, {{9, 1, 9, 1, 9, 1}}};
+                int[][][] expected = new int[4][][];
+                int[][][] expectedBeams = new int[4][][];
+                for (int t = 0; t < 4; t++) {
+                    expected[t] = Decoding.greedy(model, sources[t], 1, 2, 8);
+                    expectedBeams[t] = Decoding.beamSearch(model, sources[t], 3, 1, 2, 8, 1f);
+                }
+                run(4, t -> {
+                    for (int i = 0; i < 60; i++) {
+                        int[][] got = i % 3 == 2 ? Decoding.beamSearch(model, sources[t], 3, 1, 2, 8, 1f)
+                                : Decoding.greedy(model, sources[t], 1, 2, 8);
+                        int[][] want = i % 3 == 2 ? expectedBeams[t] : expected[t];
+                        for (int r = 0; r < got.length; r++) {
+                            assertArrayEquals(want[r], got[r], positions + ", thread " + t + ", call " + i + ", row " + r);
+                        }
+                    }
+                });
+            }
+        }
+    }
+
+    /** Training on one thread while another decodes: every decoding call is refused or exact for the weights it saw, never torn. */
+    @Test
+    void decodingBesideForwardIsRightOrRefused() throws Exception {
+        try (Transformer model = new Transformer(CONFIG, 5)) {
+            Batch batch = TestModels.randomBatch(new Random(3), CONFIG, 3, 6, 5);
+            int[][] sources = {{1, 2, 3}, {4, 5, 6, 7}};
+            int[][] expected = Decoding.greedy(model, sources, 1, 2, 6);
+            double loss = model.forward(batch, false, 0);
+            AtomicInteger refused = new AtomicInteger();
             run(2, t -> {
                 for (int i = 0; i < 200; i++) {
                     try {
-                        int[][] got = Decoding.greedy(model, sources[t], 1, 2, 6);
-                        for (int r = 0; r < got.length; r++) {
-                            assertArrayEquals(expected[t][r], got[r], "thread " + t + ", call " + i + ", row " + r);
+                        if (t == 0) {
+                            assertEquals(loss, model.forward(batch, false, 0), "call " + i);
+                        } else {
+                            int[][] got = Decoding.greedy(model, sources, 1, 2, 6);
+                            for (int r = 0; r < got.length; r++) {
+                                assertArrayEquals(expected[r], got[r], "call " + i + ", row " + r);
+                            }
                         }
                     } catch (IllegalStateException e) {
-                        assertTrue(e.getMessage().contains("serves one thread at a time"), e.getMessage());
+                        assertTrue(e.getMessage().contains("serve one thread at a time"), e.getMessage());
+                        refused.incrementAndGet();
                     }
                 }
             });
+            System.out.println("forward beside decoding: " + refused.get() + " of 400 calls refused, the rest exact");
         }
     }
 

@@ -73,10 +73,10 @@ class DecodingTest {
         try (Transformer model = new Transformer(config, 8)) {
             model.forward(new Batch(3, s, t, padded, prefix, new int[3 * t]), false, 0);
             float[] full = model.logProbs().toArray();
-            try (DecoderCache cache = model.startDecoding(padded, 3, s, 1, t)) {
+            try (DecodingSession session = model.startDecoding(src, 1, t)) {
                 for (int pos = 0; pos < t; pos++) {
                     int[] tokens = {prefix[pos], prefix[t + pos], prefix[2 * t + pos]};
-                    FloatTensor step = model.decodeStep(cache, tokens, pos);
+                    FloatTensor step = session.step(tokens);
                     for (int row = 0; row < 3; row++) {
                         for (int j = 0; j < v; j++) {
                             float expected = full[(row * t + pos) * v + j];
@@ -153,6 +153,68 @@ class DecodingTest {
             assertThrows(IllegalArgumentException.class, () -> Decoding.greedy(model, new int[][] {{1, 99}}, BOS, EOS, 5));
             assertThrows(IllegalArgumentException.class, () -> Decoding.greedy(model, new int[0][], BOS, EOS, 5));
             assertThrows(IllegalArgumentException.class, () -> Decoding.beamSearch(model, src, 0, BOS, EOS, 5, 1f));
+        }
+    }
+
+    /** The listener sees every token of every row as it is chosen, in order, and nothing after the end token. */
+    @Property(tries = 10)
+    void theListenerStreamsExactlyTheResult(@ForAll @IntRange(min = 1, max = 4) int b, @ForAll long seed) {
+        TransformerConfig config = TestModels.tiny(TransformerConfig.Activation.GELU, TransformerConfig.Positions.LEARNED);
+        int[][] src = sources(new Random(seed), b, 6, config.srcVocabSize());
+        try (Transformer model = decisive(config, seed)) {
+            java.util.List<java.util.List<Integer>> streamed = new java.util.ArrayList<>();
+            for (int i = 0; i < b; i++) {
+                streamed.add(new java.util.ArrayList<>());
+            }
+            int[][] result = Decoding.greedy(model, src, BOS, EOS, 9, (source, position, token) -> {
+                assertEquals(streamed.get(source).size(), position, "positions arrive in order");
+                streamed.get(source).add(token);
+            });
+            for (int i = 0; i < b; i++) {
+                assertArrayEquals(result[i], streamed.get(i).stream().mapToInt(Integer::intValue).toArray(), "source " + i);
+            }
+            assertArrayEquals(Decoding.greedy(model, src, BOS, EOS, 9), result);
+        }
+    }
+
+    /** A session of one's own: steps, log-probabilities, reordering, and what it refuses. */
+    @Example
+    void aSessionRefusesMisuseAndChangesNothing() {
+        TransformerConfig config = TestModels.tiny(TransformerConfig.Activation.RELU, TransformerConfig.Positions.SINUSOIDAL);
+        try (Transformer model = decisive(config, 6)) {
+            int[][] src = {{3, 4, 5}, {6, 7}};
+            int v = config.tgtVocabSize();
+            try (DecodingSession session = model.startDecoding(src, 2, 3)) {
+                assertEquals(4, session.rows());
+                assertEquals(2, session.sources());
+                assertEquals(v, session.vocabularySize());
+                assertThrows(IllegalStateException.class, () -> session.logProb(0, 0));
+                var e = assertThrows(IllegalArgumentException.class, () -> session.step(BOS, BOS));
+                assertTrue(e.getMessage().contains("one token per row: 4"), e.getMessage());
+                e = assertThrows(IllegalArgumentException.class, () -> session.step(BOS, BOS, BOS, v));
+                assertTrue(e.getMessage().contains("outside the vocabulary"), e.getMessage());
+                assertEquals(0, session.position(), "a refused step feeds nothing");
+                FloatTensor first = session.step(BOS, BOS, BOS, BOS);
+                assertEquals(1, session.position());
+                // both beams of a source start alike
+                for (int j = 0; j < v; j++) {
+                    assertEquals(first.get(j), first.get(v + j));
+                    assertEquals(first.get(j), session.logProb(0, j));
+                }
+                e = assertThrows(IllegalArgumentException.class, () -> session.reorder(0, 0, 0, 0));
+                assertTrue(e.getMessage().contains("same source"), e.getMessage());
+                session.reorder(1, 1, 3, 2);
+                session.step(4, 5, 6, 7);
+                session.step(4, 5, 6, 7);
+                e = assertThrows(IllegalArgumentException.class, () -> session.step(4, 5, 6, 7));
+                assertTrue(e.getMessage().contains("full"), e.getMessage());
+            }
+            DecodingSession closed = model.startDecoding(src, 1, 2);
+            closed.close();
+            assertThrows(IllegalStateException.class, () -> closed.step(BOS, BOS));
+            assertThrows(IllegalArgumentException.class, () -> model.startDecoding(src, 0, 2));
+            assertThrows(IllegalArgumentException.class, () -> model.startDecoding(src, 1, config.maxPositions() + 1));
+            assertThrows(IllegalArgumentException.class, () -> model.startDecoding(new int[][] {{1, 999}}, 1, 2));
         }
     }
 }
