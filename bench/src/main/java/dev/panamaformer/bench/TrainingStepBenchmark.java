@@ -19,15 +19,19 @@ import org.openjdk.jmh.annotations.Warmup;
  * One training step (forward, backward, Adam) at each task's reference config and batch shape
  * (TASKS.md): time per step, and with {@code -prof gc} the bytes allocated per step.
  *
- * <p>Six warm-up iterations: under {@code -XX:UseAVX=2} the addition step still allocated 130 to
- * 275 KB per step (vectors boxed in code the JIT had not yet compiled with C2) in the first one or
- * two measured iterations after three (AMD EPYC Zen 5, {@code bench/report --isa avx2}), then 4.3 KB (1.6 KB once {@code Elementwise} stopped
- * allocating per reduction).
+ * <p>Each trial begins with {@link #WARM_STEPS} steps in its setup, then JMH's three warm-up
+ * iterations: the JIT warms up by calls, JMH by time, and on a slow CPU time-based warm-up was
+ * not enough. At 0.6 to 0.8 s per addition step (AMD EPYC Zen 1, AVX2, 2026-12-02), six 3-second
+ * warm-up iterations were about 25 steps, and every measured iteration still ran code C2 had not
+ * compiled: 198 KB allocated per step (boxed vectors) and 832 ms per step, where
+ * {@code bench/run --main StepAllocations addition 120 30} measured 0.0 bytes and 571 ms per step
+ * after 120 steps. On AVX-512 (Zen 5) the same had shown as 130 to 275 KB per step in the first
+ * measured iterations under {@code -XX:UseAVX=2}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 6, time = 3)
+@Warmup(iterations = 3, time = 3)
 @Measurement(iterations = 5, time = 3)
 @Fork(value = 2, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
 public class TrainingStepBenchmark {
@@ -35,11 +39,17 @@ public class TrainingStepBenchmark {
     @Param({"copy", "addition", "parser"})
     public String task;
 
+    /** Steps run before JMH's warm-up, enough for C2 to compile the step on any CPU (see above). */
+    static final int WARM_STEPS = 150;
+
     private TaskStep step;
 
     @Setup(Level.Trial)
     public void setup() {
         step = new TaskStep(task);
+        for (int i = 0; i < WARM_STEPS; i++) {
+            step.step();
+        }
     }
 
     @TearDown(Level.Trial)
