@@ -25,8 +25,9 @@ import java.lang.foreign.MemorySegment;
  *
  * <p>Thread-safe: many threads may call one instance at once, without waiting for each other. A
  * call takes its buffers (the transposed heads and each part's scratch) from a pool of this
- * instance and gives them back when it returns; a thread calling again gets the same ones, grown
- * to the largest call so far, so a call allocates nothing after the first of its size.
+ * instance and gives them back when it returns. Buffers grow to the largest call they served and
+ * are kept, so a call allocates nothing once the pool holds a job that large; what stays is at
+ * most {@link ScratchPool#defaultSlots()} jobs' buffers.
  */
 public final class FusedAttention {
     private final BlockedAttention algorithm;

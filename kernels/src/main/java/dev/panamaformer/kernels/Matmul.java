@@ -12,9 +12,10 @@ import java.lang.foreign.MemorySegment;
  * {@code gemm(true, false, ...)} for dW = xᵀ dy; attention's Q Kᵀ is {@code gemm(false, true, ...)}.
  *
  * <p>Thread-safe: any number of threads may call one instance at once, without waiting for each
- * other. Each call takes its packing workspaces (one per part it is split into) from a pool of this
- * instance and gives them back when it returns; a thread calling again gets the same ones, so a
- * call allocates nothing after the first. The worker threads a call splits its work across are
+ * other. Each call takes a job with its packing workspaces (one per part it is split into, about
+ * 1.1 MiB each for SIMD) from a pool of this instance and gives it back when it returns, so a
+ * call allocates nothing once the pool holds a job for it: at most as many jobs as calls ever ran
+ * at once, up to {@link ScratchPool#defaultSlots()} kept. The worker threads a call splits its work across are
  * shared by the JVM ({@link Parallel}); a call that finds them busy runs its parts itself, with
  * the same result, since results never depend on who runs a part.
  */
@@ -179,15 +180,16 @@ public final class Matmul {
         private MatrixBatch batchB;
         private MatrixBatch batchC;
         private final GemmWorkspace[] workspaces = new GemmWorkspace[parallel.threads()];
+        /** Whether part p's workspace was made: the scalar kernel's is null, and is made once too. */
+        private final boolean[] made = new boolean[parallel.threads()];
 
         /** The packing workspace of {@code part}; the memory lives as long as this job (an automatic arena). */
         GemmWorkspace workspace(int part) {
-            GemmWorkspace ws = workspaces[part];
-            if (ws == null) {
-                ws = kernel.newWorkspace(Arena.ofAuto());
-                workspaces[part] = ws;
+            if (!made[part]) {
+                workspaces[part] = kernel.newWorkspace(Arena.ofAuto());
+                made[part] = true;
             }
-            return ws;
+            return workspaces[part];
         }
 
         void set(int mode, boolean transA, boolean transB, int m, int n, int k, float alpha, MemorySegment a, long aOff,

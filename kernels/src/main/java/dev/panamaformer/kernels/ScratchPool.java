@@ -5,10 +5,11 @@ import java.util.function.Supplier;
 
 /**
  * Per-call state (a job object and its scratch memory) for kernels that many threads may call at
- * once: each call takes one, uses it alone, and gives it back. Callers on one thread find the same
- * one every time, so a call allocates nothing after the first; concurrent callers get one each,
- * created on demand. Up to {@code slots} idle ones are kept, the rest dropped for the collector
- * (their memory comes from automatic arenas).
+ * once: each call takes one, uses it alone, and gives it back. A caller alone finds the one it
+ * gave back, so its calls allocate nothing after the first; concurrent callers get one each,
+ * created on demand, and any idle one serves any thread. Up to {@code slots} idle ones are kept,
+ * the rest dropped for the collector (their memory comes from automatic arenas), so what stays
+ * is at most {@code slots} jobs, each grown to the largest call it served.
  *
  * <p>Lock-free: a taker claims a slot by compare-and-set, so no caller waits for another, and a
  * pool that serves one thread stays a few uncontended atomic operations per call.

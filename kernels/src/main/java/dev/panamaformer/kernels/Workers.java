@@ -39,8 +39,11 @@ final class Workers {
     /** Runs {@code task} over {@code [0, n)} in {@code parts} contiguous parts; part 0 on this thread. */
     void run(int n, int parts, Parallel.PartTask task) {
         if (!lock.tryLock()) {
+            // one after another on this thread, each as part 0: a part's number only picks its
+            // scratch memory, and parts run in turn can share part 0's instead of each creating
+            // its own (a job would otherwise grow one workspace per part for every busy caller)
             for (int p = 0; p < parts; p++) {
-                task.run(p, Parallel.start(n, parts, p), Parallel.start(n, parts, p + 1));
+                task.run(0, Parallel.start(n, parts, p), Parallel.start(n, parts, p + 1));
             }
             return;
         }

@@ -29,8 +29,14 @@ public final class Checkpoint {
                 .metadata("format", FORMAT)
                 .metadata("config", model.config().toJson());
         metadata.forEach(w::metadata);
-        for (Parameter p : model.parameters().list()) {
-            w.floats(p.name(), p.value().toArray(), p.shape());
+        // the weights are read as decoding reads them: beside decoding sessions, never beside a training step
+        model.guard.enterShared("Checkpoint.save");
+        try {
+            for (Parameter p : model.parameters().list()) {
+                w.floats(p.name(), p.value().toArray(), p.shape());
+            }
+        } finally {
+            model.guard.exitShared();
         }
         w.write(path);
     }
@@ -87,7 +93,11 @@ public final class Checkpoint {
         }
     }
 
-    /** Loads the parameters into an existing model, whose config must equal the checkpoint's. */
+    /**
+     * Loads the parameters into an existing model, whose config must equal the checkpoint's. Like
+     * a training step it needs the model to itself (an IllegalStateException while another thread
+     * uses it), and decoding sessions started before it refuse to go on.
+     */
     public static void loadInto(Transformer model, Path path) throws IOException {
         try (SafeTensors f = open(path)) {
             TransformerConfig stored = config(path, f);
@@ -95,7 +105,13 @@ public final class Checkpoint {
                 throw new CheckpointException(path + " was made for another model: checkpoint config " + stored.toJson()
                         + ", model config " + model.config().toJson());
             }
-            copy(path, f, model);
+            model.guard.enterExclusive("Checkpoint.loadInto");
+            try {
+                copy(path, f, model);
+            } finally {
+                model.weightsChanged(); // even a copy that failed half way may have changed some
+                model.guard.exitExclusive();
+            }
         }
     }
 
@@ -125,7 +141,7 @@ public final class Checkpoint {
         }
     }
 
-    /** Says once per file that a key earlier versions wrote is ignored now (a note, not a warning: nothing is lost). */
+    /** Says, on each load, that a key earlier versions wrote is ignored now (a note, not a warning: nothing is lost). */
     private static void noteRetiredKeys(Path path, String json) {
         if (Json.parse(json) instanceof java.util.Map<?, ?> m) {
             for (String key : TransformerConfig.RETIRED_KEYS) {

@@ -51,37 +51,44 @@ final class DecoderCache implements AutoCloseable {
     final int[] fed;            // (R, capacity) the tokens fed so far, for the target padding mask
     final FloatTensor selfMask; // (R, keys) 0 or -inf, rebuilt each step: fed padding is masked as in training
     private final int padId;
-    private final FloatTensor swap; // (R, capacity, C) for reordering beams
+    /** The model's {@link Transformer#weightsVersion()} when this cache was filled: its keys and values are of those weights. */
+    final long weightsVersion;
+    private FloatTensor swap; // (R, capacity, C) for reordering beams, made on the first reorder
 
-    DecoderCache(TransformerConfig config, int rows, int capacity, int srcLength) {
+    DecoderCache(TransformerConfig config, int rows, int capacity, int srcLength, long weightsVersion) {
         this.rows = rows;
         this.capacity = capacity;
         this.srcLength = srcLength;
         this.width = config.hiddenSize();
-        layers = new Layer[config.numLayers()];
-        for (int i = 0; i < layers.length; i++) {
-            layers[i] = new Layer(arena, rows, capacity, srcLength, width);
+        this.weightsVersion = weightsVersion;
+        try {
+            layers = new Layer[config.numLayers()];
+            for (int i = 0; i < layers.length; i++) {
+                layers[i] = new Layer(arena, rows, capacity, srcLength, width);
+            }
+            srcMask = FloatTensor.allocate(arena, rows, srcLength);
+            crossMask = RowMask.additive(srcMask, config.numHeads());
+            x = FloatTensor.allocate(arena, rows, width);
+            normed = FloatTensor.allocate(arena, rows, width);
+            sublayer = FloatTensor.allocate(arena, rows, width);
+            query = FloatTensor.allocate(arena, rows, width);
+            context = FloatTensor.allocate(arena, rows, width);
+            scores = FloatTensor.allocate(arena, rows * config.numHeads() * Math.max(capacity, srcLength));
+            hidden = FloatTensor.allocate(arena, rows, config.intermediateSize());
+            activated = FloatTensor.allocate(arena, rows, config.intermediateSize());
+            mean = FloatTensor.allocate(arena, rows);
+            rstd = FloatTensor.allocate(arena, rows);
+            logits = FloatTensor.allocate(arena, rows, config.tgtVocabSize());
+            logProbs = FloatTensor.allocate(arena, rows, config.tgtVocabSize());
+            positions = new int[rows];
+            fed = new int[rows * capacity];
+            selfMask = FloatTensor.allocate(arena, rows, capacity);
+            padId = config.padId();
+            selfRowMask = RowMask.additive(selfMask, config.numHeads());
+        } catch (RuntimeException | Error e) {
+            arena.close(); // nothing the caller could close was returned
+            throw e;
         }
-        srcMask = FloatTensor.allocate(arena, rows, srcLength);
-        crossMask = RowMask.additive(srcMask, config.numHeads());
-        x = FloatTensor.allocate(arena, rows, width);
-        normed = FloatTensor.allocate(arena, rows, width);
-        sublayer = FloatTensor.allocate(arena, rows, width);
-        query = FloatTensor.allocate(arena, rows, width);
-        context = FloatTensor.allocate(arena, rows, width);
-        scores = FloatTensor.allocate(arena, rows * config.numHeads() * Math.max(capacity, srcLength));
-        hidden = FloatTensor.allocate(arena, rows, config.intermediateSize());
-        activated = FloatTensor.allocate(arena, rows, config.intermediateSize());
-        mean = FloatTensor.allocate(arena, rows);
-        rstd = FloatTensor.allocate(arena, rows);
-        logits = FloatTensor.allocate(arena, rows, config.tgtVocabSize());
-        logProbs = FloatTensor.allocate(arena, rows, config.tgtVocabSize());
-        positions = new int[rows];
-        fed = new int[rows * capacity];
-        selfMask = FloatTensor.allocate(arena, rows, capacity);
-        padId = config.padId();
-        selfRowMask = RowMask.additive(selfMask, config.numHeads());
-        swap = FloatTensor.allocate(arena, rows, capacity, width);
     }
 
     /** Records this step's tokens and lays out the self-attention mask of keys [0, pos] as (R, pos + 1). */
@@ -93,11 +100,6 @@ final class DecoderCache implements AutoCloseable {
                 selfMask.set((long) r * keys + j, fed[r * capacity + j] == padId ? Float.NEGATIVE_INFINITY : 0f);
             }
         }
-    }
-
-    /** Scratch (n, C) for the encoder output's projections, from this cache's memory. */
-    FloatTensor scratch(int n) {
-        return FloatTensor.allocate(arena, n, width);
     }
 
     /**
@@ -113,6 +115,9 @@ final class DecoderCache implements AutoCloseable {
 
     /** Beam search: row r continues the hypothesis of row {@code parents[r]}; positions [0, length) of the self caches follow. */
     void reorder(int[] parents, int length) {
+        if (swap == null) {
+            swap = FloatTensor.allocate(arena, rows, capacity, width); // greedy decoding and sampling never need it
+        }
         int[] copy = fed.clone();
         for (int r = 0; r < rows; r++) {
             System.arraycopy(copy, parents[r] * capacity, fed, r * capacity, length);

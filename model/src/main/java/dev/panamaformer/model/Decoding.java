@@ -254,7 +254,9 @@ public final class Decoding {
      */
     private static void sortByProbability(int[] order, float[] probs, long[] keys, int n) {
         for (int j = 0; j < n; j++) {
-            keys[j] = ((long) (Integer.MAX_VALUE - Float.floatToIntBits(probs[j])) << 32) | j;
+            // NaN (from non-finite logits) after every number, as Double.compare orders it
+            keys[j] = Float.isNaN(probs[j]) ? Long.MAX_VALUE - n + j
+                    : ((long) (Integer.MAX_VALUE - Float.floatToIntBits(probs[j])) << 32) | j;
         }
         Arrays.sort(keys, 0, n);
         for (int j = 0; j < n; j++) {
@@ -385,7 +387,7 @@ public final class Decoding {
             all.addAll(alive.get(src));
             Hypothesis best = all.get(0);
             for (Hypothesis h : all) {
-                if (h.normalized(alpha) > best.normalized(alpha)) {
+                if (Double.compare(h.normalized(alpha), best.normalized(alpha)) > 0) { // the first of equals, as before
                     best = h;
                 }
             }
@@ -425,8 +427,10 @@ public final class Decoding {
             return indices[i];
         }
 
+        /** Higher score first, then lower index; NaN after every number, as {@link Double#compare} orders it. */
         private static boolean before(double s, long i, double otherScore, long otherIndex) {
-            return s > otherScore || (s == otherScore && i < otherIndex);
+            int c = Double.compare(-s, -otherScore);
+            return c < 0 || (c == 0 && i < otherIndex);
         }
 
         void offer(double score, long index) {

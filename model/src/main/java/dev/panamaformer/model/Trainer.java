@@ -132,6 +132,7 @@ public final class Trainer implements AutoCloseable {
             kernels.adam().update(p.value(), p.grad(), m[i], v[i], p.size(), next, lr, options.beta1(), options.beta2(),
                     options.eps(), options.weightDecay(), options.decoupled());
         }
+        model.weightsChanged();
         step = next;
         lastGradNorm = norm;
         lastLearningRate = lr;

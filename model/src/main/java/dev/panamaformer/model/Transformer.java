@@ -17,9 +17,10 @@ import java.util.Map;
  * <p>Thread safety: {@link #forward}, {@link #backward}, a {@link Trainer}'s steps and the other
  * calls that read the last forward pass serve one thread at a time. Decoding sessions
  * ({@link #startDecoding}) keep buffers of their own and only read the weights, so any number
- * may run on as many threads at once, though not while one of the former is in progress. An
- * overlap the model cannot serve throws an IllegalStateException that says so; it never
- * computes from another thread's buffers.
+ * may run on as many threads at once, though not while one of the former is in progress, and a
+ * session started before the weights changed (a training step, {@link Checkpoint#loadInto})
+ * refuses its next step. An overlap the model cannot serve throws an IllegalStateException that
+ * says so; it never computes from another thread's buffers or from weights half updated.
  */
 public final class Transformer implements AutoCloseable {
     /** Attention probabilities of which kind of attention. */
@@ -61,6 +62,12 @@ public final class Transformer implements AutoCloseable {
      * not a lock).
      */
     final UseGuard guard = new UseGuard();
+    /**
+     * Counts changes of the weights through this library (training steps, checkpoints loaded into
+     * the model), so that a decoding session started before one refuses to go on. Writes into
+     * {@link Parameters} tensors by hand are not counted.
+     */
+    private final java.util.concurrent.atomic.AtomicLong weightsVersion = new java.util.concurrent.atomic.AtomicLong();
 
     /** A model with freshly initialized parameters (Xavier uniform, zero biases, unit LayerNorm gains). */
     public Transformer(TransformerConfig config, long seed) {
@@ -116,6 +123,11 @@ public final class Transformer implements AutoCloseable {
 
     public TransformerConfig config() {
         return config;
+    }
+
+    /** Marks the weights changed; called under the exclusive guard by whatever changed them. */
+    void weightsChanged() {
+        weightsVersion.incrementAndGet();
     }
 
     /** How this model runs: its kernels and when attention takes the fused kernel. */
@@ -295,13 +307,13 @@ public final class Transformer implements AutoCloseable {
                     layer.apply(kernels, e);
                 }
                 encoderNorm.apply(kernels, e.x, e.memory, e.rows, e.mean, e.rstd);
-                DecoderCache cache = new DecoderCache(config, b * beams, capacity, s);
+                DecoderCache cache = new DecoderCache(config, b * beams, capacity, s, weightsVersion.get());
                 try {
                     int[] sourceOf = new int[b * beams];
                     for (int r = 0; r < sourceOf.length; r++) {
                         sourceOf[r] = r / beams;
                     }
-                    FloatTensor keys = cache.scratch(b * s), values = cache.scratch(b * s);
+                    FloatTensor keys = e.k, values = e.v; // (B*S, C), free once the encoder has run
                     for (int i = 0; i < decoder.length; i++) {
                         decoder[i].projectMemory(kernels, e.memory, b * s, keys, values);
                         DecoderCache.gatherRows(keys, cache.layers[i].crossKeys, sourceOf, s, s, config.hiddenSize());
@@ -328,6 +340,10 @@ public final class Transformer implements AutoCloseable {
         guard.enterShared("decodeStep");
         try {
             checkOpen();
+            if (cache.weightsVersion != weightsVersion.get()) {
+                throw new IllegalStateException("the model's weights changed since this decoding session started (a training"
+                        + " step or a checkpoint loaded into it): its cached keys and values are of the old weights; start a new session");
+            }
             if (pos < 0 || pos >= cache.capacity) {
                 throw new IllegalArgumentException("position " + pos + " outside the cache's [0, " + cache.capacity + ")");
             }
@@ -414,9 +430,13 @@ public final class Transformer implements AutoCloseable {
         }
     }
 
+    /**
+     * Frees the model's memory. Waits for decoding steps and training calls in progress on other
+     * threads to end (up to a minute); decoding sessions still open fail on their next step.
+     */
     @Override
     public void close() {
-        guard.enterExclusive("close");
+        guard.enterExclusiveWaiting("close", java.time.Duration.ofMinutes(1));
         try {
             if (closed) {
                 return;

@@ -31,6 +31,25 @@ final class UseGuard {
         depth = 1;
     }
 
+    /**
+     * As {@link #enterExclusive}, but waits for other threads' calls to end, up to {@code patience};
+     * then throws as it would. For calls that must not fail because another thread is busy, such as close.
+     */
+    void enterExclusiveWaiting(String call, java.time.Duration patience) {
+        long deadline = System.nanoTime() + patience.toNanos();
+        while (true) {
+            try {
+                enterExclusive(call);
+                return;
+            } catch (IllegalStateException busy) {
+                if (System.nanoTime() - deadline > 0) {
+                    throw busy;
+                }
+                java.util.concurrent.locks.LockSupport.parkNanos(100_000);
+            }
+        }
+    }
+
     /** Ends the exclusive call {@link #enterExclusive} began; the caller does this in a finally block. */
     void exitExclusive() {
         if (exclusive != Thread.currentThread()) {

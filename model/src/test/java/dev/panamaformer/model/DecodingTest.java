@@ -217,4 +217,33 @@ class DecodingTest {
             assertThrows(IllegalArgumentException.class, () -> model.startDecoding(new int[][] {{1, 999}}, 1, 2));
         }
     }
+
+    /** A session's cache holds keys and values of the weights it started with: after a training step or a load it refuses to go on. */
+    @Example
+    void aSessionRefusesToContinueOnChangedWeights() throws Exception {
+        TransformerConfig config = TestModels.tiny(TransformerConfig.Activation.GELU, TransformerConfig.Positions.LEARNED);
+        java.nio.file.Path file = java.nio.file.Files.createTempFile("decoding", ".safetensors");
+        try (Transformer model = new Transformer(config, 12); Trainer trainer = new Trainer(model, Trainer.Options.reference(1))) {
+            Checkpoint.save(model, file);
+            int[][] src = {{3, 4, 5}};
+            try (DecodingSession session = model.startDecoding(src, 1, 4)) {
+                session.step(BOS);
+                trainer.step(TestModels.randomBatch(new Random(1), config, 2, 4, 3));
+                var e = assertThrows(IllegalStateException.class, () -> session.step(4));
+                assertTrue(e.getMessage().contains("weights changed"), e.getMessage());
+            }
+            try (DecodingSession session = model.startDecoding(src, 1, 4)) {
+                session.step(BOS);
+                Checkpoint.loadInto(model, file);
+                var e = assertThrows(IllegalStateException.class, () -> session.step(4));
+                assertTrue(e.getMessage().contains("weights changed"), e.getMessage());
+            }
+            try (DecodingSession session = model.startDecoding(src, 1, 4)) {
+                session.step(BOS);
+                session.step(4); // a new session on the new weights goes on
+            }
+        } finally {
+            java.nio.file.Files.deleteIfExists(file);
+        }
+    }
 }
