@@ -2,7 +2,9 @@ package dev.panamaformer.model;
 
 import dev.panamaformer.kernels.FloatTensor;
 import dev.panamaformer.kernels.Kernels;
+import java.io.IOException;
 import java.lang.foreign.Arena;
+import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -142,6 +144,52 @@ public final class Trainer implements AutoCloseable {
     /** Steps completed. */
     public int steps() {
         return step;
+    }
+
+    /**
+     * Writes this trainer's state (Adam's moments of every parameter and the step count) to
+     * {@code path}, beside the model's own {@link Checkpoint}: with both, {@link #loadState}
+     * continues the run exactly where it stopped. The file is replaced whole or not at all.
+     */
+    public void saveState(Path path) throws IOException {
+        model.guard.enterExclusive("Trainer.saveState");
+        try {
+            OptimizerState.save(this, path);
+        } finally {
+            model.guard.exitExclusive();
+        }
+    }
+
+    /**
+     * Restores the state {@link #saveState} wrote, for a model of the same config whose weights
+     * came from the checkpoint saved with it; the next step is the one after the saved step, with
+     * its learning rate and dropout streams. Any mismatch (format, config, names, shapes,
+     * non-finite or negative values) throws a {@link CheckpointException} before anything changes.
+     */
+    public void loadState(Path path) throws IOException {
+        model.guard.enterExclusive("Trainer.loadState");
+        try {
+            OptimizerState.load(this, path);
+        } finally {
+            model.guard.exitExclusive();
+        }
+    }
+
+    List<Parameter> parameters() {
+        return params;
+    }
+
+    FloatTensor firstMoment(int i) {
+        return m[i];
+    }
+
+    FloatTensor secondMoment(int i) {
+        return v[i];
+    }
+
+    /** After the moments of step {@code steps} were restored: the next step is {@code steps + 1}. */
+    void resumeAt(int steps) {
+        this.step = steps;
     }
 
     /** The global gradient norm of the last step, before clipping. */
