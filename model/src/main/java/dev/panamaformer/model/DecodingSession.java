@@ -27,11 +27,15 @@ import dev.panamaformer.kernels.FloatTensor;
  * {@link Transformer#forward} (the model refuses the overlap with an IllegalStateException).
  */
 public final class DecodingSession implements AutoCloseable {
+    /** Frees the caches of sessions that became unreachable without {@link #close()}. */
+    private static final java.lang.ref.Cleaner CLEANER = java.lang.ref.Cleaner.create();
+
     private final Transformer model;
     private final DecoderCache cache;
     private final int sources;
     private final int beams;
     private final int vocab;
+    private final java.lang.ref.Cleaner.Cleanable cleanable;
     private int position;
     private boolean stepped;
     private boolean closed;
@@ -42,6 +46,10 @@ public final class DecodingSession implements AutoCloseable {
         this.sources = sources;
         this.beams = beams;
         this.vocab = model.config().tgtVocabSize();
+        // a session forgotten without close() still frees its cache once collected: a server
+        // that loses one per failed request must not lose its memory for good (the action holds
+        // the cache, never the session)
+        this.cleanable = CLEANER.register(this, cache::close);
     }
 
     /** The rows fed and scored at each step: sources x beams. */
@@ -132,12 +140,15 @@ public final class DecodingSession implements AutoCloseable {
         }
     }
 
-    /** Frees the cache; the model stays open. */
+    /**
+     * Frees the cache; the model stays open. A session that is never closed is freed when the
+     * collector finds it unreachable, which may be late: close sessions (try-with-resources).
+     */
     @Override
     public void close() {
         if (!closed) {
             closed = true;
-            cache.close();
+            cleanable.clean(); // closes the cache, at most once
         }
     }
 }

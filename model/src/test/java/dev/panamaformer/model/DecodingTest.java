@@ -246,4 +246,26 @@ class DecodingTest {
             java.nio.file.Files.deleteIfExists(file);
         }
     }
+
+    /** A session dropped without close() frees its cache once the collector finds it: its tensors die. */
+    @Example
+    void aForgottenSessionIsFreedWhenCollected() throws InterruptedException {
+        TransformerConfig config = TestModels.tiny(TransformerConfig.Activation.RELU, TransformerConfig.Positions.LEARNED);
+        try (Transformer model = new Transformer(config, 2)) {
+            FloatTensor logProbs = forgottenSession(model);
+            assertTrue(logProbs.isAlive(), "alive while nothing has collected the session");
+            long deadline = System.nanoTime() + 20_000_000_000L;
+            while (logProbs.isAlive() && System.nanoTime() < deadline) {
+                System.gc();
+                Thread.sleep(20);
+            }
+            assertTrue(!logProbs.isAlive(), "the cache of an unreachable session was freed within 20 s of collections");
+        }
+    }
+
+    /** Starts a session, steps once and drops it without closing; returns its last log-probabilities. */
+    private static FloatTensor forgottenSession(Transformer model) {
+        DecodingSession session = model.startDecoding(new int[][] {{3, 4}}, 1, 2);
+        return session.step(BOS);
+    }
 }
