@@ -186,7 +186,7 @@ public final class Checkpoint {
     }
 
     /** At most ten names of a set, and how many more: a header with 300,000 tensors makes a message, not a page. */
-    private static String some(java.util.SortedSet<String> names) {
+    static String some(java.util.SortedSet<String> names) {
         if (names.size() <= 10) {
             return names.toString();
         }

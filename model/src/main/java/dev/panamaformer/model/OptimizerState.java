@@ -79,8 +79,8 @@ final class OptimizerState {
                 TreeSet<String> missing = new TreeSet<>(expected), extra = new TreeSet<>(stored);
                 missing.removeAll(stored);
                 extra.removeAll(expected);
-                throw new CheckpointException(path + " does not fit the model: missing " + first(missing) + ", unexpected "
-                        + first(extra));
+                throw new CheckpointException(path + " does not fit the model: missing " + Checkpoint.some(missing) + ", unexpected "
+                        + Checkpoint.some(extra));
             }
             for (String name : expected) {
                 SafeTensors.Entry e = f.entry(name);
@@ -111,10 +111,5 @@ final class OptimizerState {
             }
             trainer.resumeAt(step);
         }
-    }
-
-    private static String first(TreeSet<String> names) {
-        return names.size() <= 10 ? names.toString() : names.headSet(names.stream().skip(10).findFirst().orElseThrow()) + " and "
-                + (names.size() - 10) + " more";
     }
 }
