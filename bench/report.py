@@ -41,7 +41,8 @@ SMALL_SHAPES = {"800x64x64", "800x64x128", "800x128x64"}  # the tasks' shapes: >
 
 # What bench/run --isa sets for the JIT; PyTorch gets the same OpenBLAS core and its own dispatch level.
 ISAS = ["native", "avx512", "avx2", "avx1"]
-OPENBLAS_CORE = {"native": None, "avx512": None, "avx2": "Haswell", "avx1": "Sandybridge"}
+# avx512 names SkylakeX: OpenBLAS 0.3.21 falls back to Prescott (SSE3) on CPUs newer than it, e.g. Xeon model 207
+OPENBLAS_CORE = {"native": None, "avx512": "SkylakeX", "avx2": "Haswell", "avx1": "Sandybridge"}
 ATEN_CAPABILITY = {"native": None, "avx512": "avx512", "avx2": "avx2", "avx1": "default"}
 
 
