@@ -2,15 +2,20 @@ package dev.panamaformer.kernels;
 
 import static dev.panamaformer.kernels.SimdSpecies.FLOAT;
 import static dev.panamaformer.kernels.SimdSpecies.ORDER;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
-/** Adam and AdamW on the Vector API. */
+/**
+ * Adam and AdamW on the Vector API. The elements past the last whole vector are updated with
+ * the very operations of the vector loop, one lane at a time, so that an element's update never
+ * depends on where it falls: one call over all parameters (flat) and one call per parameter give
+ * the same bits, as do any chunks the threads take.
+ */
 final class SimdOptimizer implements OptimizerKernel {
     private static final int L = FLOAT.length();
-    private static final ScalarOptimizer TAIL = new ScalarOptimizer();
 
     @Override
     public void adam(MemorySegment param, MemorySegment grad, MemorySegment m, MemorySegment v, long from, long to,
@@ -33,7 +38,15 @@ final class SimdOptimizer implements OptimizerKernel {
             FloatVector denom = vi.lanewise(VectorOperators.SQRT).mul(invSqrtBc2).add(eps);
             p.mul(decay).sub(mi.mul(stepSize).div(denom)).intoMemorySegment(param, i * Float.BYTES, ORDER);
         }
-        TAIL.adam(param, grad, m, v, i, to, lr, beta1, beta2, eps, weightDecay, decoupled, biasCorrection1,
-                biasCorrection2);
+        for (; i < to; i++) { // the loop above, lane by lane: no fused multiply-add, same order
+            float p = param.getAtIndex(JAVA_FLOAT, i);
+            float g = p * l2 + grad.getAtIndex(JAVA_FLOAT, i);
+            float mi = m.getAtIndex(JAVA_FLOAT, i) * beta1 + g * (1f - beta1);
+            float vi = v.getAtIndex(JAVA_FLOAT, i) * beta2 + g * g * (1f - beta2);
+            m.setAtIndex(JAVA_FLOAT, i, mi);
+            v.setAtIndex(JAVA_FLOAT, i, vi);
+            float denom = (float) Math.sqrt(vi) * invSqrtBc2 + eps;
+            param.setAtIndex(JAVA_FLOAT, i, p * decay - mi * stepSize / denom);
+        }
     }
 }

@@ -81,6 +81,39 @@ class AdamPropertiesTest {
         assertArrayEquals(run(Kernels.withThreads(1), p0, grads, 0.01f, true), run(Kernels.withThreads(2), p0, grads, 0.01f, true));
     }
 
+    /**
+     * One call over all elements gives the bits of one call per piece, wherever the pieces end:
+     * an element's update does not depend on whether it falls in a whole vector or the tail
+     * (what lets the trainer update every parameter of a model in one flat call).
+     */
+    @Property(tries = 50)
+    void resultsDoNotDependOnWhereTheCallsSplit(@ForAll @IntRange(min = 1, max = 200) int n, @ForAll boolean decoupled,
+                                               @ForAll long seed) {
+        Random r = new Random(seed);
+        float[] p0 = TestData.uniform(r, n, 1f), g = TestData.uniform(r, n, 0.1f);
+        int[] cuts = r.ints(3, 0, n + 1).sorted().toArray();
+        try (Arena arena = Arena.ofShared()) {
+            FloatTensor p = TestData.tensor(arena, p0), m = FloatTensor.allocate(arena, n), v = FloatTensor.allocate(arena, n);
+            FloatTensor q = TestData.tensor(arena, p0), mq = FloatTensor.allocate(arena, n), vq = FloatTensor.allocate(arena, n);
+            FloatTensor grad = TestData.tensor(arena, g);
+            for (int step = 1; step <= 2; step++) {
+                UNDER_TEST.adam().update(p, grad, m, v, n, step, 1e-2f, 0.9f, 0.98f, 1e-9f, 0.01f, decoupled);
+                int from = 0;
+                for (int i = 0; i <= cuts.length; i++) {
+                    int to = i < cuts.length ? cuts[i] : n;
+                    if (to > from) {
+                        UNDER_TEST.adam().update(q.view(from, to - from), grad.view(from, to - from), mq.view(from, to - from),
+                                vq.view(from, to - from), to - from, step, 1e-2f, 0.9f, 0.98f, 1e-9f, 0.01f, decoupled);
+                    }
+                    from = Math.max(from, to);
+                }
+            }
+            assertArrayEquals(p.toArray(), q.toArray(), "parameters, cuts " + java.util.Arrays.toString(cuts));
+            assertArrayEquals(m.toArray(), mq.toArray(), "first moments");
+            assertArrayEquals(v.toArray(), vq.toArray(), "second moments");
+        }
+    }
+
     @Example
     void badArgumentsAreRejected() {
         try (Arena arena = Arena.ofConfined()) {

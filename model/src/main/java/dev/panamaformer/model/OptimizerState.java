@@ -31,8 +31,8 @@ final class OptimizerState {
         List<Parameter> params = trainer.parameters();
         for (int i = 0; i < params.size(); i++) {
             Parameter p = params.get(i);
-            w.floats("exp_avg." + p.name(), trainer.firstMoment(i).toArray(), p.shape());
-            w.floats("exp_avg_sq." + p.name(), trainer.secondMoment(i).toArray(), p.shape());
+            w.floats("exp_avg." + p.name(), trainer.firstMoment(p).toArray(), p.shape());
+            w.floats("exp_avg_sq." + p.name(), trainer.secondMoment(p).toArray(), p.shape());
         }
         w.write(path);
     }
@@ -106,8 +106,8 @@ final class OptimizerState {
             // everything checked: now the trainer changes
             for (int i = 0; i < params.size(); i++) {
                 Parameter p = params.get(i);
-                trainer.firstMoment(i).copyFrom(f.floats("exp_avg." + p.name()));
-                trainer.secondMoment(i).copyFrom(f.floats("exp_avg_sq." + p.name()));
+                trainer.firstMoment(p).copyFrom(f.floats("exp_avg." + p.name()));
+                trainer.secondMoment(p).copyFrom(f.floats("exp_avg_sq." + p.name()));
             }
             trainer.resumeAt(step);
         }

@@ -4,9 +4,12 @@ import dev.panamaformer.kernels.FloatTensor;
 
 /**
  * A trainable tensor and its gradient, named after the PyTorch state_dict key of the same
- * weight (matrices of linear layers are (out, in), as nn.Linear stores them).
+ * weight (matrices of linear layers are (out, in), as nn.Linear stores them). Both are views of
+ * the flat buffers of {@link Parameters}: the value once the model is built, the gradient once
+ * something asks for gradients (a backward pass, a {@link Trainer}); a model used only for
+ * inference never allocates them.
  */
-public record Parameter(String name, FloatTensor value, FloatTensor grad, Init init) {
+public final class Parameter {
 
     /** How {@link Parameters#initialize} fills the value. */
     public enum Init {
@@ -16,11 +19,78 @@ public record Parameter(String name, FloatTensor value, FloatTensor grad, Init i
         ONES
     }
 
+    private final String name;
+    private final int[] shape;
+    private final long size;
+    private final Init init;
+    private final long offset;
+    private final Parameters owner;
+    private FloatTensor value;
+    /** Bound once, under {@link Parameters#gradients()}'s lock; read by every backward pass. */
+    private volatile FloatTensor grad;
+
+    Parameter(String name, int[] shape, long size, Init init, long offset, Parameters owner) {
+        this.name = name;
+        this.shape = shape.clone();
+        this.size = size;
+        this.init = init;
+        this.offset = offset;
+        this.owner = owner;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** The values: a view of {@link Parameters#values()} at {@link #offset()}. */
+    public FloatTensor value() {
+        FloatTensor v = value;
+        if (v == null) {
+            throw new IllegalStateException("parameter " + name + " is not allocated yet: the model is still being built");
+        }
+        return v;
+    }
+
+    /**
+     * The gradient: a view of {@link Parameters#gradients()} at {@link #offset()}. The first call
+     * on a model allocates the gradients of all its parameters (zeros).
+     */
+    public FloatTensor grad() {
+        FloatTensor g = grad;
+        if (g == null) {
+            owner.gradients();
+            g = grad;
+        }
+        return g;
+    }
+
+    public Init init() {
+        return init;
+    }
+
     public int[] shape() {
-        return value.shape();
+        return shape.clone();
     }
 
     public long size() {
-        return value.size();
+        return size;
+    }
+
+    /** Where this parameter starts in the flat buffers, in floats (a multiple of 16: 64-byte aligned). */
+    public long offset() {
+        return offset;
+    }
+
+    void bindValue(FloatTensor flat) {
+        value = flat.view(offset, shape);
+    }
+
+    void bindGrad(FloatTensor flat) {
+        grad = flat.view(offset, shape);
+    }
+
+    @Override
+    public String toString() {
+        return name + java.util.Arrays.toString(shape);
     }
 }

@@ -10,8 +10,18 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 
-/** The model's parameters in creation order, with their gradients, in memory the model owns. */
+/**
+ * The model's parameters in creation order, as views of one flat buffer of values (as llm.c
+ * keeps them), and, only once training or a backward pass asks for them, of one flat buffer of
+ * gradients laid out alike. Zeroing every gradient, the global gradient norm, clipping and the
+ * optimizer update are then one kernel call each over {@link #extent()} floats. Each parameter
+ * starts on a 64-byte boundary; the few floats of padding between them stay zero in every buffer
+ * (a zero gradient leaves a zero value, moment and norm unchanged).
+ */
 public final class Parameters {
+    /** Parameters start at multiples of this many floats (64 bytes). */
+    static final int ALIGN_FLOATS = 16;
+
     private final Arena arena;
     private final Map<String, Parameter> byName = new LinkedHashMap<>();
     /** The same parameters in creation order, walked by index on every step (a map's iterator is an allocation). */
@@ -20,6 +30,9 @@ public final class Parameters {
     /** At most this many floats of parameter values, checked before each one is allocated. */
     private final long maxFloats;
     private long floats;
+    private long extent;
+    private FloatTensor values;
+    private volatile FloatTensor gradients;
 
     Parameters(Arena arena) {
         this(arena, Long.MAX_VALUE);
@@ -34,7 +47,11 @@ public final class Parameters {
         this.maxFloats = maxFloats;
     }
 
+    /** Declares a parameter; its memory comes with all the others' in {@link #allocate}. */
     Parameter create(String name, Parameter.Init init, int... shape) {
+        if (values != null) {
+            throw new IllegalStateException("parameter " + name + " declared after the parameters were allocated");
+        }
         if (byName.containsKey(name)) {
             throw new IllegalStateException("parameter " + name + " exists already");
         }
@@ -47,14 +64,42 @@ public final class Parameters {
                     + " would take the model past " + maxFloats + " parameter values");
         }
         floats += n;
-        Parameter p = new Parameter(name, FloatTensor.allocate(arena, shape), FloatTensor.allocate(arena, shape), init);
+        Parameter p = new Parameter(name, shape, n, init, extent, this);
+        extent = Math.addExact(extent, (n + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS);
         byName.put(name, p);
         ordered.add(p);
         return p;
     }
 
+    /** Allocates the flat buffer of values (zeros) once every parameter is declared. */
+    void allocate() {
+        values = flat();
+        for (int i = 0; i < ordered.size(); i++) {
+            ordered.get(i).bindValue(values);
+        }
+    }
+
+    /** {@link #extent()} zeros, shaped (extent / 16, 16) so that more than 2^31 floats fit in one tensor. */
+    private FloatTensor flat() {
+        long rows = Math.max(1, extent / ALIGN_FLOATS);
+        if (rows > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(extent + " parameter floats do not fit in one buffer");
+        }
+        return FloatTensor.allocate(arena, (int) rows, ALIGN_FLOATS);
+    }
+
     public List<Parameter> list() {
         return Collections.unmodifiableList(new ArrayList<>(ordered));
+    }
+
+    /** The parameter at {@code index} in creation order. */
+    Parameter at(int index) {
+        return ordered.get(index);
+    }
+
+    /** How many parameters (tensors). */
+    public int size() {
+        return ordered.size();
     }
 
     /** The parameter of that state_dict name, or an exception listing the names. */
@@ -75,16 +120,57 @@ public final class Parameters {
         return floats;
     }
 
-    public void zeroGrad() {
-        for (int i = 0; i < ordered.size(); i++) {
-            ordered.get(i).grad().fill(0f);
+    /** The length of the flat buffers in floats: {@link #count()} and the padding that aligns each parameter. */
+    public long extent() {
+        return extent;
+    }
+
+    /** Every parameter's values, in creation order at their {@link Parameter#offset()}s. */
+    public FloatTensor values() {
+        if (values == null) {
+            throw new IllegalStateException("the parameters are not allocated yet");
         }
+        return values;
+    }
+
+    /** Every parameter's gradient, laid out as {@link #values()}; allocated (zeros) by the first call. */
+    public FloatTensor gradients() {
+        FloatTensor g = gradients;
+        if (g == null) {
+            synchronized (this) {
+                g = gradients;
+                if (g == null) {
+                    values(); // gradients of parameters not yet allocated make no sense
+                    g = flat();
+                    for (int i = 0; i < ordered.size(); i++) {
+                        ordered.get(i).bindGrad(g);
+                    }
+                    gradients = g;
+                }
+            }
+        }
+        return g;
+    }
+
+    /** Whether the gradients exist: never on a model only used for inference. */
+    public boolean hasGradients() {
+        return gradients != null;
+    }
+
+    /** Bytes of off-heap memory the values and (once allocated) gradients take. */
+    public long bytes() {
+        return (values == null ? 0 : values.size() * Float.BYTES) + (gradients == null ? 0 : gradients.size() * Float.BYTES);
+    }
+
+    /** Zeros every gradient in one pass over the flat buffer (allocating it on first use). */
+    public void zeroGrad() {
+        gradients().fill(0f);
     }
 
     /** Xavier uniform for matrices, zeros for biases, ones for LayerNorm gains, from one seeded stream in creation order. */
     void initialize(long seed) {
         SplittableRandom random = new SplittableRandom(seed);
-        for (Parameter p : byName.values()) {
+        for (Parameter p : ordered) {
             switch (p.init()) {
                 case ZEROS -> p.value().fill(0f);
                 case ONES -> p.value().fill(1f);

@@ -57,9 +57,11 @@ public final class Trainer implements AutoCloseable {
     private final Options options;
     private final Kernels kernels;
     private final Arena arena = Arena.ofShared();
-    private final List<Parameter> params;
-    private final FloatTensor[] m; // Adam's first moments, one per parameter
-    private final FloatTensor[] v; // Adam's second moments, one per parameter
+    private final Parameters params;
+    private final FloatTensor values;    // every parameter, flat (Parameters#values)
+    private final FloatTensor gradients; // laid out alike
+    private final FloatTensor m;         // Adam's first moments, laid out alike
+    private final FloatTensor v;         // Adam's second moments, laid out alike
     private int step;
     private double lastGradNorm;
     private float lastLearningRate;
@@ -71,13 +73,11 @@ public final class Trainer implements AutoCloseable {
         this.model = model;
         this.options = options;
         this.kernels = model.kernels();
-        this.params = model.parameters().list();
-        this.m = new FloatTensor[params.size()];
-        this.v = new FloatTensor[params.size()];
-        for (int i = 0; i < params.size(); i++) {
-            m[i] = FloatTensor.allocate(arena, params.get(i).shape());
-            v[i] = FloatTensor.allocate(arena, params.get(i).shape());
-        }
+        this.params = model.parameters();
+        this.values = params.values();
+        this.gradients = params.gradients();
+        this.m = FloatTensor.allocate(arena, values.shape());
+        this.v = FloatTensor.allocate(arena, values.shape());
     }
 
     /** The dropout seed of step {@code step}. */
@@ -103,7 +103,8 @@ public final class Trainer implements AutoCloseable {
 
     private double stepHeld(Batch batch) {
         int next = step + 1;
-        model.parameters().zeroGrad();
+        long n = params.extent();
+        gradients.fill(0f);
         double loss = model.forward(batch, true, stepSeed(next));
         if (!Double.isFinite(loss)) {
             String where = model.firstNonFiniteActivation();
@@ -111,29 +112,16 @@ public final class Trainer implements AutoCloseable {
                     + (where == null ? "the loss itself (log of a zero probability)" : where));
         }
         model.backward();
-        double sq = 0;
-        for (int i = 0; i < params.size(); i++) { // by index: an iterator per step is an allocation
-            Parameter p = params.get(i);
-            double s = kernels.elementwise().sumOfSquares(p.grad(), p.size());
-            if (!Double.isFinite(s)) {
-                throw new TrainingException(next, "gradient of " + p.name() + " is not finite; no parameter was updated");
-            }
-            sq += s;
+        double norm = Math.sqrt(kernels.elementwise().sumOfSquares(gradients, n));
+        if (!Double.isFinite(norm)) {
+            throw new TrainingException(next, "gradient of " + firstNonFiniteGradient() + " is not finite; no parameter was updated");
         }
-        double norm = Math.sqrt(sq);
         if (options.clipNorm() > 0 && norm > options.clipNorm()) {
-            float scale = (float) (options.clipNorm() / (norm + 1e-6));
-            for (int i = 0; i < params.size(); i++) {
-                Parameter p = params.get(i);
-                kernels.elementwise().scale(p.grad(), scale, p.grad(), p.size());
-            }
+            kernels.elementwise().scale(gradients, (float) (options.clipNorm() / (norm + 1e-6)), gradients, n);
         }
         float lr = options.learningRate().at(next);
-        for (int i = 0; i < params.size(); i++) {
-            Parameter p = params.get(i);
-            kernels.adam().update(p.value(), p.grad(), m[i], v[i], p.size(), next, lr, options.beta1(), options.beta2(),
-                    options.eps(), options.weightDecay(), options.decoupled());
-        }
+        kernels.adam().update(values, gradients, m, v, n, next, lr, options.beta1(), options.beta2(), options.eps(),
+                options.weightDecay(), options.decoupled());
         model.weightsChanged();
         step = next;
         lastGradNorm = norm;
@@ -175,16 +163,29 @@ public final class Trainer implements AutoCloseable {
         }
     }
 
+    /** The name of the first parameter (in creation order) whose gradient holds a NaN or infinity. */
+    private String firstNonFiniteGradient() {
+        for (int i = 0; i < params.size(); i++) {
+            Parameter p = params.at(i);
+            if (!Double.isFinite(kernels.elementwise().sumOfSquares(p.grad(), p.size()))) {
+                return p.name();
+            }
+        }
+        return "a parameter"; // the sum overflowed though every part is finite
+    }
+
     List<Parameter> parameters() {
-        return params;
+        return params.list();
     }
 
-    FloatTensor firstMoment(int i) {
-        return m[i];
+    /** Adam's first moment of {@code p}, a view of the flat moments. */
+    FloatTensor firstMoment(Parameter p) {
+        return m.view(p.offset(), p.shape());
     }
 
-    FloatTensor secondMoment(int i) {
-        return v[i];
+    /** Adam's second moment of {@code p}. */
+    FloatTensor secondMoment(Parameter p) {
+        return v.view(p.offset(), p.shape());
     }
 
     /** After the moments of step {@code steps} were restored: the next step is {@code steps + 1}. */

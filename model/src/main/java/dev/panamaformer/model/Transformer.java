@@ -3,7 +3,6 @@ package dev.panamaformer.model;
 import dev.panamaformer.kernels.FloatTensor;
 import dev.panamaformer.kernels.Kernels;
 import dev.panamaformer.kernels.RowMask;
-import java.lang.foreign.Arena;
 import java.util.Map;
 
 /**
@@ -29,7 +28,7 @@ public final class Transformer implements AutoCloseable {
     private final TransformerConfig config;
     private final RunOptions options;
     private final Kernels kernels;
-    private final Arena arena = Arena.ofShared();
+    private final CountingArena arena = new CountingArena();
     private final Parameters params;
     private final Embeddings srcEmbed;
     private final EncoderLayer[] encoder;
@@ -114,6 +113,7 @@ public final class Transformer implements AutoCloseable {
             }
             decoderNorm = new Norm(params, "decoder.norm", config.hiddenSize(), config.layerNormEps());
             generator = new Linear(params, "generator", config.hiddenSize(), config.tgtVocabSize());
+            params.allocate();
             params.initialize(seed);
         } catch (RuntimeException | Error e) {
             arena.close(); // nothing the caller could close was returned
@@ -147,6 +147,16 @@ public final class Transformer implements AutoCloseable {
     /** Bytes of activation and gradient buffers for the current shape. */
     public long workspaceBytes() {
         return ws == null ? 0 : ws.bytes();
+    }
+
+    /**
+     * Bytes of off-heap memory the model holds: its parameters, their gradients once a backward
+     * pass or a {@link Trainer} asked for them, tables, and the training workspace of
+     * {@link #forward} ({@link #workspaceBytes()}). A model loaded and used only for decoding holds
+     * its parameters and tables alone; decoding sessions hold their own buffers.
+     */
+    public long memoryBytes() {
+        return arena.bytes() + workspaceBytes();
     }
 
     private void shape(int b, int s, int t) {
