@@ -13,7 +13,7 @@ final class Flags {
             "heads", "ff", "max-positions", "dropout", "activation", "positions", "seed", "eval-every", "eval-size",
             "test-size", "target", "patience", "threads", "layer", "head", "attention", "example", "show");
     /** Flags that stand alone. */
-    static final Set<String> SWITCHES = Set.of("no-early-stop", "overwrite", "help");
+    static final Set<String> SWITCHES = Set.of("no-early-stop", "overwrite", "resume", "help");
 
     private final Map<String, String> values = new LinkedHashMap<>();
 

@@ -38,6 +38,7 @@ public final class Main {
               --hidden N --layers N --heads N --ff N --max-positions N --dropout X
               --activation relu|gelu --positions learned|sinusoidal
               --eval-every N --eval-size N --target P --patience N --no-early-stop --overwrite
+              --resume              continue the run in the run directory from its last evaluation (same flags)
               --test-size N --show N --threads N
               --attention encoder|decoder|cross --layer N --head N --example TEXT
             """;
@@ -177,13 +178,17 @@ public final class Main {
     }
 
     private static void train(Task task, Settings s, Path dir, Flags flags, Kernels kernels, PrintStream out) throws IOException {
-        if (Files.exists(dir.resolve(TrainingRun.CHECKPOINT)) && !flags.has("overwrite")) {
+        boolean resume = flags.has("resume");
+        if (resume && flags.has("overwrite")) {
+            throw new UsageException("--resume continues the run in " + dir + " and --overwrite replaces it: give one of them");
+        }
+        if (!resume && Files.exists(dir.resolve(TrainingRun.CHECKPOINT)) && !flags.has("overwrite")) {
             throw new UsageException(dir + " holds the checkpoint of an earlier run; --overwrite replaces it (with its metrics"
-                    + " and pictures), --out DIR trains into another directory");
+                    + " and pictures), --resume continues it, --out DIR trains into another directory");
         }
         writable(dir);
         int patience = flags.has("no-early-stop") ? 0 : flags.integer("patience", 2, 1, 1000);
-        TrainingRun.train(task, s, dir, patience, kernels, out);
+        TrainingRun.train(task, s, dir, patience, resume, Integer.MAX_VALUE, kernels, out);
     }
 
     /** Fails with one line, before any training, when the run directory cannot be written. */

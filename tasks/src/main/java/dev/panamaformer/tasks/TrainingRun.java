@@ -5,6 +5,7 @@ import dev.panamaformer.kernels.Kernels;
 import dev.panamaformer.model.AtomicFile;
 import dev.panamaformer.model.Batch;
 import dev.panamaformer.model.Checkpoint;
+import dev.panamaformer.model.CheckpointException;
 import dev.panamaformer.model.LearningRate;
 import dev.panamaformer.model.Trainer;
 import dev.panamaformer.model.Transformer;
@@ -21,12 +22,19 @@ import java.util.SplittableRandom;
 
 /**
  * Trains a task's model: fresh examples every step, a progress line, greedy exact match on a
- * fresh validation set every {@code evalEvery} steps, and a checkpoint, a curve and a metrics
- * file written (atomically) at each evaluation, so that an interrupted run leaves the last good
- * ones. Stops early after {@code patience} perfect evaluations in a row, unless told not to.
+ * fresh validation set every {@code evalEvery} steps, and a checkpoint, the optimizer's state, a
+ * curve and a metrics file written (atomically) at each evaluation, so that an interrupted run
+ * leaves the last good ones, and {@code --resume} continues it from there exactly as if it had
+ * never stopped (the same weights, bit for bit: the data stream is replayed to the step, the
+ * optimizer's moments and the step's learning rate and dropout streams restored). Stops early
+ * after {@code patience} perfect evaluations in a row, unless told not to.
  */
 final class TrainingRun {
     static final String CHECKPOINT = "model.safetensors";
+    /** Adam's moments and the step, written beside the checkpoint at each evaluation (see {@link Trainer#saveState}). */
+    static final String OPTIMIZER = "optimizer.safetensors";
+    static final String METRICS = "metrics.csv";
+    private static final String CSV_HEADER = "step,loss,token_accuracy,exact_match,learning_rate,seconds\n";
 
     /** What a run achieved. */
     record Outcome(int steps, double seconds, int firstOnTargetStep, double lastExactMatch, Path checkpoint) {
@@ -36,6 +44,16 @@ final class TrainingRun {
     }
 
     static Outcome train(Task task, Settings s, Path dir, int patience, Kernels kernels, PrintStream out) throws IOException {
+        return train(task, s, dir, patience, false, Integer.MAX_VALUE, kernels, out);
+    }
+
+    /**
+     * With {@code resume}, continues the run whose checkpoint, optimizer state and metrics are in
+     * {@code dir}. {@code stopAfter} ends the run after the evaluation (and save) of that step, as
+     * an interruption would: for tests.
+     */
+    static Outcome train(Task task, Settings s, Path dir, int patience, boolean resume, int stopAfter, Kernels kernels,
+                         PrintStream out) throws IOException {
         Tokenizer src = task.source(), tgt = task.target();
         TransformerConfig config = s.model(src.vocabulary().size(), tgt.vocabulary().size());
         MemoryEstimate.checkParameters(config);
@@ -51,14 +69,40 @@ final class TrainingRun {
         out.printf("training %s: d=%d, %d layers, %d heads, d_ff=%d, batch %d, up to %d steps, lr %.1e (warm-up %d, cosine), %s%n",
                 task.name(), s.hidden(), s.layers(), s.heads(), s.ff(), s.batch(), s.steps(), s.lr(), s.warmup(), kernels.description());
         List<Charts.Point> curve = new ArrayList<>();
-        StringBuilder csv = new StringBuilder("step,loss,token_accuracy,exact_match,learning_rate,seconds\n");
+        StringBuilder csv = new StringBuilder(CSV_HEADER);
         Progress progress = new Progress(out, s.steps());
-        long start = System.nanoTime();
         int firstOnTarget = -1, onTargetInRow = 0, step = 0;
         boolean pictureFailed = false;
-        double lastExact = Double.NaN, lossAvg = Double.NaN, accAvg = Double.NaN;
+        double lastExact = Double.NaN, lossAvg = Double.NaN, accAvg = Double.NaN, secondsBefore = 0, seconds = 0;
         try (Transformer model = MemoryEstimate.checkBatch(new Transformer(config, s.seed(), kernels), task, s.batch());
              Trainer trainer = new Trainer(model, options)) {
+            if (resume) {
+                step = restore(model, trainer, dir);
+                for (long i = (long) step * s.batch(); i > 0; i--) {
+                    task.sample(data); // the examples the first part of the run drew, drawn again and dropped
+                }
+                for (String line : Files.readAllLines(dir.resolve(METRICS), StandardCharsets.UTF_8)) {
+                    String[] f = line.split(",", -1);
+                    if (f.length != 6 || !f[0].matches("[0-9]+") || Integer.parseInt(f[0]) > step) {
+                        continue; // the header, or rows of steps the checkpoint does not hold
+                    }
+                    csv.append(line).append('\n');
+                    double exact = f[3].isEmpty() ? Double.NaN : Double.parseDouble(f[3]);
+                    lossAvg = Double.parseDouble(f[1]);
+                    accAvg = Double.parseDouble(f[2]);
+                    secondsBefore = Double.parseDouble(f[5]);
+                    curve.add(new Charts.Point(Integer.parseInt(f[0]), lossAvg, accAvg, exact));
+                    if (!Double.isNaN(exact)) {
+                        lastExact = exact;
+                        onTargetInRow = exact >= s.target() ? onTargetInRow + 1 : 0;
+                        if (exact >= s.target() && firstOnTarget < 0) {
+                            firstOnTarget = Integer.parseInt(f[0]);
+                        }
+                    }
+                }
+                out.printf("resuming at step %d of %d from %s%n", step, s.steps(), dir.resolve(CHECKPOINT));
+            }
+            long start = System.nanoTime() - (long) (secondsBefore * 1e9);
             List<Example> examples = new ArrayList<>(s.batch());
             while (step < s.steps()) {
                 examples.clear();
@@ -81,7 +125,7 @@ final class TrainingRun {
                         firstOnTarget = step;
                     }
                 }
-                double seconds = (System.nanoTime() - start) / 1e9;
+                seconds = (System.nanoTime() - start) / 1e9;
                 if (step % 10 == 0 || evaluate || step == 1) {
                     curve.add(new Charts.Point(step, lossAvg, accAvg, exact));
                     csv.append(String.format("%d,%.6f,%.4f,%s,%.3e,%.2f%n", step, lossAvg, accAvg,
@@ -89,7 +133,8 @@ final class TrainingRun {
                 }
                 progress.update(step, lossAvg, accAvg, lastExact, seconds, evaluate);
                 if (evaluate) {
-                    if (!save(model, task, s, dir, curve, csv) && !pictureFailed) {
+                    trainer.saveState(dir.resolve(OPTIMIZER));
+                    if (!save(model, task, s, dir, step, curve, csv) && !pictureFailed) {
                         pictureFailed = true;
                         out.println("note: could not draw " + dir.resolve("curve.png") + "; training goes on");
                     }
@@ -99,23 +144,51 @@ final class TrainingRun {
                                 Evaluation.percent(s.target()), validation.size(), patience, step);
                         break;
                     }
+                    if (step >= stopAfter) {
+                        break;
+                    }
                 }
             }
             progress.finish();
-            save(model, task, s, dir, curve, csv);
+            trainer.saveState(dir.resolve(OPTIMIZER));
+            save(model, task, s, dir, step, curve, csv);
+            seconds = (System.nanoTime() - start) / 1e9;
         }
-        double seconds = (System.nanoTime() - start) / 1e9;
         out.printf("trained %d steps in %.1f s (%.1f ms/step); validation exact match first >= %s%% at step %s; checkpoint %s%n",
                 step, seconds, 1000 * seconds / Math.max(1, step), Evaluation.percent(s.target()),
                 firstOnTarget < 0 ? "never" : Integer.toString(firstOnTarget), dir.resolve(CHECKPOINT));
         return new Outcome(step, seconds, firstOnTarget, lastExact, dir.resolve(CHECKPOINT));
     }
 
+    /**
+     * Loads the checkpoint and optimizer state of an earlier run of the same settings into
+     * {@code model} and {@code trainer}; returns the step they hold. Files missing, of another
+     * model, or of different steps (a run stopped between writing the two) end in one clear error.
+     */
+    private static int restore(Transformer model, Trainer trainer, Path dir) throws IOException {
+        Path checkpoint = dir.resolve(CHECKPOINT), optimizer = dir.resolve(OPTIMIZER), metrics = dir.resolve(METRICS);
+        for (Path p : List.of(checkpoint, optimizer, metrics)) {
+            if (!Files.isRegularFile(p)) {
+                throw new UsageException("--resume needs the " + p.getFileName() + " a run writes at each evaluation; "
+                        + dir + " has none" + (p == optimizer ? " (runs before this version did not write it)" : ""));
+            }
+        }
+        Checkpoint.loadInto(model, checkpoint);
+        trainer.loadState(optimizer);
+        String saved = Checkpoint.metadata(checkpoint).get("step");
+        if (saved == null || !saved.equals(Integer.toString(trainer.steps()))) {
+            throw new CheckpointException(checkpoint + " holds step " + saved + " but " + optimizer + " step " + trainer.steps()
+                    + ": they are not of the same moment of the run; train again with --overwrite");
+        }
+        return trainer.steps();
+    }
+
     /** Writes checkpoint, metrics and curve; returns false when the picture could not be drawn. */
-    private static boolean save(Transformer model, Task task, Settings s, Path dir, List<Charts.Point> curve, StringBuilder csv)
-            throws IOException {
-        Checkpoint.save(model, dir.resolve(CHECKPOINT), Map.of("task", task.directory(), "seed", Long.toString(s.seed())));
-        AtomicFile.write(dir.resolve("metrics.csv"), out -> out.write(csv.toString().getBytes(StandardCharsets.UTF_8)));
+    private static boolean save(Transformer model, Task task, Settings s, Path dir, int step, List<Charts.Point> curve,
+                                StringBuilder csv) throws IOException {
+        Checkpoint.save(model, dir.resolve(CHECKPOINT),
+                Map.of("task", task.directory(), "seed", Long.toString(s.seed()), "step", Integer.toString(step)));
+        AtomicFile.write(dir.resolve(METRICS), out -> out.write(csv.toString().getBytes(StandardCharsets.UTF_8)));
         try {
             Charts.curve(dir.resolve("curve.png"), task.name() + ": training", curve);
             return true;
