@@ -10,6 +10,18 @@ public final class Activations {
         this.parallel = parallel;
     }
 
+    /** {@code y = max(x, 0)} over tensors of one shape; y may be x. */
+    public void relu(FloatTensor x, FloatTensor y) {
+        Checks.sameShape("relu", x, "x", y, "y");
+        relu(x, y, x.size());
+    }
+
+    /** GELU (tanh form) over tensors of one shape; y may be x. */
+    public void gelu(FloatTensor x, FloatTensor y) {
+        Checks.sameShape("gelu", x, "x", y, "y");
+        gelu(x, y, x.size());
+    }
+
     /** {@code y = max(x, 0)}; y may be x. */
     public void relu(FloatTensor x, FloatTensor y, long n) {
         unary("relu", x, y, n);

@@ -10,6 +10,15 @@ public final class Adam {
         this.parallel = parallel;
     }
 
+    /** As the form below over all of {@code param}'s elements, with grad, m and v of its shape. */
+    public void update(FloatTensor param, FloatTensor grad, FloatTensor m, FloatTensor v, int step, float lr, float beta1,
+                       float beta2, float eps, float weightDecay, boolean decoupled) {
+        Checks.sameShape("adam", param, "param", grad, "grad");
+        Checks.sameShape("adam", param, "param", m, "m");
+        Checks.sameShape("adam", param, "param", v, "v");
+        update(param, grad, m, v, param.size(), step, lr, beta1, beta2, eps, weightDecay, decoupled);
+    }
+
     /**
      * Step {@code step} (counting from 1) of Adam on n parameters: updates {@code param} and its
      * moment estimates {@code m} and {@code v} from {@code grad}. With {@code decoupled}, weight

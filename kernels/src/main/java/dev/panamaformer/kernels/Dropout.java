@@ -14,6 +14,12 @@ public final class Dropout {
         this.parallel = parallel;
     }
 
+    /** As {@link #forward(FloatTensor, FloatTensor, long, float, long)} over tensors of one shape. */
+    public void forward(FloatTensor x, FloatTensor y, float p, long seed) {
+        Checks.sameShape("dropout", x, "x", y, "y");
+        forward(x, y, x.size(), p, seed);
+    }
+
     /** Drops each element with probability {@code p} and scales the kept ones by {@code 1 / (1 - p)}; y may be x. */
     public void forward(FloatTensor x, FloatTensor y, long n, float p, long seed) {
         check("dropout", n, p);

@@ -22,6 +22,49 @@ public final class Elementwise {
     }
 
     /** {@code out = x + y}; out may be x or y. */
+    /** {@code out = x + y} over tensors of one shape. */
+    public void add(FloatTensor x, FloatTensor y, FloatTensor out) {
+        Checks.sameShape("add", x, "x", y, "y");
+        Checks.sameShape("add", x, "x", out, "out");
+        add(x, y, out, x.size());
+    }
+
+    /** {@code out = alpha * x} over tensors of one shape. */
+    public void scale(FloatTensor x, float alpha, FloatTensor out) {
+        Checks.sameShape("scale", x, "x", out, "out");
+        scale(x, alpha, out, x.size());
+    }
+
+    /** {@code y += alpha * x} over tensors of one shape. */
+    public void axpy(float alpha, FloatTensor x, FloatTensor y) {
+        Checks.sameShape("axpy", x, "x", y, "y");
+        axpy(alpha, x, y, x.size());
+    }
+
+    /** The sum of every element, in double precision. */
+    public double sum(FloatTensor x) {
+        Checks.alive(x, "sum", "x");
+        return sum(x, x.size());
+    }
+
+    /** The largest element. */
+    public float max(FloatTensor x) {
+        Checks.alive(x, "max", "x");
+        return max(x, x.size());
+    }
+
+    /** The dot product of two tensors of one shape, in double precision. */
+    public double dot(FloatTensor x, FloatTensor y) {
+        Checks.sameShape("dot", x, "x", y, "y");
+        return dot(x, y, x.size());
+    }
+
+    /** The sum of squares of every element, in double precision. */
+    public double sumOfSquares(FloatTensor x) {
+        Checks.alive(x, "sumOfSquares", "x");
+        return sumOfSquares(x, x.size());
+    }
+
     public void add(FloatTensor x, FloatTensor y, FloatTensor out, long n) {
         Checks.nonNegative("add", "n", n);
         Checks.vector(x, "add", "x", n);

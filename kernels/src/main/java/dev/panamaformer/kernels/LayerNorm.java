@@ -11,6 +11,24 @@ public final class LayerNorm {
     }
 
     /**
+     * As {@link #forward(FloatTensor, FloatTensor, FloatTensor, FloatTensor, FloatTensor, FloatTensor, int, int, float)}
+     * over the last dimension, sizes read from the shapes: x and y (rows, cols), gamma and beta
+     * (cols), mean and rstd (rows).
+     */
+    public void forward(FloatTensor x, FloatTensor gamma, FloatTensor beta, FloatTensor y, FloatTensor mean, FloatTensor rstd,
+                        float eps) {
+        int rows = Checks.rows(x, "layerNorm", "x"), cols = Checks.cols(x);
+        Checks.sameShape("layerNorm", x, "x", y, "y");
+        String perColumn = ", the last dimension of x " + java.util.Arrays.toString(x.shape());
+        String perRow = ", one per row of x " + java.util.Arrays.toString(x.shape());
+        Checks.vectorShape("layerNorm", gamma, "gamma", cols, perColumn);
+        Checks.vectorShape("layerNorm", beta, "beta", cols, perColumn);
+        Checks.vectorShape("layerNorm", mean, "mean", rows, perRow);
+        Checks.vectorShape("layerNorm", rstd, "rstd", rows, perRow);
+        forward(x, gamma, beta, y, mean, rstd, rows, cols, eps);
+    }
+
+    /**
      * {@code y = gamma * (x - mean) / sqrt(var + eps) + beta} per row (population variance);
      * writes each row's mean and {@code 1 / sqrt(var + eps)} into {@code mean} and {@code rstd}
      * (rows), which {@link #backward} needs.

@@ -12,6 +12,27 @@ public final class Loss {
         this.parallel = parallel;
     }
 
+    /** {@code y = x - log(sum(exp(x)))} over the last dimension, sizes read from the shapes; y may be x itself. */
+    public void logSoftmax(FloatTensor x, FloatTensor y) {
+        int rows = Checks.rows(x, "logSoftmax", "x");
+        Checks.sameShape("logSoftmax", x, "x", y, "y");
+        logSoftmax(x, y, rows, Checks.cols(x));
+    }
+
+    /**
+     * As {@link #nllForward(FloatTensor, FloatTensor, int[], int, int, int)}, the sizes read from
+     * the shapes: logits (rows, vocabulary), logProbs alike, one target per row.
+     */
+    public double nllForward(FloatTensor logits, FloatTensor logProbs, int[] targets, int ignoreIndex) {
+        int rows = Checks.rows(logits, "nllForward", "logits");
+        Checks.sameShape("nllForward", logits, "logits", logProbs, "logProbs");
+        if (targets == null || targets.length != rows) {
+            throw new IllegalArgumentException("nllForward: " + (targets == null ? "no targets" : targets.length + " targets")
+                    + " for logits of shape " + java.util.Arrays.toString(logits.shape()) + ": one per row, " + rows);
+        }
+        return nllForward(logits, logProbs, targets, ignoreIndex, rows, Checks.cols(logits));
+    }
+
     /** {@code y = x - log(sum(exp(x)))} per row; y may be x itself. */
     public void logSoftmax(FloatTensor x, FloatTensor y, int rows, int cols) {
         Checks.rowsCols("logSoftmax", rows, cols);

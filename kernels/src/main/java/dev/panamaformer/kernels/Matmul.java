@@ -49,6 +49,34 @@ public final class Matmul {
         gemm(transA, transB, m, n, k, alpha, a, 0, transA ? m : k, b, 0, transB ? k : n, beta, c, 0, n);
     }
 
+    /**
+     * {@code C = A B}, the sizes read from the shapes: A (m, k), B (k, n), C (m, n), where leading
+     * dimensions count as rows (a (batch, tokens, k) A is (batch * tokens, k)). A shape that does
+     * not fit throws an IllegalArgumentException naming it and the shape it should have.
+     */
+    public void multiply(FloatTensor a, FloatTensor b, FloatTensor c) {
+        gemm(false, false, 1f, a, b, 0f, c);
+    }
+
+    /**
+     * {@code C = alpha * op(A) * op(B) + beta * C}, the sizes read from the shapes (leading
+     * dimensions count as rows): A is (m, k), or (k, m) with {@code transA}; B is (k, n), or (n, k)
+     * with {@code transB}; C must be (m, n).
+     */
+    public void gemm(boolean transA, boolean transB, float alpha, FloatTensor a, FloatTensor b, float beta, FloatTensor c) {
+        int aRows = Checks.rows(a, "gemm", "A"), aCols = Checks.cols(a);
+        int bRows = Checks.rows(b, "gemm", "B"), bCols = Checks.cols(b);
+        int m = transA ? aCols : aRows, k = transA ? aRows : aCols;
+        int kb = transB ? bCols : bRows, n = transB ? bRows : bCols;
+        if (k != kb) {
+            throw new IllegalArgumentException("gemm: op(A) is (" + m + ", " + k + ") from A of shape " + java.util.Arrays.toString(a.shape())
+                    + (transA ? " transposed" : "") + ", op(B) is (" + kb + ", " + n + ") from B of shape "
+                    + java.util.Arrays.toString(b.shape()) + (transB ? " transposed" : "") + ": " + k + " columns against " + kb + " rows");
+        }
+        Checks.matrixShape("gemm", c, "C", m, n, ", rows of op(A) x columns of op(B)");
+        gemm(transA, transB, m, n, k, alpha, a, b, beta, c);
+    }
+
     /** {@code C = alpha * op(A) * op(B) + beta * C} on sub-matrices at the given offsets and leading dimensions. */
     public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
                                   FloatTensor a, long aOff, int lda, FloatTensor b, long bOff, int ldb,
@@ -297,6 +325,20 @@ public final class Matmul {
             throw new IllegalArgumentException("gemm: C " + c + " at offset " + cOff + " overlaps " + name + " " + x
                     + " at offset " + xOff + "; the output must not alias an input");
         }
+    }
+
+    /** {@code y[r, :] += bias} for every row of y, sizes read from the shapes: bias holds y's last dimension. */
+    public void addBias(FloatTensor y, FloatTensor bias) {
+        int rows = Checks.rows(y, "addBias", "y");
+        Checks.vectorShape("addBias", bias, "bias", Checks.cols(y), ", the last dimension of y " + java.util.Arrays.toString(y.shape()));
+        addBias(y, bias, rows, Checks.cols(y));
+    }
+
+    /** {@code dBias += } the column sums of dy, sizes read from the shapes. */
+    public void biasGrad(FloatTensor dy, FloatTensor dBias) {
+        int rows = Checks.rows(dy, "biasGrad", "dy");
+        Checks.vectorShape("biasGrad", dBias, "dBias", Checks.cols(dy), ", the last dimension of dy " + java.util.Arrays.toString(dy.shape()));
+        biasGrad(dy, dBias, rows, Checks.cols(dy));
     }
 
     /** {@code y[r, :] += bias} for a (rows, cols) matrix y and a (cols) vector bias. */

@@ -10,6 +10,21 @@ public final class Softmax {
         this.parallel = parallel;
     }
 
+    /** {@code y = softmax(x)} over the last dimension, sizes read from the shapes; y (x's shape) may be x itself. */
+    public void forward(FloatTensor x, FloatTensor y) {
+        int rows = Checks.rows(x, "softmax", "x");
+        Checks.sameShape("softmax", x, "x", y, "y");
+        forward(x, y, rows, Checks.cols(x), RowMask.NONE);
+    }
+
+    /** {@code dx += y * (dy - sum(dy * y))} over the last dimension, sizes read from the shapes. */
+    public void backward(FloatTensor y, FloatTensor dy, FloatTensor dx) {
+        int rows = Checks.rows(y, "softmax backward", "y");
+        Checks.sameShape("softmax backward", y, "y", dy, "dy");
+        Checks.sameShape("softmax backward", y, "y", dx, "dx");
+        backward(y, dy, dx, rows, Checks.cols(y));
+    }
+
     /** {@code y = softmax(x)} per row; y may be x itself. */
     public void forward(FloatTensor x, FloatTensor y, int rows, int cols) {
         forward(x, y, rows, cols, RowMask.NONE);
