@@ -10,9 +10,9 @@ import jdk.incubator.vector.FloatVector;
 
 /**
  * Blocked matrix product on the Vector API, after Goto and van de Geijn (2008): op(B) is packed
- * into panels NR columns wide, op(A) into panels MR rows tall, and a register-tile micro-kernel
- * multiplies one panel pair. Packing absorbs both transpositions, so one micro-kernel serves all
- * four forms.
+ * into panels NR columns wide, op(A) into row-major blocks, and a register-tile micro-kernel
+ * ({@link SimdPanelTile}) multiplies MR rows of a block by one panel. Packing absorbs both
+ * transpositions, so one micro-kernel serves all four forms.
  *
  * <p>Every element of C is summed over k in the same order (blocks of KC, ascending) wherever it
  * falls in the tiling, so splitting C across threads does not change a single bit.
@@ -55,9 +55,7 @@ final class SimdMatmul implements MatmulKernel {
                 packB(transB, b, bOff, ldb, pc, kc, jc, nc, ws.packedB);
                 for (int ic = 0; ic < m; ic += MC) {
                     int mc = Math.min(MC, m - ic);
-                    int rows = packA(transA, a, aOff, lda, ic, mc, pc, kc, ws.packedA);
-                    // row i, column p of the packed block is at i * aRow + p * aCol
-                    int aRow = transA ? 1 : kc, aCol = transA ? rows : 1;
+                    packA(transA, a, aOff, lda, ic, mc, pc, kc, ws.packedA);
                     for (int jr = 0; jr < nc; jr += NR) {
                         long bPanel = (long) (jr / NR) * kc * NR;
                         int cols = Math.min(NR, nc - jr);
@@ -66,9 +64,9 @@ final class SimdMatmul implements MatmulKernel {
                             int tileRows = Math.min(MR, mc - ir);
                             if (direct && tileRows == MR && cols == NR) {
                                 // C = 1 * tile + 0: the same bits as through the tile buffer, one pass fewer
-                                SimdTile.multiply(kc, ws.packedA, (long) ir * aRow, aRow, aCol, ws.packedB, bPanel, NR, c, cTile, ldc);
+                                SimdPanelTile.multiply(kc, ws.packedA, (long) ir * kc, kc, ws.packedB, bPanel, c, cTile, ldc);
                             } else {
-                                SimdTile.multiply(kc, ws.packedA, (long) ir * aRow, aRow, aCol, ws.packedB, bPanel, NR, ws.tile, 0, NR);
+                                SimdPanelTile.multiply(kc, ws.packedA, (long) ir * kc, kc, ws.packedB, bPanel, ws.tile, 0, NR);
                                 SimdTile.writeBack(ws.tile, 0, alpha, betaBlock, c, cTile, ldc, tileRows, cols);
                             }
                         }
@@ -247,33 +245,30 @@ final class SimdMatmul implements MatmulKernel {
     }
 
     /**
-     * Packs op(A)[ic:ic+mc, pc:pc+kc] into a block of {@code rows} (mc rounded up to MR) rows,
-     * the rows past mc zero, keeping the source's orientation so that packing is one bulk copy
-     * per stored row: row-major (row i at i * kc) when A is stored (m, k), column-major (column
-     * p at p * rows) when A is stored (k, m). Returns rows.
+     * Packs op(A)[ic:ic+mc, pc:pc+kc] row-major (row i at i * kc) into a block of mc rows rounded
+     * up to MR, the rows past mc zero: what {@link SimdPanelTile} reads with the loop counter as
+     * the column. A stored (m, k) is one bulk copy per row; A stored (k, m) is transposed on the
+     * way, reading its rows in order.
      */
-    private static int packA(boolean transA, MemorySegment a, long aOff, int lda, int ic, int mc, int pc, int kc,
-                             MemorySegment dst) {
+    private static void packA(boolean transA, MemorySegment a, long aOff, int lda, int ic, int mc, int pc, int kc,
+                              MemorySegment dst) {
         int rows = (mc + MR - 1) / MR * MR;
         if (!transA) {
             for (int i = 0; i < mc; i++) {
                 MemorySegment.copy(a, (aOff + (long) (ic + i) * lda + pc) * Float.BYTES,
                         dst, (long) i * kc * Float.BYTES, (long) kc * Float.BYTES);
             }
-            for (long d = (long) mc * kc, end = (long) rows * kc; d < end; d++) {
-                dst.setAtIndex(JAVA_FLOAT, d, 0f);
-            }
         } else {
             for (int p = 0; p < kc; p++) {
-                long d = (long) p * rows;
-                MemorySegment.copy(a, (aOff + (long) (pc + p) * lda + ic) * Float.BYTES,
-                        dst, d * Float.BYTES, (long) mc * Float.BYTES);
-                for (int i = mc; i < rows; i++) {
-                    dst.setAtIndex(JAVA_FLOAT, d + i, 0f);
+                long src = aOff + (long) (pc + p) * lda + ic;
+                for (int i = 0; i < mc; i++) {
+                    dst.setAtIndex(JAVA_FLOAT, (long) i * kc + p, a.getAtIndex(JAVA_FLOAT, src + i));
                 }
             }
         }
-        return rows;
+        for (long d = (long) mc * kc, end = (long) rows * kc; d < end; d++) {
+            dst.setAtIndex(JAVA_FLOAT, d, 0f);
+        }
     }
 
     @Override

@@ -8,7 +8,8 @@ import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 
 /**
- * The register-tile micro-kernels of the SIMD products ({@link SimdMatmul}, {@link SimdAttention}):
+ * The register-tile micro-kernels of fused attention's block products ({@link SimdAttention}), and
+ * the tile shape and write-back that the GEMM's packed kernels ({@link SimdPanelTile}) share:
  * an MR x NR block of C = A B for an (MR, k) A of any layout and a (k, NR) B with rows
  * {@code ldb} apart. The accumulators are zeroed, summed over k and stored: straight into C where
  * C = A B is wanted, else into a tile buffer that {@link #writeBack} scales into C.
