@@ -101,6 +101,49 @@ class ConcurrentUseTest {
         }
     }
 
+    /**
+     * Two models trained at once on two threads, over the one JVM-wide kernels instance (its
+     * worker pool busy with either): each ends with the weights of its run alone, bit for bit.
+     */
+    @Test
+    void twoModelsTrainedAtOnceMatchTheirSequentialRuns() throws Exception {
+        TransformerConfig config = CONFIG.withDropout(0.1f, 0.1f);
+        Batch[][] batches = new Batch[2][5];
+        Random r = new Random(8);
+        for (Batch[] run : batches) {
+            for (int i = 0; i < run.length; i++) {
+                run[i] = TestModels.randomBatch(r, config, 8, 7, 6);
+            }
+        }
+        float[][][] alone = new float[2][][];
+        for (int t = 0; t < 2; t++) {
+            alone[t] = train(config, t, batches[t]);
+        }
+        float[][][] together = new float[2][][];
+        run(2, t -> together[t] = train(config, t, batches[t]));
+        for (int t = 0; t < 2; t++) {
+            for (int p = 0; p < alone[t].length; p++) {
+                assertArrayEquals(alone[t][p], together[t][p], "model " + t + ", parameter " + p);
+            }
+        }
+    }
+
+    /** The parameters of a model of {@code config} after a step on each of {@code batches}. */
+    private static float[][] train(TransformerConfig config, long seed, Batch[] batches) {
+        try (Transformer model = new Transformer(config, seed);
+             Trainer trainer = new Trainer(model, Trainer.Options.reference(seed).withClipNorm(1f))) {
+            for (Batch b : batches) {
+                trainer.step(b);
+            }
+            List<Parameter> params = model.parameters().list();
+            float[][] values = new float[params.size()][];
+            for (int i = 0; i < values.length; i++) {
+                values[i] = params.get(i).value().toArray();
+            }
+            return values;
+        }
+    }
+
     interface Body {
         void run(int thread) throws Exception;
     }
