@@ -21,6 +21,15 @@ import java.util.Locale;
  *   -XX:UseAVX=2 (AVX2)                  16         256     22 %  82 %  76 %
  *   -XX:UseAVX=1                         16         128     55 %  85 %  49 %
  * </pre>
+ * The same sweep on an Intel Xeon model 207 (Emerald Rapids class), the same day, before the
+ * GEMM's 4x4 took {@link SimdPanelTile} (which then gave 83 % native, 79-87 % at 256 of 512):
+ * <pre>
+ *   native (AVX-512)                     32         512     65 %  55 %  55 %
+ *   -Dpanamaformer.kernels=256           32         256     58 %  46 %  46 %
+ *   -Dpanamaformer.kernels=128           32         128     68 %  52 %  64 %
+ *   -XX:UseAVX=2 (AVX2)                  16         256     16 %  58 %  54 %
+ *   -XX:UseAVX=1                         16         128     63 %  59 %  52 %
+ * </pre>
  * 16 registers (x86 SSE and AVX2) take 4x3, exactly 16 live vectors; 32 (AVX-512, ARM NEON and
  * SVE) take 4x4, 21 of them. A 6x4 tile is faster still with 32 registers but falls out of the
  * JIT (see {@link SimdTile}). At 128 bits with 32 registers (NEON's shape) 4x3 beat 4x4 in this
