@@ -62,11 +62,16 @@ final class SimdMatmul implements MatmulKernel {
                         for (int ir = 0; ir < mc; ir += MR) {
                             long cTile = cOff + (long) (ic + ir) * ldc + jc + jr;
                             int tileRows = Math.min(MR, mc - ir);
-                            if (direct && tileRows == MR && cols == NR) {
-                                // C = 1 * tile + 0: the same bits as through the tile buffer, one pass fewer
-                                SimdPanelTile.multiply(kc, ws.packedA, (long) ir * kc, kc, ws.packedB, bPanel, c, cTile, ldc);
+                            // C = 1 * tile + 0 straight into C: the same bits as through the tile buffer, one pass fewer
+                            boolean straight = direct && tileRows == MR && cols == NR;
+                            MemorySegment d = straight ? c : ws.tile;
+                            long dOff = straight ? cTile : 0, ldd = straight ? ldc : NR;
+                            if (transA) {
+                                SimdPanelTile.multiplyColumns(kc, ws.packedA, ir, ws.packedB, bPanel, d, dOff, ldd);
                             } else {
-                                SimdPanelTile.multiply(kc, ws.packedA, (long) ir * kc, kc, ws.packedB, bPanel, ws.tile, 0, NR);
+                                SimdPanelTile.multiply(kc, ws.packedA, (long) ir * kc, kc, ws.packedB, bPanel, d, dOff, ldd);
+                            }
+                            if (!straight) {
                                 SimdTile.writeBack(ws.tile, 0, alpha, betaBlock, c, cTile, ldc, tileRows, cols);
                             }
                         }
@@ -245,10 +250,14 @@ final class SimdMatmul implements MatmulKernel {
     }
 
     /**
-     * Packs op(A)[ic:ic+mc, pc:pc+kc] row-major (row i at i * kc) into a block of mc rows rounded
-     * up to MR, the rows past mc zero: what {@link SimdPanelTile} reads with the loop counter as
-     * the column. A stored (m, k) is one bulk copy per row; A stored (k, m) is transposed on the
-     * way, reading its rows in order.
+     * Packs op(A)[ic:ic+mc, pc:pc+kc] into a block of mc rows rounded up to MR, the rows past mc
+     * zero, in the layout its micro-kernel reads with the loop counter: A stored (m, k) row-major
+     * (row i at i * kc), A stored (k, m) by columns (element (i, p) at p * MC + i); either way one
+     * bulk copy per stored row of A. Transposing that A into rows instead moved one float per
+     * instruction and cost as much as the product at the tasks' shapes (TN 800x64x64: 0.59x
+     * OpenBLAS where NN ran 1.05x, Xeon model 207); so did strips of MR rows (element (i, p) at
+     * (i / MR) * MR * kc + p * MR + i % MR), whose 16-byte moves each paid the segment's checks:
+     * packing took 40 % of TN 800x64x64 (JMH's stack profiler, AMD EPYC Zen 4, AVX-512).
      */
     private static void packA(boolean transA, MemorySegment a, long aOff, int lda, int ic, int mc, int pc, int kc,
                               MemorySegment dst) {
@@ -258,16 +267,18 @@ final class SimdMatmul implements MatmulKernel {
                 MemorySegment.copy(a, (aOff + (long) (ic + i) * lda + pc) * Float.BYTES,
                         dst, (long) i * kc * Float.BYTES, (long) kc * Float.BYTES);
             }
-        } else {
-            for (int p = 0; p < kc; p++) {
-                long src = aOff + (long) (pc + p) * lda + ic;
-                for (int i = 0; i < mc; i++) {
-                    dst.setAtIndex(JAVA_FLOAT, (long) i * kc + p, a.getAtIndex(JAVA_FLOAT, src + i));
-                }
+            for (long d = (long) mc * kc, end = (long) rows * kc; d < end; d++) {
+                dst.setAtIndex(JAVA_FLOAT, d, 0f);
             }
+            return;
         }
-        for (long d = (long) mc * kc, end = (long) rows * kc; d < end; d++) {
-            dst.setAtIndex(JAVA_FLOAT, d, 0f);
+        for (int p = 0; p < kc; p++) {
+            long d = (long) p * MC;
+            MemorySegment.copy(a, (aOff + (long) (pc + p) * lda + ic) * Float.BYTES,
+                    dst, d * Float.BYTES, (long) mc * Float.BYTES);
+            for (int i = mc; i < rows; i++) {
+                dst.setAtIndex(JAVA_FLOAT, d + i, 0f);
+            }
         }
     }
 

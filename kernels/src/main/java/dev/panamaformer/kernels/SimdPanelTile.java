@@ -29,6 +29,7 @@ final class SimdPanelTile {
     /** Bytes of one vector. */
     private static final long V = (long) L * Float.BYTES;
     private static final int NR = SimdTile.NR;
+    private static final int MC = SimdMatmul.MC;
     /**
      * Whether the GEMM takes this kernel: for the 4x4 tile, on 32 vector registers. On 16 (AVX2,
      * SSE), where the 4x3 and 4x2 tiles fill the register file, the same rewrite of those tiles
@@ -52,6 +53,20 @@ final class SimdPanelTile {
             multiply4x4(k, a, aOff, aRow, b, bOff, dst, dOff, ldd);
         } else {
             SimdTile.multiply(k, a, aOff, aRow, 1, b, bOff, NR, dst, dOff, ldd);
+        }
+    }
+
+    /**
+     * {@code D = A B} as {@link #multiply}, for A packed by columns: element (r, p) at
+     * {@code aOff + r + p * }{@link SimdMatmul#MC}, the block's rows of one p side by side. The
+     * GEMM packs A so where A is stored transposed (k, m): each p's rows are then one bulk copy.
+     */
+    static void multiplyColumns(int k, MemorySegment a, long aOff, MemorySegment b, long bOff, MemorySegment dst,
+                                long dOff, long ldd) {
+        if (APPLIES) {
+            multiply4x4Columns(k, a, aOff, b, bOff, dst, dOff, ldd);
+        } else {
+            SimdTile.multiply(k, a, aOff, 1, SimdMatmul.MC, b, bOff, NR, dst, dOff, ldd);
         }
     }
 
@@ -86,6 +101,63 @@ final class SimdPanelTile {
             c22 = b2.fma(x2, c22);
             c23 = b3.fma(x2, c23);
             FloatVector x3 = FloatVector.broadcast(FLOAT, a.getAtIndex(JAVA_FLOAT, a3 + p));
+            c30 = b0.fma(x3, c30);
+            c31 = b1.fma(x3, c31);
+            c32 = b2.fma(x3, c32);
+            c33 = b3.fma(x3, c33);
+        }
+        long d = dOff * Float.BYTES, row = ldd * Float.BYTES;
+        c00.intoMemorySegment(dst, d, ORDER);
+        c01.intoMemorySegment(dst, d + V, ORDER);
+        c02.intoMemorySegment(dst, d + 2 * V, ORDER);
+        c03.intoMemorySegment(dst, d + 3 * V, ORDER);
+        d += row;
+        c10.intoMemorySegment(dst, d, ORDER);
+        c11.intoMemorySegment(dst, d + V, ORDER);
+        c12.intoMemorySegment(dst, d + 2 * V, ORDER);
+        c13.intoMemorySegment(dst, d + 3 * V, ORDER);
+        d += row;
+        c20.intoMemorySegment(dst, d, ORDER);
+        c21.intoMemorySegment(dst, d + V, ORDER);
+        c22.intoMemorySegment(dst, d + 2 * V, ORDER);
+        c23.intoMemorySegment(dst, d + 3 * V, ORDER);
+        d += row;
+        c30.intoMemorySegment(dst, d, ORDER);
+        c31.intoMemorySegment(dst, d + V, ORDER);
+        c32.intoMemorySegment(dst, d + 2 * V, ORDER);
+        c33.intoMemorySegment(dst, d + 3 * V, ORDER);
+    }
+
+    /** {@link #multiply4x4} over A packed by columns: element (r, p) at {@code aOff + r + p * MC}. */
+    private static void multiply4x4Columns(int k, MemorySegment a, long aOff, MemorySegment b, long bOff,
+                                           MemorySegment dst, long dOff, long ldd) {
+        FloatVector z = FloatVector.zero(FLOAT);
+        FloatVector c00 = z, c01 = z, c02 = z, c03 = z;
+        FloatVector c10 = z, c11 = z, c12 = z, c13 = z;
+        FloatVector c20 = z, c21 = z, c22 = z, c23 = z;
+        FloatVector c30 = z, c31 = z, c32 = z, c33 = z;
+        for (int p = 0; p < k; p++) {
+            long bb = (bOff + (long) p * NR) * Float.BYTES;
+            FloatVector b0 = FloatVector.fromMemorySegment(FLOAT, b, bb, ORDER);
+            FloatVector b1 = FloatVector.fromMemorySegment(FLOAT, b, bb + V, ORDER);
+            FloatVector b2 = FloatVector.fromMemorySegment(FLOAT, b, bb + 2 * V, ORDER);
+            FloatVector b3 = FloatVector.fromMemorySegment(FLOAT, b, bb + 3 * V, ORDER);
+            FloatVector x0 = FloatVector.broadcast(FLOAT, a.getAtIndex(JAVA_FLOAT, aOff + (long) p * MC));
+            c00 = b0.fma(x0, c00);
+            c01 = b1.fma(x0, c01);
+            c02 = b2.fma(x0, c02);
+            c03 = b3.fma(x0, c03);
+            FloatVector x1 = FloatVector.broadcast(FLOAT, a.getAtIndex(JAVA_FLOAT, aOff + 1 + (long) p * MC));
+            c10 = b0.fma(x1, c10);
+            c11 = b1.fma(x1, c11);
+            c12 = b2.fma(x1, c12);
+            c13 = b3.fma(x1, c13);
+            FloatVector x2 = FloatVector.broadcast(FLOAT, a.getAtIndex(JAVA_FLOAT, aOff + 2 + (long) p * MC));
+            c20 = b0.fma(x2, c20);
+            c21 = b1.fma(x2, c21);
+            c22 = b2.fma(x2, c22);
+            c23 = b3.fma(x2, c23);
+            FloatVector x3 = FloatVector.broadcast(FLOAT, a.getAtIndex(JAVA_FLOAT, aOff + 3 + (long) p * MC));
             c30 = b0.fma(x3, c30);
             c31 = b1.fma(x3, c31);
             c32 = b2.fma(x3, c32);
