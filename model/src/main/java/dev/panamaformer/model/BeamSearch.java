@@ -25,7 +25,7 @@ final class BeamSearch {
             start.add(new Decoding.Hypothesis(new int[0], 0, false));
             alive.add(start);
         }
-        try (DecodingSession session = model.startDecoding(sources, width, maxLength)) {
+        try (DecodingSession session = model.startPooledDecoding(sources, width, maxLength)) {
             int[] tokens = new int[rows];
             Arrays.fill(tokens, bos);
             int[] parents = new int[rows];

@@ -11,11 +11,22 @@ import java.util.concurrent.atomic.AtomicLong;
 final class CountingArena implements Arena {
     private final Arena arena = Arena.ofShared();
     private final AtomicLong bytes = new AtomicLong();
+    private final AtomicLong total;
+
+    CountingArena() {
+        this(new AtomicLong());
+    }
+
+    /** An arena that also adds what it allocates to {@code total}, shared by several arenas. */
+    CountingArena(AtomicLong total) {
+        this.total = total;
+    }
 
     @Override
     public MemorySegment allocate(long byteSize, long byteAlignment) {
         MemorySegment segment = arena.allocate(byteSize, byteAlignment);
         bytes.addAndGet(byteSize);
+        total.addAndGet(byteSize);
         return segment;
     }
 

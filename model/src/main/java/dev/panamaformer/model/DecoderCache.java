@@ -6,11 +6,16 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
- * The state of incremental decoding for a fixed number of rows (sequences being generated):
- * per decoder layer the self-attention keys and values of every position so far and the
+ * The state of incremental decoding for a number of rows (sequences being generated): per
+ * decoder layer the self-attention keys and values of every position so far and the
  * cross-attention keys and values of the row's source, plus scratch for one step.
+ *
+ * <p>The buffers are sized for up to {@link #rowCapacity} rows, {@link #positionCapacity}
+ * positions and sources of {@link #sourceCapacity} tokens; {@link #reset} sets the shape of each
+ * use, and every layout below ((R, capacity, C) and so on) is of that shape, so one instance
+ * serves every shape that fits (see {@link DecodingBuffers}).
  */
-final class DecoderCache implements AutoCloseable {
+final class DecoderCache implements DecodingBuffers.DecodingBuffer {
     /** One decoder layer's cached keys and values. */
     static final class Layer {
         final FloatTensor selfKeys;    // (R, capacity, C)
@@ -26,11 +31,16 @@ final class DecoderCache implements AutoCloseable {
         }
     }
 
-    private final Arena arena = Arena.ofShared();
-    final int rows;
-    final int capacity;
-    final int srcLength;
+    private final CountingArena arena;
+    final int rowCapacity;
+    final int positionCapacity;
+    final int sourceCapacity;
     final int width;
+    int rows;
+    int capacity;
+    int srcLength;
+    /** The model's weights version when this cache was filled: its keys and values are of those weights. */
+    long weightsVersion;
     final Layer[] layers;
     final RowMask crossMask;
     final RowMask selfRowMask;
@@ -51,16 +61,15 @@ final class DecoderCache implements AutoCloseable {
     final int[] fed;            // (R, capacity) the tokens fed so far, for the target padding mask
     final FloatTensor selfMask; // (R, keys) 0 or -inf, rebuilt each step: fed padding is masked as in training
     private final int padId;
-    /** The model's {@link Transformer#weightsVersion()} when this cache was filled: its keys and values are of those weights. */
-    final long weightsVersion;
     private FloatTensor swap; // (R, capacity, C) for reordering beams, made on the first reorder
 
-    DecoderCache(TransformerConfig config, int rows, int capacity, int srcLength, long weightsVersion) {
-        this.rows = rows;
-        this.capacity = capacity;
-        this.srcLength = srcLength;
+    /** A cache of exactly {@code rows} x {@code capacity} positions over sources of {@code srcLength}, allocated in {@code arena}. */
+    DecoderCache(TransformerConfig config, int rows, int capacity, int srcLength, long weightsVersion, CountingArena arena) {
+        this.arena = arena;
+        this.rowCapacity = rows;
+        this.positionCapacity = capacity;
+        this.sourceCapacity = srcLength;
         this.width = config.hiddenSize();
-        this.weightsVersion = weightsVersion;
         try {
             layers = new Layer[config.numLayers()];
             for (int i = 0; i < layers.length; i++) {
@@ -89,6 +98,24 @@ final class DecoderCache implements AutoCloseable {
             arena.close(); // nothing the caller could close was returned
             throw e;
         }
+        reset(rows, capacity, srcLength, weightsVersion);
+    }
+
+    /** Whether a use of {@code rows} x {@code capacity} positions over sources of {@code srcLength} fits these buffers. */
+    boolean fits(int rows, int capacity, int srcLength) {
+        return rows <= rowCapacity && capacity <= positionCapacity && srcLength <= sourceCapacity;
+    }
+
+    /** Takes the shape of a new use; the contents of every buffer are left to be overwritten. */
+    void reset(int rows, int capacity, int srcLength, long weightsVersion) {
+        if (!fits(rows, capacity, srcLength)) {
+            throw new IllegalArgumentException(rows + " rows x " + capacity + " positions over sources of " + srcLength
+                    + " do not fit a cache of " + rowCapacity + " x " + positionCapacity + " over " + sourceCapacity);
+        }
+        this.rows = rows;
+        this.capacity = capacity;
+        this.srcLength = srcLength;
+        this.weightsVersion = weightsVersion;
     }
 
     /** Records this step's tokens and lays out the self-attention mask of keys [0, pos] as (R, pos + 1). */
@@ -113,10 +140,19 @@ final class DecoderCache implements AutoCloseable {
         }
     }
 
+    /** Row {@code r} of {@code dst} (rows, len, C) := row {@code r / repeat} of {@code src} (rows / repeat, len, C). */
+    static void gatherRows(FloatTensor src, FloatTensor dst, int rows, int repeat, int len, int width) {
+        long bytes = (long) len * width * Float.BYTES;
+        for (int r = 0; r < rows; r++) {
+            MemorySegment.copy(src.segment(), r / repeat * bytes, dst.segment(), r * bytes, bytes);
+        }
+    }
+
     /** Beam search: row r continues the hypothesis of row {@code parents[r]}; positions [0, length) of the self caches follow. */
     void reorder(int[] parents, int length) {
         if (swap == null) {
-            swap = FloatTensor.allocate(arena, rows, capacity, width); // greedy decoding and sampling never need it
+            // greedy decoding and sampling never need it
+            swap = FloatTensor.allocate(arena, rowCapacity, positionCapacity, width);
         }
         int[] copy = fed.clone();
         for (int r = 0; r < rows; r++) {
@@ -136,6 +172,11 @@ final class DecoderCache implements AutoCloseable {
             ids[i] = i;
         }
         return ids;
+    }
+
+    @Override
+    public long bytes() {
+        return arena.bytes();
     }
 
     @Override

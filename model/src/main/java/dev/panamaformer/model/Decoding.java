@@ -183,7 +183,7 @@ public final class Decoding {
         }
         int b = sources == null ? 0 : sources.length, vocab = model.config().tgtVocabSize();
         SplittableRandom random = new SplittableRandom(sampling.seed());
-        try (DecodingSession session = model.startDecoding(sources, 1, maxLength)) {
+        try (DecodingSession session = model.startPooledDecoding(sources, 1, maxLength)) {
             Outputs out = new Outputs(b, maxLength, eos);
             int[] tokens = new int[b];
             Arrays.fill(tokens, bos);

@@ -40,7 +40,8 @@ public final class DecodingSession implements AutoCloseable {
     private boolean stepped;
     private boolean closed;
 
-    DecodingSession(Transformer model, DecoderCache cache, int sources, int beams) {
+    /** {@code release} frees or gives back the cache, once; it must not hold the session. */
+    DecodingSession(Transformer model, DecoderCache cache, int sources, int beams, Runnable release) {
         this.model = model;
         this.cache = cache;
         this.sources = sources;
@@ -49,7 +50,7 @@ public final class DecodingSession implements AutoCloseable {
         // a session forgotten without close() still frees its cache once collected: a server
         // that loses one per failed request must not lose its memory for good (the action holds
         // the cache, never the session)
-        this.cleanable = CLEANER.register(this, cache::close);
+        this.cleanable = CLEANER.register(this, release);
     }
 
     /** The rows fed and scored at each step: sources x beams. */
@@ -148,7 +149,7 @@ public final class DecodingSession implements AutoCloseable {
     public void close() {
         if (!closed) {
             closed = true;
-            cleanable.clean(); // closes the cache, at most once
+            cleanable.clean(); // releases the cache, at most once
         }
     }
 }

@@ -37,6 +37,8 @@ public final class Transformer implements AutoCloseable {
     private final DecoderLayer[] decoder;
     private final Norm decoderNorm;
     private final Linear generator;
+    /** Idle buffers of {@link Decoding}'s own loops, kept from one call to the next. */
+    private final DecodingBuffers decodingBuffers;
 
     private Workspace ws;
     private int batch = -1;
@@ -96,6 +98,7 @@ public final class Transformer implements AutoCloseable {
         this.config = config;
         this.options = options;
         this.kernels = options.kernels();
+        this.decodingBuffers = new DecodingBuffers(config, options.fusedAttentionFrom());
         try {
             long site = 0;
             srcEmbed = new Embeddings(params, arena, "encoder.embed", config, config.srcVocabSize(), site++);
@@ -157,6 +160,20 @@ public final class Transformer implements AutoCloseable {
      */
     public long memoryBytes() {
         return arena.bytes() + workspaceBytes();
+    }
+
+    /**
+     * Bytes of the idle decoding buffers the model keeps for its next {@link Decoding} call (the
+     * encoder's buffers and the key/value caches of the largest shapes decoded so far, one set per
+     * thread that decoded at once), beside {@link #memoryBytes()}; freed by {@link #close()}.
+     */
+    public long decodingBufferBytes() {
+        return decodingBuffers.idleBytes();
+    }
+
+    /** Bytes ever allocated for decoding buffers from the model's idle ones (the caches of {@link #startDecoding}'s sessions aside). */
+    long decodingBytesAllocated() {
+        return decodingBuffers.allocatedBytes();
     }
 
     private void shape(int b, int s, int t) {
@@ -284,22 +301,40 @@ public final class Transformer implements AutoCloseable {
      * Starts decoding {@code sources} (token ids, of any lengths, padded here to the longest with
      * the pad id), each with {@code beams} rows (hypotheses), for at most {@code capacity} target
      * positions. The sources are encoded now, in buffers of the session's own, so sessions may
-     * start and run on many threads at once (see {@link DecodingSession}).
+     * start and run on many threads at once (see {@link DecodingSession}). The session's cache
+     * is its own and freed by its {@code close()}: a tensor it returned fails after that rather
+     * than show another session's numbers.
      */
     public DecodingSession startDecoding(int[][] sources, int beams, int capacity) {
+        return start(sources, beams, capacity, false);
+    }
+
+    /**
+     * {@link #startDecoding} for {@link Decoding}'s own loops, which never hand a session's
+     * tensors out: the cache comes from the model's idle buffers and goes back to them on
+     * {@code close()}, so decoding again allocates nothing. Its log-probabilities may have more
+     * rows than the session (the cache's capacity): read rows [0, rows) only.
+     */
+    DecodingSession startPooledDecoding(int[][] sources, int beams, int capacity) {
+        return start(sources, beams, capacity, true);
+    }
+
+    private DecodingSession start(int[][] sources, int beams, int capacity, boolean pooled) {
         if (beams < 1) {
             throw new IllegalArgumentException("beams must be at least 1, got " + beams);
         }
         int s = Decoding.longest(sources);
-        DecoderCache cache = startCache(Decoding.pad(sources, config.padId(), s), sources.length, s, beams, capacity);
-        return new DecodingSession(this, cache, sources.length, beams);
+        DecoderCache cache = startCache(Decoding.pad(sources, config.padId(), s), sources.length, s, beams, capacity, pooled);
+        Runnable release = pooled ? () -> decodingBuffers.give(cache) : cache::close;
+        return new DecodingSession(this, cache, sources.length, beams, release);
     }
 
     /**
      * Encodes {@code b} sources of length {@code s} (B, S) and caches, for {@code beams} rows
-     * each, their cross-attention keys and values, for at most {@code capacity} target positions.
+     * each, their cross-attention keys and values, for at most {@code capacity} target positions;
+     * the cache from the idle buffers where {@code pooled}, else of its own.
      */
-    DecoderCache startCache(int[] src, int b, int s, int beams, int capacity) {
+    DecoderCache startCache(int[] src, int b, int s, int beams, int capacity, boolean pooled) {
         guard.enterShared("startDecoding");
         try {
             checkOpen();
@@ -311,34 +346,40 @@ public final class Transformer implements AutoCloseable {
             if ((long) b * beams > Integer.MAX_VALUE / Math.max(1, capacity)) {
                 throw new IllegalArgumentException(b + " sources x " + beams + " beams x " + capacity + " positions is too many");
             }
-            try (SourceEncoding e = new SourceEncoding(config, options.fusedAttentionFrom(), src, b, s)) {
+            SourceEncoding e = decodingBuffers.takeEncoding(b, s);
+            try {
+                e.load(src, b, s);
                 srcEmbed.embed(kernels, src, e);
                 for (EncoderLayer layer : encoder) {
                     layer.apply(kernels, e);
                 }
                 encoderNorm.apply(kernels, e.x, e.memory, e.rows, e.mean, e.rstd);
-                DecoderCache cache = new DecoderCache(config, b * beams, capacity, s, weightsVersion.get());
+                int rows = b * beams;
+                DecoderCache cache = pooled ? decodingBuffers.takeCache(rows, capacity, s, weightsVersion.get())
+                        : new DecoderCache(config, rows, capacity, s, weightsVersion.get(), new CountingArena());
                 try {
-                    int[] sourceOf = new int[b * beams];
-                    for (int r = 0; r < sourceOf.length; r++) {
-                        sourceOf[r] = r / beams;
-                    }
                     FloatTensor keys = e.k, values = e.v; // (B*S, C), free once the encoder has run
                     for (int i = 0; i < decoder.length; i++) {
                         decoder[i].projectMemory(kernels, e.memory, b * s, keys, values);
-                        DecoderCache.gatherRows(keys, cache.layers[i].crossKeys, sourceOf, s, s, config.hiddenSize());
-                        DecoderCache.gatherRows(values, cache.layers[i].crossValues, sourceOf, s, s, config.hiddenSize());
+                        DecoderCache.gatherRows(keys, cache.layers[i].crossKeys, rows, beams, s, config.hiddenSize());
+                        DecoderCache.gatherRows(values, cache.layers[i].crossValues, rows, beams, s, config.hiddenSize());
                     }
-                    for (int r = 0; r < sourceOf.length; r++) {
+                    for (int r = 0; r < rows; r++) {
                         for (int j = 0; j < s; j++) {
-                            cache.srcMask.set((long) r * s + j, src[sourceOf[r] * s + j] == config.padId() ? Float.NEGATIVE_INFINITY : 0f);
+                            cache.srcMask.set((long) r * s + j, src[r / beams * s + j] == config.padId() ? Float.NEGATIVE_INFINITY : 0f);
                         }
                     }
                     return cache;
                 } catch (RuntimeException | Error ex) {
-                    cache.close();
+                    if (pooled) {
+                        decodingBuffers.give(cache);
+                    } else {
+                        cache.close();
+                    }
                     throw ex;
                 }
+            } finally {
+                decodingBuffers.give(e);
             }
         } finally {
             guard.exitShared();
@@ -455,6 +496,7 @@ public final class Transformer implements AutoCloseable {
             if (ws != null) {
                 ws.close();
             }
+            decodingBuffers.close();
             arena.close();
         } finally {
             guard.exitExclusive();
