@@ -71,7 +71,7 @@ final class TrainingRun {
         List<Charts.Point> curve = new ArrayList<>();
         StringBuilder csv = new StringBuilder(CSV_HEADER);
         Progress progress = new Progress(out, s.steps());
-        int firstOnTarget = -1, onTargetInRow = 0, step = 0;
+        int firstOnTarget = -1, onTargetInRow = 0, step = 0, savedAt = -1;
         boolean pictureFailed = false;
         double lastExact = Double.NaN, lossAvg = Double.NaN, accAvg = Double.NaN, secondsBefore = 0, seconds = 0;
         try (Transformer model = MemoryEstimate.checkBatch(new Transformer(config, s.seed(), kernels), task, s.batch());
@@ -81,25 +81,13 @@ final class TrainingRun {
                 for (long i = (long) step * s.batch(); i > 0; i--) {
                     task.sample(data); // the examples the first part of the run drew, drawn again and dropped
                 }
-                for (String line : Files.readAllLines(dir.resolve(METRICS), StandardCharsets.UTF_8)) {
-                    String[] f = line.split(",", -1);
-                    if (f.length != 6 || !f[0].matches("[0-9]+") || Integer.parseInt(f[0]) > step) {
-                        continue; // the header, or rows of steps the checkpoint does not hold
-                    }
-                    csv.append(line).append('\n');
-                    double exact = f[3].isEmpty() ? Double.NaN : Double.parseDouble(f[3]);
-                    lossAvg = Double.parseDouble(f[1]);
-                    accAvg = Double.parseDouble(f[2]);
-                    secondsBefore = Double.parseDouble(f[5]);
-                    curve.add(new Charts.Point(Integer.parseInt(f[0]), lossAvg, accAvg, exact));
-                    if (!Double.isNaN(exact)) {
-                        lastExact = exact;
-                        onTargetInRow = exact >= s.target() ? onTargetInRow + 1 : 0;
-                        if (exact >= s.target() && firstOnTarget < 0) {
-                            firstOnTarget = Integer.parseInt(f[0]);
-                        }
-                    }
-                }
+                Resumed r = restoreMetrics(dir.resolve(METRICS), step, s.target(), csv, curve);
+                lossAvg = r.lossAvg();
+                accAvg = r.accAvg();
+                secondsBefore = r.seconds();
+                lastExact = r.lastExact();
+                onTargetInRow = r.onTargetInRow();
+                firstOnTarget = r.firstOnTarget();
                 out.printf("resuming at step %d of %d from %s%n", step, s.steps(), dir.resolve(CHECKPOINT));
             }
             long start = System.nanoTime() - (long) (secondsBefore * 1e9);
@@ -134,6 +122,7 @@ final class TrainingRun {
                 progress.update(step, lossAvg, accAvg, lastExact, seconds, evaluate);
                 if (evaluate) {
                     trainer.saveState(dir.resolve(OPTIMIZER));
+                    savedAt = step;
                     if (!save(model, task, s, dir, step, curve, csv) && !pictureFailed) {
                         pictureFailed = true;
                         out.println("note: could not draw " + dir.resolve("curve.png") + "; training goes on");
@@ -150,8 +139,10 @@ final class TrainingRun {
                 }
             }
             progress.finish();
-            trainer.saveState(dir.resolve(OPTIMIZER));
-            save(model, task, s, dir, step, curve, csv);
+            if (savedAt != step) { // the last step's evaluation saved it already, at every natural end
+                trainer.saveState(dir.resolve(OPTIMIZER));
+                save(model, task, s, dir, step, curve, csv);
+            }
             seconds = (System.nanoTime() - start) / 1e9;
         }
         out.printf("trained %d steps in %.1f s (%.1f ms/step); validation exact match first >= %s%% at step %s; checkpoint %s%n",
@@ -181,6 +172,42 @@ final class TrainingRun {
                     + ": they are not of the same moment of the run; train again with --overwrite");
         }
         return trainer.steps();
+    }
+
+    /** What the metrics file of an interrupted run says about its progress up to the step resumed from. */
+    private record Resumed(double lossAvg, double accAvg, double seconds, double lastExact, int onTargetInRow,
+                           int firstOnTarget) {
+    }
+
+    /**
+     * Appends the rows of {@code metrics} up to {@code step} to {@code csv} and {@code curve} (rows
+     * of later steps are of a part of the run the checkpoint does not hold) and returns the running
+     * averages, time and evaluation streak they end with.
+     */
+    private static Resumed restoreMetrics(Path metrics, int step, double target, StringBuilder csv, List<Charts.Point> curve)
+            throws IOException {
+        double lossAvg = Double.NaN, accAvg = Double.NaN, seconds = 0, lastExact = Double.NaN;
+        int onTargetInRow = 0, firstOnTarget = -1;
+        for (String line : Files.readAllLines(metrics, StandardCharsets.UTF_8)) {
+            String[] f = line.split(",", -1);
+            if (f.length != 6 || !f[0].matches("[0-9]+") || Integer.parseInt(f[0]) > step) {
+                continue; // the header, or rows of steps the checkpoint does not hold
+            }
+            csv.append(line).append('\n');
+            double exact = f[3].isEmpty() ? Double.NaN : Double.parseDouble(f[3]);
+            lossAvg = Double.parseDouble(f[1]);
+            accAvg = Double.parseDouble(f[2]);
+            seconds = Double.parseDouble(f[5]);
+            curve.add(new Charts.Point(Integer.parseInt(f[0]), lossAvg, accAvg, exact));
+            if (!Double.isNaN(exact)) {
+                lastExact = exact;
+                onTargetInRow = exact >= target ? onTargetInRow + 1 : 0;
+                if (exact >= target && firstOnTarget < 0) {
+                    firstOnTarget = Integer.parseInt(f[0]);
+                }
+            }
+        }
+        return new Resumed(lossAvg, accAvg, seconds, lastExact, onTargetInRow, firstOnTarget);
     }
 
     /** Writes checkpoint, metrics and curve; returns false when the picture could not be drawn. */
