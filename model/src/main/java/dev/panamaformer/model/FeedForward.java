@@ -41,11 +41,7 @@ final class FeedForward {
     void forward(Kernels k, FloatTensor x, FloatTensor out, boolean training, long seed) {
         long n = (long) rows * inner;
         fc1.forward(k, x, hidden, rows);
-        if (activation == TransformerConfig.Activation.GELU) {
-            k.activations().gelu(hidden, activated, n);
-        } else {
-            k.activations().relu(hidden, activated, n);
-        }
+        activate(k, hidden, activated, n);
         dropout.forward(k, activated, dropped, n, training, seed);
         fc2.forward(k, dropped, out, rows);
     }
@@ -54,11 +50,7 @@ final class FeedForward {
     void apply(Kernels k, FloatTensor x, FloatTensor out, int rows, FloatTensor hiddenScratch, FloatTensor activatedScratch) {
         long n = (long) rows * inner;
         fc1.forward(k, x, hiddenScratch, rows);
-        if (activation == TransformerConfig.Activation.GELU) {
-            k.activations().gelu(hiddenScratch, activatedScratch, n);
-        } else {
-            k.activations().relu(hiddenScratch, activatedScratch, n);
-        }
+        activate(k, hiddenScratch, activatedScratch, n);
         fc2.forward(k, activatedScratch, out, rows);
     }
 
@@ -72,5 +64,14 @@ final class FeedForward {
             k.activations().reluBackward(hidden, dActivated, dHidden, n);
         }
         fc1.backward(k, x, dHidden, dx, rows);
+    }
+
+    /** out = act(in) for the config's activation, over n values. */
+    private void activate(Kernels k, FloatTensor in, FloatTensor out, long n) {
+        if (activation == TransformerConfig.Activation.GELU) {
+            k.activations().gelu(in, out, n);
+        } else {
+            k.activations().relu(in, out, n);
+        }
     }
 }

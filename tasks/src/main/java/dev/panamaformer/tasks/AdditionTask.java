@@ -49,9 +49,11 @@ public final class AdditionTask implements Task {
     public Settings defaults() {
         // the reference's model (d 256, 3 layers, 4 heads, d_ff 512), batch 128 and 3,000 steps
         int positions = variant == Variant.REFERENCE ? 10 : 2 * MAX_TEST_DIGITS + 2;
-        return new Settings(256, 3, 4, 512, positions, 0.1f, TransformerConfig.Activation.RELU,
-                TransformerConfig.Positions.LEARNED, 128, 3000, 5e-4f, 300, 1f, 1, 250, 2000,
-                variant == Variant.REFERENCE ? 0 : 10_000, 100f);
+        return new Settings(
+                new Settings.Model(256, 3, 4, 512, positions, 0.1f, TransformerConfig.Activation.RELU,
+                        TransformerConfig.Positions.LEARNED),
+                new Settings.Schedule(128, 3000, 5e-4f, 300, 1f, 1),
+                new Settings.Checks(250, 2000, variant == Variant.REFERENCE ? 0 : 10_000, 100f));
     }
 
     @Override
@@ -85,6 +87,35 @@ public final class AdditionTask implements Task {
             return new Example(String.format("%03d+%03d", a, b), String.format("%03d", a + b));
         }
         return new Example(a + "+" + b, Long.toString(a + b));
+    }
+
+    @Override
+    public Example example(String source) {
+        String[] parts = source.split("\\+");
+        if (parts.length != 2 || !parts[0].matches("\\d{1,5}") || !parts[1].matches("\\d{1,5}")) {
+            throw new UsageException("addition takes a sum like 153+391, got " + UserText.quoted(source));
+        }
+        return example(Long.parseLong(parts[0]), Long.parseLong(parts[1]));
+    }
+
+    @Override
+    public boolean digitTargets() {
+        return true;
+    }
+
+    /** The lengths variant: fresh pairs of 1 to {@link #MAX_TEST_DIGITS}-digit operands, one set per length. */
+    @Override
+    public List<TestSet> additionalTests(int size, long seed) {
+        if (variant != Variant.LENGTHS) {
+            return List.of();
+        }
+        List<TestSet> sets = new ArrayList<>();
+        for (int digits = 1; digits <= MAX_TEST_DIGITS; digits++) {
+            TestSet set = lengthTestSet(digits, size, seed + digits);
+            sets.add(new TestSet("length generalization (trained on 1- to 3-digit operands), " + set.description(),
+                    set.examples()));
+        }
+        return sets;
     }
 
     /** A number of exactly {@code digits} digits (0 counts as one digit). */

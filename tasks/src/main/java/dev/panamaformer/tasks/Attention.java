@@ -33,7 +33,7 @@ final class Attention {
             int head = flags.integer("head", 0, 0, model.config().numHeads() - 1);
             Example example;
             if (flags.has("example")) {
-                example = example(task, flags.string("example", ""));
+                example = task.example(flags.string("example", ""));
             } else {
                 example = task.sample(new SplittableRandom(s.seed() + 99));
             }
@@ -66,22 +66,5 @@ final class Attention {
             out.println("attention heatmap: " + png);
             return png;
         }
-    }
-
-    /** An example from a source given on the command line, its target from the task's own rules. */
-    private static Example example(Task task, String source) {
-        if (task instanceof ParserTask p) {
-            Batches.sourceIds(task, source); // length and alphabet first: the parser recurses on parentheses
-            return new Example(source, p.parse(source));
-        }
-        if (task instanceof AdditionTask a) {
-            String[] parts = source.split("\\+");
-            if (parts.length != 2 || !parts[0].matches("\\d{1,5}") || !parts[1].matches("\\d{1,5}")) {
-                throw new UsageException("--example for addition looks like 153+391, got " + UserText.quoted(source));
-            }
-            return a.example(Long.parseLong(parts[0]), Long.parseLong(parts[1]));
-        }
-        task.source().encode(source);
-        return new Example(source, source);
     }
 }

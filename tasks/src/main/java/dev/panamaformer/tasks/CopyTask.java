@@ -34,8 +34,10 @@ public final class CopyTask implements Task {
         // the reference's model (d 64, 2 layers, 2 heads, d_ff 128) and batch 40; Adam with a
         // higher rate after a warm-up than the reference's constant 1e-4, and the reference's
         // 5,000 steps as the budget, stopping early once validation is perfect
-        return new Settings(64, 2, 2, 128, length, 0.1f, TransformerConfig.Activation.RELU, TransformerConfig.Positions.LEARNED,
-                40, 5000, 1e-3f, 200, 1f, 1, 250, 1000, 10_000, 100f);
+        return new Settings(
+                new Settings.Model(64, 2, 2, 128, length, 0.1f, TransformerConfig.Activation.RELU, TransformerConfig.Positions.LEARNED),
+                new Settings.Schedule(40, 5000, 1e-3f, 200, 1f, 1),
+                new Settings.Checks(250, 1000, 10_000, 100f));
     }
 
     @Override

@@ -59,7 +59,7 @@ final class Evaluation {
 
     /** Exact match, and for digit targets the share of digits right, aligned from the right. */
     static Result evaluate(Transformer model, Task task, List<Example> examples, int batchSize) {
-        return score(predict(model, task, examples, batchSize), task instanceof AdditionTask);
+        return score(predict(model, task, examples, batchSize), task.digitTargets());
     }
 
     static Result score(List<Row> rows, boolean digits) {

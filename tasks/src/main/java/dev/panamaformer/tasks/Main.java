@@ -147,17 +147,19 @@ public final class Main {
     /** The task's defaults with every flag that was given. */
     static Settings settings(Task task, Flags f) {
         Settings d = task.defaults();
-        Settings s = new Settings(f.integer("hidden", d.hidden(), 1, 8192), f.integer("layers", d.layers(), 1, 64),
-                f.integer("heads", d.heads(), 1, 256), f.integer("ff", d.ff(), 1, 65536),
-                f.integer("max-positions", d.maxPositions(), Math.max(task.sourceLength(), Batches.decoderLength(task)), 1 << 16),
-                f.real("dropout", d.dropout(), 0f, 0.99f),
-                f.choice("activation", d.activation(), TransformerConfig.Activation.class),
-                f.choice("positions", d.positions(), TransformerConfig.Positions.class),
-                f.integer("batch", d.batch(), 1, 100_000), f.integer("steps", d.steps(), 1, 10_000_000),
-                f.real("lr", d.lr(), 1e-7f, 1f), f.integer("warmup", d.warmup(), 0, 10_000_000), f.real("clip", d.clip(), 0f, 1e6f),
-                f.longValue("seed", d.seed()), f.integer("eval-every", d.evalEvery(), 1, 10_000_000),
-                f.integer("eval-size", d.evalSize(), 1, 10_000_000), f.integer("test-size", Math.max(1, d.testSize()), 1, 100_000_000),
-                f.real("target", d.target(), 0f, 100f));
+        Settings s = new Settings(
+                new Settings.Model(f.integer("hidden", d.hidden(), 1, 8192), f.integer("layers", d.layers(), 1, 64),
+                        f.integer("heads", d.heads(), 1, 256), f.integer("ff", d.ff(), 1, 65536),
+                        f.integer("max-positions", d.maxPositions(), Math.max(task.sourceLength(), Batches.decoderLength(task)), 1 << 16),
+                        f.real("dropout", d.dropout(), 0f, 0.99f),
+                        f.choice("activation", d.activation(), TransformerConfig.Activation.class),
+                        f.choice("positions", d.positions(), TransformerConfig.Positions.class)),
+                new Settings.Schedule(f.integer("batch", d.batch(), 1, 100_000), f.integer("steps", d.steps(), 1, 10_000_000),
+                        f.real("lr", d.lr(), 1e-7f, 1f), f.integer("warmup", d.warmup(), 0, 10_000_000),
+                        f.real("clip", d.clip(), 0f, 1e6f), f.longValue("seed", d.seed())),
+                new Settings.Checks(f.integer("eval-every", d.evalEvery(), 1, 10_000_000),
+                        f.integer("eval-size", d.evalSize(), 1, 10_000_000),
+                        f.integer("test-size", Math.max(1, d.testSize()), 1, 100_000_000), f.real("target", d.target(), 0f, 100f)));
         if (s.hidden() % s.heads() != 0) {
             throw new UsageException("--hidden " + s.hidden() + " is not divisible by --heads " + s.heads());
         }

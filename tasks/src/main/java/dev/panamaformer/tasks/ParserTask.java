@@ -54,6 +54,25 @@ public final class ParserTask implements Task {
     }
 
     @Override
+    public Example example(String source) {
+        Batches.sourceIds(this, source); // length and alphabet first: the parser recurses on parentheses
+        return new Example(source, parse(source));
+    }
+
+    /** The simple grammar: the reference's four "additional tests". */
+    @Override
+    public List<TestSet> additionalTests(int size, long seed) {
+        if (variant != Variant.SIMPLE) {
+            return List.of();
+        }
+        List<Example> extra = new ArrayList<>();
+        for (String src : ADDITIONAL) {
+            extra.add(new Example(src, parse(src)));
+        }
+        return List.of(new TestSet("the reference's additional tests", extra));
+    }
+
+    @Override
     public String name() {
         return variant == Variant.SIMPLE ? "parser" : "parser (nested)";
     }
@@ -67,10 +86,16 @@ public final class ParserTask implements Task {
     public Settings defaults() {
         // the reference's model (d 128, 3 layers, 4 heads, d_ff 512) and batch 64; 600 steps for the simple form
         return variant == Variant.SIMPLE
-                ? new Settings(128, 3, 4, 512, 10, 0.1f, TransformerConfig.Activation.RELU, TransformerConfig.Positions.LEARNED,
-                        64, 600, 1e-3f, 60, 1f, 1, 50, 1200, 0, 100f)
-                : new Settings(128, 3, 4, 512, NESTED_SOURCE, 0.1f, TransformerConfig.Activation.RELU,
-                        TransformerConfig.Positions.LEARNED, 64, 6000, 1e-3f, 300, 1f, 1, 500, 2000, 5000, 99.8f);
+                ? new Settings(
+                        new Settings.Model(128, 3, 4, 512, 10, 0.1f, TransformerConfig.Activation.RELU,
+                                TransformerConfig.Positions.LEARNED),
+                        new Settings.Schedule(64, 600, 1e-3f, 60, 1f, 1),
+                        new Settings.Checks(50, 1200, 0, 100f))
+                : new Settings(
+                        new Settings.Model(128, 3, 4, 512, NESTED_SOURCE, 0.1f, TransformerConfig.Activation.RELU,
+                                TransformerConfig.Positions.LEARNED),
+                        new Settings.Schedule(64, 6000, 1e-3f, 300, 1f, 1),
+                        new Settings.Checks(500, 2000, 5000, 99.8f));
     }
 
     @Override

@@ -35,6 +35,30 @@ public interface Task {
      */
     TestSet testSet(int size, long seed);
 
+    /**
+     * The example of a source a user wrote (as {@code attention --example} takes it), its target
+     * by the task's own rules; a {@link UsageException} naming the expected form for a source that
+     * is not of it. By default the target is the source itself (the copy task).
+     */
+    default Example example(String source) {
+        source().encode(source);
+        return new Example(source, source);
+    }
+
+    /** Whether targets are numbers, so that evaluation also scores their digits aligned from the right. */
+    default boolean digitTargets() {
+        return false;
+    }
+
+    /**
+     * Test sets the test command runs after the main one, each reported on its own line (or
+     * example by example where it is a handful), of {@code size} fresh examples drawn from
+     * {@code seed} where they are drawn; none by default.
+     */
+    default List<TestSet> additionalTests(int size, long seed) {
+        return List.of();
+    }
+
     /** A few lines that show the data layout and tokenization, like the reference's explain functions. */
     String explain(SplittableRandom random);
 

@@ -16,6 +16,8 @@ import java.util.Map;
 final class Testing {
     /** The test stream's seed differs from training's and validation's. */
     static final long TEST_SEED_OFFSET = 0x7E57_0000L;
+    /** An additional test set of at most this many examples is printed example by example; a larger one as a summary line. */
+    private static final int HANDFUL = 10;
 
     private Testing() {
     }
@@ -64,19 +66,21 @@ final class Testing {
                 out.println("some mistakes:");
                 printRows(wrong, out);
             }
-            if (task instanceof ParserTask p && p.variant() == ParserTask.Variant.SIMPLE) {
-                out.println("the reference's additional tests:");
-                List<Example> extra = new ArrayList<>();
-                for (String src : ParserTask.ADDITIONAL) {
-                    extra.add(new Example(src, p.parse(src)));
+            for (Task.TestSet extra : task.additionalTests(1000, s.seed() + TEST_SEED_OFFSET)) {
+                Evaluation.Result x = Evaluation.evaluate(model, task, extra.examples(), 1000);
+                if (extra.examples().size() <= HANDFUL) {
+                    out.println(extra.description() + ":");
+                    printRows(x.rows(), out);
+                } else {
+                    Evaluation.Row sample = x.rows().get(0);
+                    out.printf("%s: exact match %s%% (%d/%d)%s; e.g. %s -> %s (truth %s)%n", extra.description(),
+                            Evaluation.percent(x.exactMatch()), x.correct(), x.total(),
+                            task.digitTargets() ? ", per digit " + Evaluation.percent(x.perSymbol()) + "%" : "",
+                            sample.example().source(), sample.prediction(), sample.example().target());
                 }
-                printRows(Evaluation.predict(model, task, extra, 100), out);
-            }
-            if (task instanceof AdditionTask a && a.variant() == AdditionTask.Variant.LENGTHS) {
-                lengthReport(a, s, model, out);
             }
             out.printf("decoded %d examples in %.1f s%n", r.total(), seconds);
-            if (task instanceof AdditionTask) {
+            if (task.digitTargets()) {
                 out.printf("per-digit accuracy: %s%% (%d/%d digits)%n", Evaluation.percent(r.perSymbol()), r.symbolsCorrect(),
                         r.symbolsTotal());
             }
@@ -89,19 +93,6 @@ final class Testing {
         for (Evaluation.Row row : rows) {
             out.printf("  input %-26s prediction %-34s truth %-34s %s%n", row.example().source(), row.prediction(),
                     row.example().target(), row.correct() ? "correct" : "WRONG");
-        }
-    }
-
-    /** Length generalization: trained on 1-3 digit operands, asked about 4 and 5. */
-    private static void lengthReport(AdditionTask task, Settings s, Transformer model, PrintStream out) {
-        out.println("length generalization (trained on 1- to 3-digit operands only):");
-        for (int digits = 1; digits <= AdditionTask.MAX_TEST_DIGITS; digits++) {
-            Task.TestSet set = task.lengthTestSet(digits, 1000, s.seed() + TEST_SEED_OFFSET + digits);
-            Evaluation.Result r = Evaluation.evaluate(model, task, set.examples(), 1000);
-            Evaluation.Row sample = r.rows().get(0);
-            out.printf("  %d-digit operands: exact match %s%% (%d/%d), per digit %s%%; e.g. %s -> %s (truth %s)%n", digits,
-                    Evaluation.percent(r.exactMatch()), r.correct(), r.total(), Evaluation.percent(r.perSymbol()),
-                    sample.example().source(), sample.prediction(), sample.example().target());
         }
     }
 }
