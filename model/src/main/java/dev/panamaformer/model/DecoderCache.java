@@ -62,6 +62,7 @@ final class DecoderCache implements DecodingBuffers.DecodingBuffer {
     final FloatTensor selfMask; // (R, keys) 0 or -inf, rebuilt each step: fed padding is masked as in training
     private final int padId;
     private FloatTensor swap; // (R, capacity, C) for reordering beams, made on the first reorder
+    private int[] fedSwap;    // a copy of fed, for the same
 
     /** A cache of exactly {@code rows} x {@code capacity} positions over sources of {@code srcLength}, allocated in {@code arena}. */
     DecoderCache(TransformerConfig config, int rows, int capacity, int srcLength, long weightsVersion, CountingArena arena) {
@@ -151,27 +152,27 @@ final class DecoderCache implements DecodingBuffers.DecodingBuffer {
     /** Beam search: row r continues the hypothesis of row {@code parents[r]}; positions [0, length) of the self caches follow. */
     void reorder(int[] parents, int length) {
         if (swap == null) {
-            // greedy decoding and sampling never need it
+            // greedy decoding and sampling never need them
             swap = FloatTensor.allocate(arena, rowCapacity, positionCapacity, width);
+            fedSwap = new int[fed.length];
         }
-        int[] copy = fed.clone();
+        System.arraycopy(fed, 0, fedSwap, 0, rows * capacity);
         for (int r = 0; r < rows; r++) {
-            System.arraycopy(copy, parents[r] * capacity, fed, r * capacity, length);
+            System.arraycopy(fedSwap, parents[r] * capacity, fed, r * capacity, length);
         }
+        long rowBytes = (long) capacity * width * Float.BYTES, bytes = (long) length * width * Float.BYTES;
         for (Layer layer : layers) {
-            for (FloatTensor cache : new FloatTensor[] {layer.selfKeys, layer.selfValues}) {
-                gatherRows(cache, swap, parents, capacity, length, width);
-                gatherRows(swap, cache, identity(rows), capacity, length, width);
-            }
+            reorder(layer.selfKeys, parents, length, rowBytes, bytes);
+            reorder(layer.selfValues, parents, length, rowBytes, bytes);
         }
     }
 
-    private static int[] identity(int n) {
-        int[] ids = new int[n];
-        for (int i = 0; i < n; i++) {
-            ids[i] = i;
+    /** The first {@code bytes} of row r of {@code cache} := those of row {@code parents[r]}, through {@link #swap}. */
+    private void reorder(FloatTensor cache, int[] parents, int length, long rowBytes, long bytes) {
+        gatherRows(cache, swap, parents, capacity, length, width);
+        for (int r = 0; r < rows; r++) {
+            MemorySegment.copy(swap.segment(), r * rowBytes, cache.segment(), r * rowBytes, bytes);
         }
-        return ids;
     }
 
     @Override
