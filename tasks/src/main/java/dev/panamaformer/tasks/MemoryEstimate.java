@@ -45,12 +45,13 @@ final class MemoryEstimate {
 
     /**
      * After the model is built: its activations and their gradients for one example, times the
-     * batch (every buffer grows linearly in it), beside the parameters, must fit outside the heap.
-     * Returns the model; closes it when refusing.
+     * batch (every buffer grows linearly in it), and the decoding buffers the model keeps for
+     * evaluation for one example, times {@code evalRows} (the validation batch), beside the
+     * parameters, must fit outside the heap. Returns the model; closes it when refusing.
      */
-    static Transformer checkBatch(Transformer model, Task task, int batch) {
+    static Transformer checkBatch(Transformer model, Task task, int batch, int evalRows) {
         try {
-            checkBatch(model, task, batch, model.config().parameterCount() * TRAINING_BYTES_PER_PARAMETER);
+            checkBatch(model, task, batch, evalRows, model.config().parameterCount() * TRAINING_BYTES_PER_PARAMETER);
             return model;
         } catch (RuntimeException e) {
             model.close();
@@ -58,15 +59,22 @@ final class MemoryEstimate {
         }
     }
 
-    private static void checkBatch(Transformer model, Task task, int batch, long trainingBytes) {
-        model.forward(Batches.of(task, List.of(task.sample(new java.util.SplittableRandom(0)))), false, 0);
+    private static void checkBatch(Transformer model, Task task, int batch, int evalRows, long trainingBytes) {
+        Example example = task.sample(new java.util.SplittableRandom(0));
+        model.forward(Batches.of(task, List.of(example)), false, 0);
         long perExample = model.workspaceBytes();
         long need = perExample > Long.MAX_VALUE / batch ? Long.MAX_VALUE : perExample * batch;
+        Evaluation.predict(model, task, List.of(example), 1);
+        long decodingPerExample = model.decodingBufferBytes();
+        long decoding = decodingPerExample > Long.MAX_VALUE / evalRows ? Long.MAX_VALUE : decodingPerExample * evalRows;
+        need = need > Long.MAX_VALUE - decoding ? Long.MAX_VALUE : need + decoding;
         long room = outsideHeap() - trainingBytes;
         if (need > room) {
             throw new UsageException(String.format(Locale.ROOT, "--batch %d needs about %s of activations and their gradients"
-                    + " (%s per example) beside the model's %s, more than the %s this machine leaves beside the JVM's heap; lower --batch",
-                    batch, bytes(need), bytes(perExample), bytes(trainingBytes), bytes(Math.max(0, room))));
+                    + " (%s per example) and decoding buffers for validation batches of %d (%s per example) beside the model's %s,"
+                    + " more than the %s this machine leaves beside the JVM's heap; lower --batch (or --eval-size)",
+                    batch, bytes(need), bytes(perExample), evalRows, bytes(decodingPerExample), bytes(trainingBytes),
+                    bytes(Math.max(0, room))));
         }
     }
 

@@ -34,6 +34,8 @@ final class TrainingRun {
     /** Adam's moments and the step, written beside the checkpoint at each evaluation (see {@link Trainer#saveState}). */
     static final String OPTIMIZER = "optimizer.safetensors";
     static final String METRICS = "metrics.csv";
+    /** Validation examples decoded at once. */
+    static final int EVAL_BATCH = 500;
     private static final String CSV_HEADER = "step,loss,token_accuracy,exact_match,learning_rate,seconds\n";
 
     /** What a run achieved. */
@@ -74,7 +76,8 @@ final class TrainingRun {
         int firstOnTarget = -1, onTargetInRow = 0, step = 0, savedAt = -1;
         boolean pictureFailed = false;
         double lastExact = Double.NaN, lossAvg = Double.NaN, accAvg = Double.NaN, secondsBefore = 0, seconds = 0;
-        try (Transformer model = MemoryEstimate.checkBatch(new Transformer(config, s.seed(), kernels), task, s.batch());
+        try (Transformer model = MemoryEstimate.checkBatch(new Transformer(config, s.seed(), kernels), task, s.batch(),
+                Math.min(EVAL_BATCH, s.evalSize()));
              Trainer trainer = new Trainer(model, options)) {
             if (resume) {
                 step = restore(model, trainer, dir);
@@ -106,7 +109,7 @@ final class TrainingRun {
                 boolean evaluate = step % s.evalEvery() == 0 || step == s.steps();
                 double exact = Double.NaN;
                 if (evaluate) {
-                    exact = Evaluation.evaluate(model, task, validation, 500).exactMatch();
+                    exact = Evaluation.evaluate(model, task, validation, EVAL_BATCH).exactMatch();
                     lastExact = exact;
                     onTargetInRow = exact >= s.target() ? onTargetInRow + 1 : 0;
                     if (exact >= s.target() && firstOnTarget < 0) {
