@@ -2,6 +2,7 @@ package dev.panamaformer.model;
 
 import java.util.ArrayDeque;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
 
 /**
  * A model's idle decoding buffers, kept from one {@link Decoding} call to the next so that
@@ -33,42 +34,35 @@ final class DecodingBuffers implements AutoCloseable {
 
     /** Encoder buffers for {@code batch} sources of {@code length} tokens, shaped by {@link SourceEncoding#load}. */
     SourceEncoding takeEncoding(int batch, int length) {
-        synchronized (this) {
-            checkOpen();
-            SourceEncoding best = null;
-            for (SourceEncoding e : encodings) {
-                if (e.fits(batch, length) && (best == null || e.bytes() < best.bytes())) {
-                    best = e;
-                }
-            }
-            if (best != null) {
-                encodings.remove(best);
-                idle -= best.bytes();
-                return best;
-            }
-        }
+        SourceEncoding idleOne = takeSmallest(encodings, e -> e.fits(batch, length));
         // none fits: one of this shape, allocated outside the lock (other threads' takes need not wait for it)
-        return new SourceEncoding(config, fusedAttentionFrom, batch, length, new CountingArena(allocated));
+        return idleOne != null ? idleOne : new SourceEncoding(config, fusedAttentionFrom, batch, length, new CountingArena(allocated));
     }
 
     /** A cache for {@code rows} x {@code capacity} positions over sources of {@code srcLength}, reset to that shape. */
     DecoderCache takeCache(int rows, int capacity, int srcLength, long weightsVersion) {
-        synchronized (this) {
-            checkOpen();
-            DecoderCache best = null;
-            for (DecoderCache c : caches) {
-                if (c.fits(rows, capacity, srcLength) && (best == null || c.bytes() < best.bytes())) {
-                    best = c;
-                }
-            }
-            if (best != null) {
-                caches.remove(best);
-                idle -= best.bytes();
-                best.reset(rows, capacity, srcLength, weightsVersion);
-                return best;
+        DecoderCache idleOne = takeSmallest(caches, c -> c.fits(rows, capacity, srcLength));
+        if (idleOne == null) {
+            return new DecoderCache(config, rows, capacity, srcLength, weightsVersion, new CountingArena(allocated));
+        }
+        idleOne.reset(rows, capacity, srcLength, weightsVersion);
+        return idleOne;
+    }
+
+    /** Removes and returns the smallest idle buffer that {@code fits}, or null. */
+    private synchronized <T extends DecodingBuffer> T takeSmallest(ArrayDeque<T> idleOnes, Predicate<T> fits) {
+        checkOpen();
+        T best = null;
+        for (T t : idleOnes) {
+            if (fits.test(t) && (best == null || t.bytes() < best.bytes())) {
+                best = t;
             }
         }
-        return new DecoderCache(config, rows, capacity, srcLength, weightsVersion, new CountingArena(allocated));
+        if (best != null) {
+            idleOnes.remove(best);
+            idle -= best.bytes();
+        }
+        return best;
     }
 
     /** Gives back a buffer taken here: kept for the next call, or freed when the model is closed or enough are idle. */

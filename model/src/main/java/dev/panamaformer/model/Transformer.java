@@ -37,8 +37,8 @@ public final class Transformer implements AutoCloseable {
     private final DecoderLayer[] decoder;
     private final Norm decoderNorm;
     private final Linear generator;
-    /** Idle buffers of {@link Decoding}'s own loops, kept from one call to the next. */
-    private final DecodingBuffers decodingBuffers;
+    /** The inference path over the layers above, with the idle buffers of {@link Decoding}'s loops. */
+    private final IncrementalDecoder incremental;
 
     private Workspace ws;
     private int batch = -1;
@@ -98,7 +98,6 @@ public final class Transformer implements AutoCloseable {
         this.config = config;
         this.options = options;
         this.kernels = options.kernels();
-        this.decodingBuffers = new DecodingBuffers(config, options.fusedAttentionFrom());
         try {
             long site = 0;
             srcEmbed = new Embeddings(params, arena, "encoder.embed", config, config.srcVocabSize(), site++);
@@ -116,6 +115,8 @@ public final class Transformer implements AutoCloseable {
             }
             decoderNorm = new Norm(params, "decoder.norm", config.hiddenSize(), config.layerNormEps());
             generator = new Linear(params, "generator", config.hiddenSize(), config.tgtVocabSize());
+            incremental = new IncrementalDecoder(config, options, srcEmbed, encoder, encoderNorm, tgtEmbed, decoder, decoderNorm,
+                    generator);
             params.allocate();
             params.initialize(seed);
         } catch (RuntimeException | Error e) {
@@ -168,12 +169,12 @@ public final class Transformer implements AutoCloseable {
      * thread that decoded at once), beside {@link #memoryBytes()}; freed by {@link #close()}.
      */
     public long decodingBufferBytes() {
-        return decodingBuffers.idleBytes();
+        return incremental.idleBytes();
     }
 
     /** Bytes ever allocated for decoding buffers from the model's idle ones (the caches of {@link #startDecoding}'s sessions aside). */
     long decodingBytesAllocated() {
-        return decodingBuffers.allocatedBytes();
+        return incremental.allocatedBytes();
     }
 
     private void shape(int b, int s, int t) {
@@ -325,7 +326,7 @@ public final class Transformer implements AutoCloseable {
         }
         int s = Decoding.longest(sources);
         DecoderCache cache = startCache(Decoding.pad(sources, config.padId(), s), sources.length, s, beams, capacity, pooled);
-        Runnable release = pooled ? () -> decodingBuffers.give(cache) : cache::close;
+        Runnable release = () -> incremental.release(cache, pooled);
         return new DecodingSession(this, cache, sources.length, beams, release);
     }
 
@@ -346,41 +347,7 @@ public final class Transformer implements AutoCloseable {
             if ((long) b * beams > Integer.MAX_VALUE / Math.max(1, capacity)) {
                 throw new IllegalArgumentException(b + " sources x " + beams + " beams x " + capacity + " positions is too many");
             }
-            SourceEncoding e = decodingBuffers.takeEncoding(b, s);
-            try {
-                e.load(src, b, s);
-                srcEmbed.embed(kernels, src, e);
-                for (EncoderLayer layer : encoder) {
-                    layer.apply(kernels, e);
-                }
-                encoderNorm.apply(kernels, e.x, e.memory, e.rows, e.mean, e.rstd);
-                int rows = b * beams;
-                DecoderCache cache = pooled ? decodingBuffers.takeCache(rows, capacity, s, weightsVersion.get())
-                        : new DecoderCache(config, rows, capacity, s, weightsVersion.get(), new CountingArena());
-                try {
-                    FloatTensor keys = e.k, values = e.v; // (B*S, C), free once the encoder has run
-                    for (int i = 0; i < decoder.length; i++) {
-                        decoder[i].projectMemory(kernels, e.memory, b * s, keys, values);
-                        DecoderCache.gatherRows(keys, cache.layers[i].crossKeys, rows, beams, s, config.hiddenSize());
-                        DecoderCache.gatherRows(values, cache.layers[i].crossValues, rows, beams, s, config.hiddenSize());
-                    }
-                    for (int r = 0; r < rows; r++) {
-                        for (int j = 0; j < s; j++) {
-                            cache.srcMask.set((long) r * s + j, src[r / beams * s + j] == config.padId() ? Float.NEGATIVE_INFINITY : 0f);
-                        }
-                    }
-                    return cache;
-                } catch (RuntimeException | Error ex) {
-                    if (pooled) {
-                        decodingBuffers.give(cache);
-                    } else {
-                        cache.close();
-                    }
-                    throw ex;
-                }
-            } finally {
-                decodingBuffers.give(e);
-            }
+            return incremental.start(src, b, s, beams, capacity, pooled, weightsVersion.get());
         } finally {
             guard.exitShared();
         }
@@ -398,22 +365,13 @@ public final class Transformer implements AutoCloseable {
             if (pos < 0 || pos >= cache.capacity) {
                 throw new IllegalArgumentException("position " + pos + " outside the cache's [0, " + cache.capacity + ")");
             }
-            int rows = cache.rows;
-            for (int r = 0; r < rows; r++) {
+            for (int r = 0; r < cache.rows; r++) {
                 if (tokens[r] < 0 || tokens[r] >= config.tgtVocabSize()) {
                     throw new IllegalArgumentException("target token id " + tokens[r] + " in row " + r
                             + " is outside the vocabulary [0, " + config.tgtVocabSize() + ")");
                 }
             }
-            cache.feed(tokens, pos);
-            tgtEmbed.step(kernels, tokens, rows, pos, cache.positions, cache.sublayer, cache.x, cache.mean, cache.rstd);
-            for (int i = 0; i < decoder.length; i++) {
-                decoder[i].step(kernels, cache.x, rows, cache.layers[i], pos, cache.crossMask, cache);
-            }
-            decoderNorm.apply(kernels, cache.x, cache.normed, rows, cache.mean, cache.rstd);
-            generator.forward(kernels, cache.normed, cache.logits, rows);
-            kernels.loss().logSoftmax(cache.logits, cache.logProbs, rows, config.tgtVocabSize());
-            return cache.logProbs;
+            return incremental.step(cache, tokens, pos);
         } finally {
             guard.exitShared();
         }
@@ -496,7 +454,7 @@ public final class Transformer implements AutoCloseable {
             if (ws != null) {
                 ws.close();
             }
-            decodingBuffers.close();
+            incremental.close();
             arena.close();
         } finally {
             guard.exitExclusive();

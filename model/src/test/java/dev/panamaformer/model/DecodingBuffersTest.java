@@ -94,9 +94,10 @@ class DecodingBuffersTest {
                 sources[i][j] = 1 + random.nextInt(CONFIG.srcVocabSize() - 1);
             }
         }
-        sources[0] = java.util.Arrays.copyOf(sources[0], longest); // the longest, padded with the pad id 0 at the end
+        // the first source is exactly `longest` tokens, so the batch pads the others to it
+        sources[0] = java.util.Arrays.copyOf(sources[0], longest);
         for (int j = 0; j < longest; j++) {
-            sources[0][j] = sources[0][j] == 0 ? 3 : sources[0][j];
+            sources[0][j] = sources[0][j] == TestModels.PAD ? 3 : sources[0][j];
         }
         return sources;
     }

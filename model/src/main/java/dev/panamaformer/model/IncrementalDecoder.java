@@ -1,0 +1,118 @@
+package dev.panamaformer.model;
+
+import dev.panamaformer.kernels.FloatTensor;
+import dev.panamaformer.kernels.Kernels;
+
+/**
+ * The inference path of a {@link Transformer}: encode sources into a key/value cache, then run
+ * the decoder one position at a time over it. It uses the model's layers, read-only, and keeps
+ * the idle decoding buffers ({@link DecodingBuffers}); the model checks arguments and guards
+ * against training at the same time before calling it.
+ *
+ * <p>The computation is the same kernel calls as the model's forward pass with dropout off, so
+ * cached decoding gives the bits of recomputing the whole prefix.
+ */
+final class IncrementalDecoder implements AutoCloseable {
+    private final TransformerConfig config;
+    private final Kernels kernels;
+    private final Embeddings srcEmbed;
+    private final EncoderLayer[] encoder;
+    private final Norm encoderNorm;
+    private final Embeddings tgtEmbed;
+    private final DecoderLayer[] decoder;
+    private final Norm decoderNorm;
+    private final Linear generator;
+    private final DecodingBuffers buffers;
+
+    IncrementalDecoder(TransformerConfig config, RunOptions options, Embeddings srcEmbed, EncoderLayer[] encoder,
+                       Norm encoderNorm, Embeddings tgtEmbed, DecoderLayer[] decoder, Norm decoderNorm, Linear generator) {
+        this.config = config;
+        this.kernels = options.kernels();
+        this.srcEmbed = srcEmbed;
+        this.encoder = encoder;
+        this.encoderNorm = encoderNorm;
+        this.tgtEmbed = tgtEmbed;
+        this.decoder = decoder;
+        this.decoderNorm = decoderNorm;
+        this.generator = generator;
+        this.buffers = new DecodingBuffers(config, options.fusedAttentionFrom());
+    }
+
+    /**
+     * Encodes {@code b} checked sources of length {@code s} (B, S) and caches, for {@code beams}
+     * rows each, their cross-attention keys and values, for at most {@code capacity} target
+     * positions; the cache from the idle buffers where {@code pooled}, else of its own.
+     */
+    DecoderCache start(int[] src, int b, int s, int beams, int capacity, boolean pooled, long weightsVersion) {
+        SourceEncoding e = buffers.takeEncoding(b, s);
+        try {
+            e.load(src, b, s);
+            srcEmbed.embed(kernels, src, e);
+            for (EncoderLayer layer : encoder) {
+                layer.apply(kernels, e);
+            }
+            encoderNorm.apply(kernels, e.x, e.memory, e.rows, e.mean, e.rstd);
+            int rows = b * beams;
+            DecoderCache cache = pooled ? buffers.takeCache(rows, capacity, s, weightsVersion)
+                    : new DecoderCache(config, rows, capacity, s, weightsVersion, new CountingArena());
+            try {
+                FloatTensor keys = e.k, values = e.v; // (B*S, C), free once the encoder has run
+                for (int i = 0; i < decoder.length; i++) {
+                    decoder[i].projectMemory(kernels, e.memory, b * s, keys, values);
+                    DecoderCache.gatherRows(keys, cache.layers[i].crossKeys, rows, beams, s, config.hiddenSize());
+                    DecoderCache.gatherRows(values, cache.layers[i].crossValues, rows, beams, s, config.hiddenSize());
+                }
+                for (int r = 0; r < rows; r++) {
+                    for (int j = 0; j < s; j++) {
+                        cache.srcMask.set((long) r * s + j, src[r / beams * s + j] == config.padId() ? Float.NEGATIVE_INFINITY : 0f);
+                    }
+                }
+                return cache;
+            } catch (RuntimeException | Error ex) {
+                release(cache, pooled);
+                throw ex;
+            }
+        } finally {
+            buffers.give(e);
+        }
+    }
+
+    /** Gives a cache of {@link #start} back to the idle buffers where it came from them, else frees it. */
+    void release(DecoderCache cache, boolean pooled) {
+        if (pooled) {
+            buffers.give(cache);
+        } else {
+            cache.close();
+        }
+    }
+
+    /** One step: feeds checked {@code tokens} (one per row) at position {@code pos}; returns log-probabilities (R, V). */
+    FloatTensor step(DecoderCache cache, int[] tokens, int pos) {
+        int rows = cache.rows;
+        cache.feed(tokens, pos);
+        tgtEmbed.step(kernels, tokens, rows, pos, cache.positions, cache.sublayer, cache.x, cache.mean, cache.rstd);
+        for (int i = 0; i < decoder.length; i++) {
+            decoder[i].step(kernels, cache.x, rows, cache.layers[i], pos, cache.crossMask, cache);
+        }
+        decoderNorm.apply(kernels, cache.x, cache.normed, rows, cache.mean, cache.rstd);
+        generator.forward(kernels, cache.normed, cache.logits, rows);
+        kernels.loss().logSoftmax(cache.logits, cache.logProbs, rows, config.tgtVocabSize());
+        return cache.logProbs;
+    }
+
+    /** Bytes of the idle decoding buffers. */
+    long idleBytes() {
+        return buffers.idleBytes();
+    }
+
+    /** Bytes ever allocated for decoding buffers from the idle ones. */
+    long allocatedBytes() {
+        return buffers.allocatedBytes();
+    }
+
+    /** Frees the idle buffers; caches given back later are freed then. */
+    @Override
+    public void close() {
+        buffers.close();
+    }
+}
