@@ -7,7 +7,8 @@ package dev.panamaformer.kernels;
  *   <li>{@code -Dpanamaformer.kernels=scalar|128|256|512|auto} forces the scalar kernels or a
  *       vector width (default {@code auto}: the CPU's preferred width);</li>
  *   <li>{@code -Dpanamaformer.tile=4x4|4x3|4x2|auto} forces the products' register tile (default
- *       {@code auto}: by the vector registers the JIT has, see {@code TileShape});</li>
+ *       {@code auto}: 4x4 with 32 vector registers; with 16, the faster of 4x3 and 4x2, timed
+ *       once at first use in a fraction of a second, see {@code TileShape});</li>
  *   <li>{@code -Dpanamaformer.threads=N} sets the default thread count (default: all cores).</li>
  * </ul>
  * Without {@code --add-modules jdk.incubator.vector} the provider falls back to the scalar

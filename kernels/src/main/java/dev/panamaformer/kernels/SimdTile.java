@@ -15,7 +15,8 @@ import jdk.incubator.vector.FloatVector;
  * C = A B is wanted, else into a tile buffer that {@link #writeBack} scales into C.
  *
  * <p>One micro-kernel per shape, as BLIS and OpenBLAS keep one per register file; {@link TileShape}
- * picks the shape once (4x4 where the JIT has 32 vector registers, 4x3 where it has 16) and
+ * picks the shape once (4x4 where the JIT has 32 vector registers; where it has 16, 4x3 or 4x2 from
+ * {@link SimdTile16}, whichever {@link TileCalibration} timed faster) and
  * {@link #multiply} dispatches on a static final that C2 folds. Each kernel is written out: its
  * accumulators must be locals, and a helper taking or returning vectors boxes them when C2 does
  * not inline it. For the same reason C += A B is two calls, not one kernel that loads C.
@@ -59,8 +60,8 @@ final class SimdTile {
                          MemorySegment dst, long dOff, long ldd) {
         switch (KERNEL) {
             case 44 -> multiply4x4(k, a, aOff, aRow, aCol, b, bOff, ldb, dst, dOff, ldd);
-            case 43 -> multiply4x3(k, a, aOff, aRow, aCol, b, bOff, ldb, dst, dOff, ldd);
-            case 42 -> multiply4x2(k, a, aOff, aRow, aCol, b, bOff, ldb, dst, dOff, ldd);
+            case 43 -> SimdTile16.multiply4x3(k, a, aOff, aRow, aCol, b, bOff, ldb, dst, dOff, ldd);
+            case 42 -> SimdTile16.multiply4x2(k, a, aOff, aRow, aCol, b, bOff, ldb, dst, dOff, ldd);
             default -> throw new AssertionError("no micro-kernel for " + SHAPE);
         }
     }
@@ -122,96 +123,6 @@ final class SimdTile {
         c32.intoMemorySegment(dst, d + 2 * V, ORDER);
         c33.intoMemorySegment(dst, d + 3 * V, ORDER);
     }
-
-    /** 4 rows by 3 vectors: 12 accumulators, 3 B vectors and a broadcast, 16 registers. */
-    private static void multiply4x3(int k, MemorySegment a, long aOff, long aRow, long aCol, MemorySegment b, long bOff,
-                                    long ldb, MemorySegment dst, long dOff, long ldd) {
-        FloatVector z = FloatVector.zero(FLOAT);
-        FloatVector c00 = z, c01 = z, c02 = z;
-        FloatVector c10 = z, c11 = z, c12 = z;
-        FloatVector c20 = z, c21 = z, c22 = z;
-        FloatVector c30 = z, c31 = z, c32 = z;
-        long ap = aOff, bp = bOff;
-        for (int p = 0; p < k; p++, ap += aCol, bp += ldb) {
-            long bb = bp * Float.BYTES;
-            FloatVector b0 = FloatVector.fromMemorySegment(FLOAT, b, bb, ORDER);
-            FloatVector b1 = FloatVector.fromMemorySegment(FLOAT, b, bb + V, ORDER);
-            FloatVector b2 = FloatVector.fromMemorySegment(FLOAT, b, bb + 2 * V, ORDER);
-            FloatVector a0 = FloatVector.broadcast(FLOAT, a.getAtIndex(JAVA_FLOAT, ap));
-            c00 = b0.fma(a0, c00);
-            c01 = b1.fma(a0, c01);
-            c02 = b2.fma(a0, c02);
-            FloatVector a1 = FloatVector.broadcast(FLOAT, a.getAtIndex(JAVA_FLOAT, ap + aRow));
-            c10 = b0.fma(a1, c10);
-            c11 = b1.fma(a1, c11);
-            c12 = b2.fma(a1, c12);
-            FloatVector a2 = FloatVector.broadcast(FLOAT, a.getAtIndex(JAVA_FLOAT, ap + 2 * aRow));
-            c20 = b0.fma(a2, c20);
-            c21 = b1.fma(a2, c21);
-            c22 = b2.fma(a2, c22);
-            FloatVector a3 = FloatVector.broadcast(FLOAT, a.getAtIndex(JAVA_FLOAT, ap + 3 * aRow));
-            c30 = b0.fma(a3, c30);
-            c31 = b1.fma(a3, c31);
-            c32 = b2.fma(a3, c32);
-        }
-        long d = dOff * Float.BYTES, row = ldd * Float.BYTES;
-        c00.intoMemorySegment(dst, d, ORDER);
-        c01.intoMemorySegment(dst, d + V, ORDER);
-        c02.intoMemorySegment(dst, d + 2 * V, ORDER);
-        d += row;
-        c10.intoMemorySegment(dst, d, ORDER);
-        c11.intoMemorySegment(dst, d + V, ORDER);
-        c12.intoMemorySegment(dst, d + 2 * V, ORDER);
-        d += row;
-        c20.intoMemorySegment(dst, d, ORDER);
-        c21.intoMemorySegment(dst, d + V, ORDER);
-        c22.intoMemorySegment(dst, d + 2 * V, ORDER);
-        d += row;
-        c30.intoMemorySegment(dst, d, ORDER);
-        c31.intoMemorySegment(dst, d + V, ORDER);
-        c32.intoMemorySegment(dst, d + 2 * V, ORDER);
-    }
-
-    /** 4 rows by 2 vectors: 8 accumulators, 2 B vectors and a broadcast, 11 registers. */
-    private static void multiply4x2(int k, MemorySegment a, long aOff, long aRow, long aCol, MemorySegment b, long bOff,
-                                    long ldb, MemorySegment dst, long dOff, long ldd) {
-        FloatVector z = FloatVector.zero(FLOAT);
-        FloatVector c00 = z, c01 = z;
-        FloatVector c10 = z, c11 = z;
-        FloatVector c20 = z, c21 = z;
-        FloatVector c30 = z, c31 = z;
-        long ap = aOff, bp = bOff;
-        for (int p = 0; p < k; p++, ap += aCol, bp += ldb) {
-            long bb = bp * Float.BYTES;
-            FloatVector b0 = FloatVector.fromMemorySegment(FLOAT, b, bb, ORDER);
-            FloatVector b1 = FloatVector.fromMemorySegment(FLOAT, b, bb + V, ORDER);
-            FloatVector a0 = FloatVector.broadcast(FLOAT, a.getAtIndex(JAVA_FLOAT, ap));
-            c00 = b0.fma(a0, c00);
-            c01 = b1.fma(a0, c01);
-            FloatVector a1 = FloatVector.broadcast(FLOAT, a.getAtIndex(JAVA_FLOAT, ap + aRow));
-            c10 = b0.fma(a1, c10);
-            c11 = b1.fma(a1, c11);
-            FloatVector a2 = FloatVector.broadcast(FLOAT, a.getAtIndex(JAVA_FLOAT, ap + 2 * aRow));
-            c20 = b0.fma(a2, c20);
-            c21 = b1.fma(a2, c21);
-            FloatVector a3 = FloatVector.broadcast(FLOAT, a.getAtIndex(JAVA_FLOAT, ap + 3 * aRow));
-            c30 = b0.fma(a3, c30);
-            c31 = b1.fma(a3, c31);
-        }
-        long d = dOff * Float.BYTES, row = ldd * Float.BYTES;
-        c00.intoMemorySegment(dst, d, ORDER);
-        c01.intoMemorySegment(dst, d + V, ORDER);
-        d += row;
-        c10.intoMemorySegment(dst, d, ORDER);
-        c11.intoMemorySegment(dst, d + V, ORDER);
-        d += row;
-        c20.intoMemorySegment(dst, d, ORDER);
-        c21.intoMemorySegment(dst, d + V, ORDER);
-        d += row;
-        c30.intoMemorySegment(dst, d, ORDER);
-        c31.intoMemorySegment(dst, d + V, ORDER);
-    }
-
 
     /**
      * C (rows x cols, at most MR x NR, rows ldc apart) = alpha * tile + beta * C, from the tile

@@ -5,8 +5,9 @@ import java.util.Locale;
 
 /**
  * The register tile of the SIMD products: {@code rows} rows of A by {@code vectors} vectors of B,
- * chosen once per JVM from the vector width and the number of vector registers the JIT allocates
- * from, or forced by {@code -Dpanamaformer.tile=ROWSxVECTORS} (one of {@link #SHAPES}).
+ * chosen once per JVM from the number of vector registers the JIT allocates from and, where that
+ * leaves a choice, by timing the candidates ({@link TileCalibration}), or forced by
+ * {@code -Dpanamaformer.tile=ROWSxVECTORS} (one of {@link #SHAPES}).
  *
  * <p>A tile keeps rows x vectors accumulators, {@code vectors} B vectors and one broadcast of A
  * live through its loop. When that exceeds the register file, C2 spills inside the loop and the
@@ -30,13 +31,16 @@ import java.util.Locale;
  *   -XX:UseAVX=2 (AVX2)                  16         256     16 %  58 %  54 %
  *   -XX:UseAVX=1                         16         128     63 %  59 %  52 %
  * </pre>
- * 16 registers (x86 SSE and AVX2) take 4x3, exactly 16 live vectors; 32 (AVX-512, ARM NEON and
- * SVE) take 4x4, 21 of them. A 6x4 tile is faster still with 32 registers but falls out of the
- * JIT (see {@link SimdTile}). At 128 bits with 32 registers (NEON's shape) 4x3 beat 4x4 in this
- * GEMM while the micro-kernels alone ranked 4x4 first (45.5 against 40.8 GFLOPS): the two runs
- * disagree by more than the difference, so it stays 4x4 until measured on ARM. Results differ
- * from run to run by up to a third here (the JIT's choices and a shared machine), so read the
- * table for its wide gaps only. {@code -Dpanamaformer.tile} lets a user measure their own CPU.
+ * 32 registers (AVX-512, ARM NEON and SVE) take 4x4, 21 live vectors. With 16 (x86 SSE and AVX2)
+ * neither table nor count settles it: 4x3 (exactly 16 live vectors) won here, 4x2 by more than
+ * twice on an AMD Zen 3 (issue 11's probe), so {@link TileCalibration} times both at start-up
+ * and takes the faster; the description names both figures. A 6x4 tile is faster still with 32
+ * registers but falls out of the JIT (see {@link SimdTile}). At 128 bits with 32 registers
+ * (NEON's shape) 4x3 beat 4x4 in this GEMM while the micro-kernels alone ranked 4x4 first (45.5
+ * against 40.8 GFLOPS): the two runs disagree by more than the difference, so it stays 4x4 until
+ * measured on ARM. Results differ from run to run by up to a third here (the JIT's choices and a
+ * shared machine), so read the table for its wide gaps only. {@code -Dpanamaformer.tile} lets a
+ * user measure their own CPU.
  */
 record TileShape(int rows, int vectors, String why) {
     static final String PROPERTY = "panamaformer.tile";
@@ -57,7 +61,7 @@ record TileShape(int rows, int vectors, String why) {
         int registers = vectorRegisters(preferredBits);
         return registers >= 32
                 ? new TileShape(4, 4, registers + " vector registers")
-                : new TileShape(4, 3, registers + " vector registers");
+                : TileCalibration.measure().shape(registers);
     }
 
     /** The shape forced by the system property, null for auto; IllegalArgumentException naming a bad value. */
