@@ -23,12 +23,16 @@ public final class Checkpoint {
         save(model, path, java.util.Map.of());
     }
 
-    /** As {@link #save(Transformer, Path)}, with more string metadata (e.g. which task the model learned). */
+    /**
+     * As {@link #save(Transformer, Path)}, with more string metadata (e.g. which task the model
+     * learned), written in key order: the same weights and metadata give the same file.
+     */
     public static void save(Transformer model, Path path, java.util.Map<String, String> metadata) throws IOException {
         SafeTensors.Writer w = new SafeTensors.Writer()
                 .metadata("format", FORMAT)
                 .metadata("config", model.config().toJson());
-        metadata.forEach(w::metadata);
+        // sorted: a Map.of iterates in an order drawn per JVM, and the same model should give the same bytes
+        new java.util.TreeMap<>(metadata).forEach(w::metadata);
         // the weights are read as decoding reads them: beside decoding sessions, never beside a training step
         model.guard.enterShared("Checkpoint.save");
         try {

@@ -34,6 +34,27 @@ class CheckpointTest {
         TestModels.deleteTree(dir);
     }
 
+    /** Metadata in any iteration order (a Map.of's is drawn per JVM) gives the same bytes. */
+    @Example
+    void theSameModelAndMetadataGiveTheSameFile() throws IOException {
+        Path tmp = Files.createTempDirectory(dir, "case");
+        var forward = new java.util.LinkedHashMap<String, String>();
+        var backward = new java.util.LinkedHashMap<String, String>();
+        String[] keys = {"task", "seed", "step", "note"};
+        for (int i = 0; i < keys.length; i++) {
+            forward.put(keys[i], "v" + i);
+            backward.put(keys[keys.length - 1 - i], "v" + (keys.length - 1 - i));
+        }
+        try (Transformer model = new Transformer(CONFIG, 5)) {
+            Checkpoint.save(model, tmp.resolve("a.safetensors"), forward);
+            Checkpoint.save(model, tmp.resolve("b.safetensors"), backward);
+        }
+        assertArrayEquals(Files.readAllBytes(tmp.resolve("a.safetensors")), Files.readAllBytes(tmp.resolve("b.safetensors")));
+        var read = new java.util.HashMap<>(Checkpoint.metadata(tmp.resolve("a.safetensors")));
+        read.keySet().removeAll(java.util.List.of("format", "config"));
+        assertEquals(forward, read);
+    }
+
     @Example
     void aSavedModelLoadsWithTheSameConfigAndOutputs() throws IOException {
         Path tmp = Files.createTempDirectory(dir, "case");
