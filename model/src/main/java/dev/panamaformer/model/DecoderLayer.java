@@ -6,7 +6,8 @@ import dev.panamaformer.kernels.RowMask;
 
 /**
  * Pre-LN: masked self-attention, cross-attention over the encoder's output (memory), then the
- * feed-forward, each as {@code x + dropout(sublayer(LN(x)))}.
+ * feed-forward, each as {@code x + dropout(sublayer(LN(x)))}. The layer holds weights; a
+ * training pass's buffers are its {@link Activations}, a decoding session's its {@link DecoderCache}.
  */
 final class DecoderLayer {
     private final Norm norm1;
@@ -19,19 +20,6 @@ final class DecoderLayer {
     private final FeedForward ffn;
     private final DropoutSite dropout3;
     private final int width;
-
-    private int rows;
-    private FloatTensor n1;      // (N, C) LN1 output, self-attention input
-    private FloatTensor selfOut; // (N, C)
-    private FloatTensor x1;      // (N, C) after the first residual
-    private FloatTensor n2;      // (N, C) LN2 output, cross-attention query input
-    private FloatTensor crossOut; // (N, C)
-    private FloatTensor x2;      // (N, C) after the second residual
-    private FloatTensor n3;      // (N, C) LN3 output, FFN input
-    private FloatTensor ffnOut;  // (N, C)
-    private FloatTensor scratch; // (N, C) a sublayer output after dropout
-    FloatTensor out;             // (N, C)
-    private FloatTensor dN1, dSelf, dX1, dN2, dCross, dX2, dN3, dFfn; // (N, C) each
 
     static final int DROPOUT_SITES = 6;
 
@@ -49,48 +37,75 @@ final class DecoderLayer {
         this.dropout3 = new DropoutSite(config.dropout(), sites + 5);
     }
 
-    void allocate(Workspace ws, String name, int batch, int tgtLength, int srcLength, RowMask selfMask, RowMask crossMask) {
-        rows = batch * tgtLength;
-        norm1.allocate(ws, name + ".norm1", rows);
-        selfAttention.allocate(ws, name + ".self_attn", batch, tgtLength, tgtLength, selfMask);
-        norm2.allocate(ws, name + ".norm2", rows);
-        crossAttention.allocate(ws, name + ".cross_attn", batch, tgtLength, srcLength, crossMask);
-        norm3.allocate(ws, name + ".norm3", rows);
-        ffn.allocate(ws, name + ".ffn", rows);
-        n1 = ws.activation(name + ".n1", rows, width);
-        selfOut = ws.activation(name + ".self_out", rows, width);
-        x1 = ws.activation(name + ".x1", rows, width);
-        n2 = ws.activation(name + ".n2", rows, width);
-        crossOut = ws.activation(name + ".cross_out", rows, width);
-        x2 = ws.activation(name + ".x2", rows, width);
-        n3 = ws.activation(name + ".n3", rows, width);
-        ffnOut = ws.activation(name + ".ffn_out", rows, width);
-        scratch = ws.activation(name + ".scratch", rows, width);
-        out = ws.activation(name + ".out", rows, width);
-        dN1 = ws.gradient(rows, width);
-        dSelf = ws.gradient(rows, width);
-        dX1 = ws.gradient(rows, width);
-        dN2 = ws.gradient(rows, width);
-        dCross = ws.gradient(rows, width);
-        dX2 = ws.gradient(rows, width);
-        dN3 = ws.gradient(rows, width);
-        dFfn = ws.gradient(rows, width);
+    /** A training pass's buffers of this layer, for one shape. */
+    final class Activations {
+        final int rows;
+        final Norm.Statistics norm1Stats, norm2Stats, norm3Stats;
+        final MultiHeadAttention.Activations self, cross;
+        final FeedForward.Activations ffnActs;
+        final FloatTensor n1;       // (N, C) LN1 output, self-attention input
+        final FloatTensor selfOut;  // (N, C)
+        final FloatTensor x1;       // (N, C) after the first residual
+        final FloatTensor n2;       // (N, C) LN2 output, cross-attention query input
+        final FloatTensor crossOut; // (N, C)
+        final FloatTensor x2;       // (N, C) after the second residual
+        final FloatTensor n3;       // (N, C) LN3 output, FFN input
+        final FloatTensor ffnOut;   // (N, C)
+        final FloatTensor scratch;  // (N, C) a sublayer output after dropout
+        final FloatTensor out;      // (N, C)
+        final FloatTensor dN1, dSelf, dX1, dN2, dCross, dX2, dN3, dFfn; // (N, C) each
+
+        private Activations(Workspace ws, String name, int batch, int tgtLength, int srcLength, RowMask selfMask,
+                            RowMask crossMask) {
+            rows = batch * tgtLength;
+            norm1Stats = Norm.statistics(ws, name + ".norm1", rows);
+            self = selfAttention.activations(ws, name + ".self_attn", batch, tgtLength, tgtLength, selfMask);
+            norm2Stats = Norm.statistics(ws, name + ".norm2", rows);
+            cross = crossAttention.activations(ws, name + ".cross_attn", batch, tgtLength, srcLength, crossMask);
+            norm3Stats = Norm.statistics(ws, name + ".norm3", rows);
+            ffnActs = ffn.activations(ws, name + ".ffn", rows);
+            n1 = ws.activation(name + ".n1", rows, width);
+            selfOut = ws.activation(name + ".self_out", rows, width);
+            x1 = ws.activation(name + ".x1", rows, width);
+            n2 = ws.activation(name + ".n2", rows, width);
+            crossOut = ws.activation(name + ".cross_out", rows, width);
+            x2 = ws.activation(name + ".x2", rows, width);
+            n3 = ws.activation(name + ".n3", rows, width);
+            ffnOut = ws.activation(name + ".ffn_out", rows, width);
+            scratch = ws.activation(name + ".scratch", rows, width);
+            out = ws.activation(name + ".out", rows, width);
+            dN1 = ws.gradient(rows, width);
+            dSelf = ws.gradient(rows, width);
+            dX1 = ws.gradient(rows, width);
+            dN2 = ws.gradient(rows, width);
+            dCross = ws.gradient(rows, width);
+            dX2 = ws.gradient(rows, width);
+            dN3 = ws.gradient(rows, width);
+            dFfn = ws.gradient(rows, width);
+        }
     }
 
-    void forward(Kernels k, FloatTensor x, FloatTensor memory, boolean training, long seed) {
+    Activations activations(Workspace ws, String name, int batch, int tgtLength, int srcLength, RowMask selfMask,
+                            RowMask crossMask) {
+        return new Activations(ws, name, batch, tgtLength, srcLength, selfMask, crossMask);
+    }
+
+    /** a.out = the layer of x, attending to the encoder's output {@code memory}. */
+    void forward(Kernels k, Activations a, FloatTensor x, FloatTensor memory, boolean training, long seed) {
+        int rows = a.rows;
         long n = (long) rows * width;
-        norm1.forward(k, x, n1, rows);
-        selfAttention.forward(k, n1, n1, selfOut, training, seed);
-        dropout1.forward(k, selfOut, scratch, n, training, seed);
-        k.elementwise().add(x, scratch, x1, n);
-        norm2.forward(k, x1, n2, rows);
-        crossAttention.forward(k, n2, memory, crossOut, training, seed);
-        dropout2.forward(k, crossOut, scratch, n, training, seed);
-        k.elementwise().add(x1, scratch, x2, n);
-        norm3.forward(k, x2, n3, rows);
-        ffn.forward(k, n3, ffnOut, training, seed);
-        dropout3.forward(k, ffnOut, scratch, n, training, seed);
-        k.elementwise().add(x2, scratch, out, n);
+        norm1.forward(k, x, a.n1, rows, a.norm1Stats);
+        selfAttention.forward(k, a.self, a.n1, a.n1, a.selfOut, training, seed);
+        dropout1.forward(k, a.selfOut, a.scratch, n, training, seed);
+        k.elementwise().add(x, a.scratch, a.x1, n);
+        norm2.forward(k, a.x1, a.n2, rows, a.norm2Stats);
+        crossAttention.forward(k, a.cross, a.n2, memory, a.crossOut, training, seed);
+        dropout2.forward(k, a.crossOut, a.scratch, n, training, seed);
+        k.elementwise().add(a.x1, a.scratch, a.x2, n);
+        norm3.forward(k, a.x2, a.n3, rows, a.norm3Stats);
+        ffn.forward(k, a.ffnActs, a.n3, a.ffnOut, training, seed);
+        dropout3.forward(k, a.ffnOut, a.scratch, n, training, seed);
+        k.elementwise().add(a.x2, a.scratch, a.out, n);
     }
 
     /** Incremental decoding: cross-attention keys and values of the encoder output (rows, C), dense. */
@@ -104,35 +119,36 @@ final class DecoderLayer {
      */
     void step(Kernels k, FloatTensor x, int rows, DecoderCache.Layer cache, int pos, RowMask crossMask, DecoderCache s) {
         long n = (long) rows * width;
-        norm1.apply(k, x, s.normed, rows, s.mean, s.rstd);
+        norm1.forward(k, x, s.normed, rows, s.mean, s.rstd);
         selfAttention.appendKeysValues(k, s.normed, rows, cache.selfKeys, cache.selfValues, s.capacity, pos, s.sublayer);
         selfAttention.attendCached(k, s.normed, rows, cache.selfKeys, cache.selfValues, s.capacity, pos + 1, s.selfRowMask,
                 s.query, s.scores, s.context, s.sublayer);
         k.elementwise().add(x, s.sublayer, x, n);
-        norm2.apply(k, x, s.normed, rows, s.mean, s.rstd);
+        norm2.forward(k, x, s.normed, rows, s.mean, s.rstd);
         crossAttention.attendCached(k, s.normed, rows, cache.crossKeys, cache.crossValues, s.srcLength, s.srcLength, crossMask,
                 s.query, s.scores, s.context, s.sublayer);
         k.elementwise().add(x, s.sublayer, x, n);
-        norm3.apply(k, x, s.normed, rows, s.mean, s.rstd);
+        norm3.forward(k, x, s.normed, rows, s.mean, s.rstd);
         ffn.apply(k, s.normed, s.sublayer, rows, s.hidden, s.activated);
         k.elementwise().add(x, s.sublayer, x, n);
     }
 
     /** dx += dL/dx and dMemory += dL/dmemory from dOut = dL/dout. */
-    void backward(Kernels k, FloatTensor x, FloatTensor memory, FloatTensor dOut, FloatTensor dx, FloatTensor dMemory,
-                  boolean training, long seed) {
+    void backward(Kernels k, Activations a, FloatTensor x, FloatTensor memory, FloatTensor dOut, FloatTensor dx,
+                  FloatTensor dMemory, boolean training, long seed) {
+        int rows = a.rows;
         long n = (long) rows * width;
-        k.elementwise().axpy(1f, dOut, dX2, n);
-        dropout3.backward(k, dOut, dFfn, n, training, seed);
-        ffn.backward(k, n3, dFfn, dN3, training, seed);
-        norm3.backward(k, x2, dN3, dX2, rows);
-        k.elementwise().axpy(1f, dX2, dX1, n);
-        dropout2.backward(k, dX2, dCross, n, training, seed);
-        crossAttention.backward(k, n2, memory, dCross, dN2, dMemory, training, seed);
-        norm2.backward(k, x1, dN2, dX1, rows);
-        k.elementwise().axpy(1f, dX1, dx, n);
-        dropout1.backward(k, dX1, dSelf, n, training, seed);
-        selfAttention.backward(k, n1, n1, dSelf, dN1, dN1, training, seed);
-        norm1.backward(k, x, dN1, dx, rows);
+        k.elementwise().axpy(1f, dOut, a.dX2, n);
+        dropout3.backward(k, dOut, a.dFfn, n, training, seed);
+        ffn.backward(k, a.ffnActs, a.n3, a.dFfn, a.dN3, training, seed);
+        norm3.backward(k, a.x2, a.dN3, a.dX2, rows, a.norm3Stats);
+        k.elementwise().axpy(1f, a.dX2, a.dX1, n);
+        dropout2.backward(k, a.dX2, a.dCross, n, training, seed);
+        crossAttention.backward(k, a.cross, a.n2, memory, a.dCross, a.dN2, dMemory, training, seed);
+        norm2.backward(k, a.x1, a.dN2, a.dX1, rows, a.norm2Stats);
+        k.elementwise().axpy(1f, a.dX1, dx, n);
+        dropout1.backward(k, a.dX1, a.dSelf, n, training, seed);
+        selfAttention.backward(k, a.self, a.n1, a.n1, a.dSelf, a.dN1, a.dN1, training, seed);
+        norm1.backward(k, x, a.dN1, dx, rows, a.norm1Stats);
     }
 }

@@ -4,7 +4,10 @@ import dev.panamaformer.kernels.FloatTensor;
 import dev.panamaformer.kernels.Kernels;
 import java.lang.foreign.Arena;
 
-/** Token embedding plus position encoding, then LayerNorm, then dropout. */
+/**
+ * Token embedding plus position encoding, then LayerNorm, then dropout. Weights (and the
+ * sinusoid table, grown on demand) only; a training pass's buffers are its {@link Activations}.
+ */
 final class Embeddings {
     private final Parameter token;      // (V, C)
     private final Parameter position;   // (P, C) when learned, else null
@@ -16,16 +19,6 @@ final class Embeddings {
     private final int vocab;
     private final int width;
     private final int maxPositions;
-
-    private int rows;
-    private int[] positionIds;  // (B*T): t for row b*T + t
-    private int[] tokenIds;     // (B*T): the ids of the last forward, saved for backward
-    private FloatTensor tokens; // (B*T, C)
-    private FloatTensor sum;    // (B*T, C) tokens + positions, the LayerNorm input saved for backward
-    private FloatTensor normed; // (B*T, C) LayerNorm output, the dropout input
-    FloatTensor out;            // (B*T, C)
-    private FloatTensor dNormed; // (B*T, C)
-    private FloatTensor dSum;    // (B*T, C)
 
     Embeddings(Parameters params, Arena arena, String name, TransformerConfig config, int vocab, long dropoutSite) {
         this.vocab = vocab;
@@ -87,28 +80,48 @@ final class Embeddings {
         return s;
     }
 
-    void allocate(Workspace ws, String name, int batch, int length) {
-        rows = batch * length;
-        positionIds = new int[rows];
-        for (int r = 0; r < rows; r++) {
-            positionIds[r] = r % length;
+    /** A training pass's buffers of these embeddings, for {@code batch} sequences of {@code length}. */
+    static final class Activations {
+        final int rows;
+        final int[] positionIds;   // (B*T): t for row b*T + t
+        int[] tokenIds;            // (B*T): the ids of the last forward, saved for backward
+        final FloatTensor tokens;  // (B*T, C)
+        final FloatTensor sum;     // (B*T, C) tokens + positions, the LayerNorm input saved for backward
+        final FloatTensor normed;  // (B*T, C) LayerNorm output, the dropout input
+        final FloatTensor out;     // (B*T, C)
+        final Norm.Statistics normStats;
+        final FloatTensor dNormed; // (B*T, C)
+        final FloatTensor dSum;    // (B*T, C)
+
+        private Activations(Workspace ws, String name, int batch, int length, int width) {
+            rows = batch * length;
+            positionIds = new int[rows];
+            for (int r = 0; r < rows; r++) {
+                positionIds[r] = r % length;
+            }
+            tokens = ws.activation(name + ".tokens", rows, width);
+            sum = ws.activation(name + ".sum", rows, width);
+            normed = ws.activation(name + ".normed", rows, width);
+            out = ws.activation(name + ".out", rows, width);
+            normStats = Norm.statistics(ws, name + ".norm", rows);
+            dNormed = ws.gradient(rows, width);
+            dSum = ws.gradient(rows, width);
         }
-        tokens = ws.activation(name + ".tokens", rows, width);
-        sum = ws.activation(name + ".sum", rows, width);
-        normed = ws.activation(name + ".normed", rows, width);
-        out = ws.activation(name + ".out", rows, width);
-        norm.allocate(ws, name + ".norm", rows);
-        dNormed = ws.gradient(rows, width);
-        dSum = ws.gradient(rows, width);
     }
 
-    void forward(Kernels k, int[] ids, boolean training, long seed) {
-        tokenIds = ids;
-        k.elementwise().gatherRows(token.value(), vocab, ids, rows, tokens, width);
-        gatherPositions(k, positionIds, rows, rows == 0 ? 0 : positionIds[rows - 1] + 1, sum);
-        k.elementwise().add(tokens, sum, sum, (long) rows * width);
-        norm.forward(k, sum, normed, rows);
-        dropout.forward(k, normed, out, (long) rows * width, training, seed);
+    Activations activations(Workspace ws, String name, int batch, int length) {
+        return new Activations(ws, name, batch, length, width);
+    }
+
+    /** a.out = dropout(LN(token(ids) + position)) for the pass's rows. */
+    void forward(Kernels k, Activations a, int[] ids, boolean training, long seed) {
+        int rows = a.rows;
+        a.tokenIds = ids;
+        k.elementwise().gatherRows(token.value(), vocab, ids, rows, a.tokens, width);
+        gatherPositions(k, a.positionIds, rows, rows == 0 ? 0 : a.positionIds[rows - 1] + 1, a.sum);
+        k.elementwise().add(a.tokens, a.sum, a.sum, (long) rows * width);
+        norm.forward(k, a.sum, a.normed, rows, a.normStats);
+        dropout.forward(k, a.normed, a.out, (long) rows * width, training, seed);
     }
 
     /**
@@ -122,7 +135,7 @@ final class Embeddings {
         k.elementwise().gatherRows(token.value(), vocab, tokens, rows, out, width);
         gatherPositions(k, positions, rows, Math.min(pos + 1, maxPositions), sum);
         k.elementwise().add(out, sum, sum, (long) rows * width);
-        norm.apply(k, sum, out, rows, mean, rstd);
+        norm.forward(k, sum, out, rows, mean, rstd);
     }
 
     /**
@@ -134,15 +147,17 @@ final class Embeddings {
         k.elementwise().gatherRows(token.value(), vocab, ids, e.rows, e.x, width);
         gatherPositions(k, e.positions, e.rows, e.rows == 0 ? 0 : e.length, e.normed);
         k.elementwise().add(e.x, e.normed, e.normed, (long) e.rows * width);
-        norm.apply(k, e.normed, e.x, e.rows, e.mean, e.rstd);
+        norm.forward(k, e.normed, e.x, e.rows, e.mean, e.rstd);
     }
 
-    void backward(Kernels k, FloatTensor dOut, boolean training, long seed) {
-        dropout.backward(k, dOut, dNormed, (long) rows * width, training, seed);
-        norm.backward(k, sum, dNormed, dSum, rows);
-        k.elementwise().scatterAddRows(dSum, tokenIds, rows, token.grad(), vocab, width);
+    /** The parameters' gradients from dOut = dL/d(a.out). */
+    void backward(Kernels k, Activations a, FloatTensor dOut, boolean training, long seed) {
+        int rows = a.rows;
+        dropout.backward(k, dOut, a.dNormed, (long) rows * width, training, seed);
+        norm.backward(k, a.sum, a.dNormed, a.dSum, rows, a.normStats);
+        k.elementwise().scatterAddRows(a.dSum, a.tokenIds, rows, token.grad(), vocab, width);
         if (position != null) {
-            k.elementwise().scatterAddRows(dSum, positionIds, rows, position.grad(), maxPositions, width);
+            k.elementwise().scatterAddRows(a.dSum, a.positionIds, rows, position.grad(), maxPositions, width);
         }
     }
 }

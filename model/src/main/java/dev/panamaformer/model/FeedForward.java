@@ -3,7 +3,10 @@ package dev.panamaformer.model;
 import dev.panamaformer.kernels.FloatTensor;
 import dev.panamaformer.kernels.Kernels;
 
-/** Linear(d, d_ff), ReLU or GELU, dropout, Linear(d_ff, d). */
+/**
+ * Linear(d, d_ff), ReLU or GELU, dropout, Linear(d_ff, d). Weights only: a training pass's
+ * buffers are its {@link Activations}, a decoding session's are passed to {@link #apply}.
+ */
 final class FeedForward {
     private final Linear fc1;
     private final Linear fc2;
@@ -11,13 +14,26 @@ final class FeedForward {
     private final DropoutSite dropout;
     private final int inner;
 
-    private int rows;
-    private FloatTensor hidden;    // (N, F) pre-activation, saved for the activation's backward
-    private FloatTensor activated; // (N, F) the dropout input
-    private FloatTensor dropped;   // (N, F) fc2's input, saved for its weight gradient
-    private FloatTensor dDropped;  // (N, F)
-    private FloatTensor dActivated; // (N, F)
-    private FloatTensor dHidden;   // (N, F)
+    /** A training pass's buffers for {@code rows} rows. */
+    static final class Activations {
+        final int rows;
+        final FloatTensor hidden;     // (N, F) pre-activation, saved for the activation's backward
+        final FloatTensor activated;  // (N, F) the dropout input
+        final FloatTensor dropped;    // (N, F) fc2's input, saved for its weight gradient
+        final FloatTensor dDropped;   // (N, F)
+        final FloatTensor dActivated; // (N, F)
+        final FloatTensor dHidden;    // (N, F)
+
+        Activations(Workspace ws, String name, int rows, int inner) {
+            this.rows = rows;
+            hidden = ws.activation(name + ".hidden", rows, inner);
+            activated = ws.activation(name + ".activated", rows, inner);
+            dropped = ws.activation(name + ".dropped", rows, inner);
+            dDropped = ws.gradient(rows, inner);
+            dActivated = ws.gradient(rows, inner);
+            dHidden = ws.gradient(rows, inner);
+        }
+    }
 
     FeedForward(Parameters params, String name, TransformerConfig config, long dropoutSite) {
         this.inner = config.intermediateSize();
@@ -27,23 +43,17 @@ final class FeedForward {
         this.dropout = new DropoutSite(config.dropout(), dropoutSite);
     }
 
-    void allocate(Workspace ws, String name, int rows) {
-        this.rows = rows;
-        hidden = ws.activation(name + ".hidden", rows, inner);
-        activated = ws.activation(name + ".activated", rows, inner);
-        dropped = ws.activation(name + ".dropped", rows, inner);
-        dDropped = ws.gradient(rows, inner);
-        dActivated = ws.gradient(rows, inner);
-        dHidden = ws.gradient(rows, inner);
+    Activations activations(Workspace ws, String name, int rows) {
+        return new Activations(ws, name, rows, inner);
     }
 
     /** out (N, C) = fc2(dropout(act(fc1(x)))). */
-    void forward(Kernels k, FloatTensor x, FloatTensor out, boolean training, long seed) {
-        long n = (long) rows * inner;
-        fc1.forward(k, x, hidden, rows);
-        activate(k, hidden, activated, n);
-        dropout.forward(k, activated, dropped, n, training, seed);
-        fc2.forward(k, dropped, out, rows);
+    void forward(Kernels k, Activations a, FloatTensor x, FloatTensor out, boolean training, long seed) {
+        long n = (long) a.rows * inner;
+        fc1.forward(k, x, a.hidden, a.rows);
+        activate(k, a.hidden, a.activated, n);
+        dropout.forward(k, a.activated, a.dropped, n, training, seed);
+        fc2.forward(k, a.dropped, out, a.rows);
     }
 
     /** Incremental decoding: out (rows, C) = fc2(act(fc1(x))), no dropout; hidden and activated are (rows, F) scratch. */
@@ -54,16 +64,16 @@ final class FeedForward {
         fc2.forward(k, activatedScratch, out, rows);
     }
 
-    void backward(Kernels k, FloatTensor x, FloatTensor dOut, FloatTensor dx, boolean training, long seed) {
-        long n = (long) rows * inner;
-        fc2.backward(k, dropped, dOut, dDropped, rows);
-        dropout.backward(k, dDropped, dActivated, n, training, seed);
+    void backward(Kernels k, Activations a, FloatTensor x, FloatTensor dOut, FloatTensor dx, boolean training, long seed) {
+        long n = (long) a.rows * inner;
+        fc2.backward(k, a.dropped, dOut, a.dDropped, a.rows);
+        dropout.backward(k, a.dDropped, a.dActivated, n, training, seed);
         if (activation == TransformerConfig.Activation.GELU) {
-            k.activations().geluBackward(hidden, dActivated, dHidden, n);
+            k.activations().geluBackward(a.hidden, a.dActivated, a.dHidden, n);
         } else {
-            k.activations().reluBackward(hidden, dActivated, dHidden, n);
+            k.activations().reluBackward(a.hidden, a.dActivated, a.dHidden, n);
         }
-        fc1.backward(k, x, dHidden, dx, rows);
+        fc1.backward(k, x, a.dHidden, dx, a.rows);
     }
 
     /** out = act(in) for the config's activation, over n values. */

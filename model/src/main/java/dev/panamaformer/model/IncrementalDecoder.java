@@ -51,7 +51,7 @@ final class IncrementalDecoder implements AutoCloseable {
             for (EncoderLayer layer : encoder) {
                 layer.apply(kernels, e);
             }
-            encoderNorm.apply(kernels, e.x, e.memory, e.rows, e.mean, e.rstd);
+            encoderNorm.forward(kernels, e.x, e.memory, e.rows, e.mean, e.rstd);
             int rows = b * beams;
             DecoderCache cache = pooled ? buffers.takeCache(rows, capacity, s, weightsVersion)
                     : new DecoderCache(config, rows, capacity, s, weightsVersion, new CountingArena());
@@ -94,7 +94,7 @@ final class IncrementalDecoder implements AutoCloseable {
         for (int i = 0; i < decoder.length; i++) {
             decoder[i].step(kernels, cache.x, rows, cache.layers[i], pos, cache.crossMask, cache);
         }
-        decoderNorm.apply(kernels, cache.x, cache.normed, rows, cache.mean, cache.rstd);
+        decoderNorm.forward(kernels, cache.x, cache.normed, rows, cache.mean, cache.rstd);
         generator.forward(kernels, cache.normed, cache.logits, rows);
         kernels.loss().logSoftmax(cache.logits, cache.logProbs, rows, config.tgtVocabSize());
         return cache.logProbs;

@@ -28,32 +28,6 @@ final class MultiHeadAttention {
     private final int width;
     private final float scale;
 
-    private Workspace ws;
-    private String name;
-    private int batch;
-    private int queries;
-    private int keys;
-    private RowMask mask;
-    private boolean fused;         // this shape takes the fused kernel
-    private AttentionShape shape;
-    private FloatTensor qOut;      // (B*Tq, C) saved for dK
-    private FloatTensor kOut;      // (B*Tk, C) saved for dQ
-    private FloatTensor vOut;      // (B*Tk, C) saved for dP
-    private FloatTensor lse;       // (B, h, Tq) fused path: log-sum-exp of each query's scores, saved for its backward
-    private FloatTensor probs;     // (B, h, Tq, Tk) materialized path: softmax output, saved for its backward
-    private FloatTensor dropped;   // (B, h, Tq, Tk) probabilities after dropout, saved for dV
-    private FloatTensor context;   // (B*Tq, C) heads side by side, saved for dWo
-    private FloatTensor dContext;  // (B*Tq, C)
-    private FloatTensor dDropped;  // (B, h, Tq, Tk)
-    private FloatTensor dProbs;    // (B, h, Tq, Tk)
-    private FloatTensor dScores;   // (B, h, Tq, Tk)
-    private FloatTensor dq;        // (B*Tq, C)
-    private FloatTensor dk;        // (B*Tk, C)
-    private FloatTensor dv;        // (B*Tk, C)
-    // per (batch, head) views of the above, made once per shape
-    private MatrixBatch qHeads, kHeads, vHeads, probHeads, droppedHeads, contextHeads;
-    private MatrixBatch dContextHeads, dDroppedHeads, dScoreHeads, dqHeads, dkHeads, dvHeads;
-
     MultiHeadAttention(Parameters params, String name, TransformerConfig config, long dropoutSite) {
         this.width = config.hiddenSize();
         this.heads = config.numHeads();
@@ -66,96 +40,129 @@ final class MultiHeadAttention {
         this.dropout = new DropoutSite(config.attentionDropout(), dropoutSite);
     }
 
-    /** Buffers for {@code batch} sequences of {@code queries} queries attending to {@code keys} keys under {@code mask}. */
-    void allocate(Workspace ws, String name, int batch, int queries, int keys, RowMask mask) {
-        this.ws = ws;
-        this.name = name;
-        this.batch = batch;
-        this.queries = queries;
-        this.keys = keys;
-        this.mask = mask;
-        this.fused = keys >= ws.fusedAttentionFrom();
-        this.shape = new AttentionShape(batch, heads, queries, keys, headSize);
-        int nq = batch * queries, nk = batch * keys, scores = batch * heads * queries * keys;
-        qOut = ws.activation(name + ".q", nq, width);
-        kOut = ws.activation(name + ".k", nk, width);
-        vOut = ws.activation(name + ".v", nk, width);
-        context = ws.activation(name + ".context", nq, width);
-        dContext = ws.gradient(nq, width);
-        dq = ws.gradient(nq, width);
-        dk = ws.gradient(nk, width);
-        dv = ws.gradient(nk, width);
-        qHeads = slices(qOut, queries);
-        kHeads = slices(kOut, keys);
-        vHeads = slices(vOut, keys);
-        contextHeads = slices(context, queries);
-        dContextHeads = slices(dContext, queries);
-        dqHeads = slices(dq, queries);
-        dkHeads = slices(dk, keys);
-        dvHeads = slices(dv, keys);
-        probs = null;
-        if (fused) {
-            lse = ws.saved(batch, heads, queries);
-            return;
+    /** A training pass's buffers for {@code batch} sequences of {@code queries} queries attending to {@code keys} keys under {@code mask}. */
+    Activations activations(Workspace ws, String name, int batch, int queries, int keys, RowMask mask) {
+        return new Activations(ws, name, batch, queries, keys, mask);
+    }
+
+    /** One training pass's buffers of this attention, for one shape; the weights stay the layer's. */
+    final class Activations {
+        private final Workspace ws;
+        private final String name;
+        private final int batch;
+        private final int queries;
+        private final int keys;
+        private final RowMask mask;
+        private final boolean fused;         // this shape takes the fused kernel
+        private final AttentionShape shape;
+        private final FloatTensor qOut;      // (B*Tq, C) saved for dK
+        private final FloatTensor kOut;      // (B*Tk, C) saved for dQ
+        private final FloatTensor vOut;      // (B*Tk, C) saved for dP
+        private FloatTensor lse;             // (B, h, Tq) fused path: log-sum-exp of each query's scores, saved for its backward
+        private FloatTensor probs;           // (B, h, Tq, Tk) materialized path (or on request): softmax output
+        private FloatTensor dropped;         // (B, h, Tq, Tk) probabilities after dropout, saved for dV
+        private final FloatTensor context;   // (B*Tq, C) heads side by side, saved for dWo
+        private final FloatTensor dContext;  // (B*Tq, C)
+        private FloatTensor dDropped;        // (B, h, Tq, Tk)
+        private FloatTensor dProbs;          // (B, h, Tq, Tk)
+        private FloatTensor dScores;         // (B, h, Tq, Tk)
+        private final FloatTensor dq;        // (B*Tq, C)
+        private final FloatTensor dk;        // (B*Tk, C)
+        private final FloatTensor dv;        // (B*Tk, C)
+        // per (batch, head) views of the above, made once per shape
+        private final MatrixBatch qHeads, kHeads, vHeads, contextHeads;
+        private final MatrixBatch dContextHeads, dqHeads, dkHeads, dvHeads;
+        private MatrixBatch probHeads, droppedHeads, dDroppedHeads, dScoreHeads;
+
+        private Activations(Workspace ws, String name, int batch, int queries, int keys, RowMask mask) {
+            this.ws = ws;
+            this.name = name;
+            this.batch = batch;
+            this.queries = queries;
+            this.keys = keys;
+            this.mask = mask;
+            this.fused = keys >= ws.fusedAttentionFrom();
+            this.shape = new AttentionShape(batch, heads, queries, keys, headSize);
+            int nq = batch * queries, nk = batch * keys, scores = batch * heads * queries * keys;
+            qOut = ws.activation(name + ".q", nq, width);
+            kOut = ws.activation(name + ".k", nk, width);
+            vOut = ws.activation(name + ".v", nk, width);
+            context = ws.activation(name + ".context", nq, width);
+            dContext = ws.gradient(nq, width);
+            dq = ws.gradient(nq, width);
+            dk = ws.gradient(nk, width);
+            dv = ws.gradient(nk, width);
+            qHeads = slices(qOut, queries);
+            kHeads = slices(kOut, keys);
+            vHeads = slices(vOut, keys);
+            contextHeads = slices(context, queries);
+            dContextHeads = slices(dContext, queries);
+            dqHeads = slices(dq, queries);
+            dkHeads = slices(dk, keys);
+            dvHeads = slices(dv, keys);
+            if (fused) {
+                lse = ws.saved(batch, heads, queries);
+                return;
+            }
+            probs = ws.activation(name + ".probs", batch, heads, queries, keys);
+            dropped = ws.activation(name + ".dropped", batch, heads, queries, keys);
+            dDropped = ws.gradient(scores);
+            dProbs = ws.gradient(scores);
+            dScores = ws.gradient(scores);
+            probHeads = scoreMatrices(probs);
+            droppedHeads = scoreMatrices(dropped);
+            dDroppedHeads = scoreMatrices(dDropped);
+            dScoreHeads = scoreMatrices(dScores);
         }
-        probs = ws.activation(name + ".probs", batch, heads, queries, keys);
-        dropped = ws.activation(name + ".dropped", batch, heads, queries, keys);
-        dDropped = ws.gradient(scores);
-        dProbs = ws.gradient(scores);
-        dScores = ws.gradient(scores);
-        probHeads = scoreMatrices(probs);
-        droppedHeads = scoreMatrices(dropped);
-        dDroppedHeads = scoreMatrices(dDropped);
-        dScoreHeads = scoreMatrices(dScores);
+
+        /** Head h of sequence b of a (B*T, C) tensor: (T, d_k) at column h*d_k, rows C apart. */
+        private MatrixBatch slices(FloatTensor t, int length) {
+            return new MatrixBatch(t, 0, width, (long) length * width, headSize);
+        }
+
+        /** The (Tq, Tk) matrix of sequence b and head h in a (B, h, Tq, Tk) tensor. */
+        private MatrixBatch scoreMatrices(FloatTensor t) {
+            return new MatrixBatch(t, 0, keys, (long) heads * queries * keys, (long) queries * keys);
+        }
+
+        /** probs = softmax(Q Kᵀ / sqrt(d_k) + mask), per (sequence, head). */
+        private void scores(Kernels kn) {
+            kn.matmul().gemmBatched(batch, heads, false, true, queries, keys, headSize, scale, qHeads, kHeads, 0f, probHeads);
+            kn.softmax().forward(probs, probs, batch * heads * queries, keys, mask);
+        }
     }
 
     /**
-     * The attention probabilities (B, h, Tq, Tk) of the last forward pass, before dropout. The
+     * The attention probabilities (B, h, Tq, Tk) of the pass's last forward, before dropout. The
      * fused path never holds them: they are computed here, on request, by the materialized
      * path's kernels from the saved queries and keys.
      */
-    FloatTensor probabilities(Kernels kn) {
-        if (probs == null) {
-            probs = ws.activation(name + ".probs", batch, heads, queries, keys);
-            probHeads = scoreMatrices(probs);
+    FloatTensor probabilities(Kernels kn, Activations a) {
+        if (a.probs == null) {
+            a.probs = a.ws.activation(a.name + ".probs", a.batch, heads, a.queries, a.keys);
+            a.probHeads = a.scoreMatrices(a.probs);
         }
-        if (fused) {
-            scores(kn);
+        if (a.fused) {
+            a.scores(kn);
         }
-        return probs;
-    }
-
-    /** probs = softmax(Q Kᵀ / sqrt(d_k) + mask), per (sequence, head). */
-    private void scores(Kernels kn) {
-        kn.matmul().gemmBatched(batch, heads, false, true, queries, keys, headSize, scale, qHeads, kHeads, 0f, probHeads);
-        kn.softmax().forward(probs, probs, batch * heads * queries, keys, mask);
-    }
-
-    /** Head h of sequence b of a (B*T, C) tensor: (T, d_k) at column h*d_k, rows C apart. */
-    private MatrixBatch slices(FloatTensor t, int length) {
-        return new MatrixBatch(t, 0, width, (long) length * width, headSize);
-    }
-
-    /** The (Tq, Tk) matrix of sequence b and head h in a (B, h, Tq, Tk) tensor. */
-    private MatrixBatch scoreMatrices(FloatTensor t) {
-        return new MatrixBatch(t, 0, keys, (long) heads * queries * keys, (long) queries * keys);
+        return a.probs;
     }
 
     /** out (B*Tq, C) = attention of xq's queries over xkv's keys and values. */
-    void forward(Kernels kn, FloatTensor xq, FloatTensor xkv, FloatTensor out, boolean training, long seed) {
-        q.forward(kn, xq, qOut, batch * queries);
-        k.forward(kn, xkv, kOut, batch * keys);
-        v.forward(kn, xkv, vOut, batch * keys);
-        if (fused) {
-            kn.fusedAttention().forward(shape, scale, qHeads, kHeads, vHeads, mask, dropout.probability(training),
-                    dropout.seed(seed), contextHeads, lse);
+    void forward(Kernels kn, Activations a, FloatTensor xq, FloatTensor xkv, FloatTensor out, boolean training, long seed) {
+        q.forward(kn, xq, a.qOut, a.batch * a.queries);
+        k.forward(kn, xkv, a.kOut, a.batch * a.keys);
+        v.forward(kn, xkv, a.vOut, a.batch * a.keys);
+        if (a.fused) {
+            kn.fusedAttention().forward(a.shape, scale, a.qHeads, a.kHeads, a.vHeads, a.mask, dropout.probability(training),
+                    dropout.seed(seed), a.contextHeads, a.lse);
         } else {
-            scores(kn);
-            dropout.forward(kn, probs, dropped, probs.size(), training, seed);
-            kn.matmul().gemmBatched(batch, heads, false, false, queries, headSize, keys, 1f, droppedHeads, vHeads, 0f,
-                    contextHeads);
+            a.scores(kn);
+            dropout.forward(kn, a.probs, a.dropped, a.probs.size(), training, seed);
+            kn.matmul().gemmBatched(a.batch, heads, false, false, a.queries, headSize, a.keys, 1f, a.droppedHeads, a.vHeads, 0f,
+                    a.contextHeads);
         }
-        o.forward(kn, context, out, batch * queries);
+        o.forward(kn, a.context, out, a.batch * a.queries);
     }
 
     /**
@@ -231,26 +238,27 @@ final class MultiHeadAttention {
     }
 
     /** dxq += dL/dxq and dxkv += dL/dxkv from dOut; for self-attention both may be the same buffer. */
-    void backward(Kernels kn, FloatTensor xq, FloatTensor xkv, FloatTensor dOut, FloatTensor dxq, FloatTensor dxkv,
-                  boolean training, long seed) {
-        o.backward(kn, context, dOut, dContext, batch * queries);
-        if (fused) {
-            kn.fusedAttention().backward(shape, scale, qHeads, kHeads, vHeads, mask, dropout.probability(training),
-                    dropout.seed(seed), contextHeads, lse, dContextHeads, dqHeads, dkHeads, dvHeads);
+    void backward(Kernels kn, Activations a, FloatTensor xq, FloatTensor xkv, FloatTensor dOut, FloatTensor dxq,
+                  FloatTensor dxkv, boolean training, long seed) {
+        o.backward(kn, a.context, dOut, a.dContext, a.batch * a.queries);
+        if (a.fused) {
+            kn.fusedAttention().backward(a.shape, scale, a.qHeads, a.kHeads, a.vHeads, a.mask, dropout.probability(training),
+                    dropout.seed(seed), a.contextHeads, a.lse, a.dContextHeads, a.dqHeads, a.dkHeads, a.dvHeads);
         } else {
-            materializedBackward(kn, training, seed);
+            materializedBackward(kn, a, training, seed);
         }
-        q.backward(kn, xq, dq, dxq, batch * queries);
-        k.backward(kn, xkv, dk, dxkv, batch * keys);
-        v.backward(kn, xkv, dv, dxkv, batch * keys);
+        q.backward(kn, xq, a.dq, dxq, a.batch * a.queries);
+        k.backward(kn, xkv, a.dk, dxkv, a.batch * a.keys);
+        v.backward(kn, xkv, a.dv, dxkv, a.batch * a.keys);
     }
 
-    private void materializedBackward(Kernels kn, boolean training, long seed) {
-        kn.matmul().gemmBatched(batch, heads, false, true, queries, keys, headSize, 1f, dContextHeads, vHeads, 0f, dDroppedHeads);
-        kn.matmul().gemmBatched(batch, heads, true, false, keys, headSize, queries, 1f, droppedHeads, dContextHeads, 1f, dvHeads);
-        dropout.backward(kn, dDropped, dProbs, probs.size(), training, seed);
-        kn.softmax().backward(probs, dProbs, dScores, batch * heads * queries, keys);
-        kn.matmul().gemmBatched(batch, heads, false, false, queries, headSize, keys, scale, dScoreHeads, kHeads, 1f, dqHeads);
-        kn.matmul().gemmBatched(batch, heads, true, false, keys, headSize, queries, scale, dScoreHeads, qHeads, 1f, dkHeads);
+    private void materializedBackward(Kernels kn, Activations a, boolean training, long seed) {
+        int b = a.batch, tq = a.queries, tk = a.keys;
+        kn.matmul().gemmBatched(b, heads, false, true, tq, tk, headSize, 1f, a.dContextHeads, a.vHeads, 0f, a.dDroppedHeads);
+        kn.matmul().gemmBatched(b, heads, true, false, tk, headSize, tq, 1f, a.droppedHeads, a.dContextHeads, 1f, a.dvHeads);
+        dropout.backward(kn, a.dDropped, a.dProbs, a.probs.size(), training, seed);
+        kn.softmax().backward(a.probs, a.dProbs, a.dScores, b * heads * tq, tk);
+        kn.matmul().gemmBatched(b, heads, false, false, tq, headSize, tk, scale, a.dScoreHeads, a.kHeads, 1f, a.dqHeads);
+        kn.matmul().gemmBatched(b, heads, true, false, tk, headSize, tq, scale, a.dScoreHeads, a.qHeads, 1f, a.dkHeads);
     }
 }

@@ -2,16 +2,16 @@ package dev.panamaformer.model;
 
 import dev.panamaformer.kernels.FloatTensor;
 import dev.panamaformer.kernels.Kernels;
-import dev.panamaformer.kernels.RowMask;
-import java.util.Map;
 
 /**
  * The Pre-LN encoder-decoder Transformer: embeddings, N encoder layers and a final LayerNorm;
  * embeddings, N decoder layers and a final LayerNorm; a linear generator with log-softmax.
  *
- * <p>The model owns its off-heap memory (parameters, gradients, and the activation buffers of the
- * last batch shape) and releases it on {@link #close()}. Buffers are allocated once per
- * (batch, source length, target length) and reused by every step of that shape.
+ * <p>The model owns its off-heap memory (parameters, gradients once training asks for them, and
+ * the {@link ForwardPass} buffers of the last batch shape) and releases it on {@link #close()}.
+ * Its layers hold weights only: a forward pass's buffers are allocated on the first
+ * {@link #forward} of a (batch, source length, target length) shape and reused by every step of
+ * that shape; decoding ({@link #startDecoding}, {@link Decoding}) never allocates them.
  *
  * <p>Thread safety: {@link #forward}, {@link #backward}, a {@link Trainer}'s steps and the other
  * calls that read the last forward pass serve one thread at a time. Decoding sessions
@@ -30,32 +30,19 @@ public final class Transformer implements AutoCloseable {
     private final Kernels kernels;
     private final CountingArena arena = new CountingArena();
     private final Parameters params;
-    private final Embeddings srcEmbed;
-    private final EncoderLayer[] encoder;
-    private final Norm encoderNorm;
-    private final Embeddings tgtEmbed;
-    private final DecoderLayer[] decoder;
-    private final Norm decoderNorm;
-    private final Linear generator;
+    // the layers hold weights only; a forward pass's buffers are a ForwardPass, a decoding session's its cache
+    final Embeddings srcEmbed;
+    final EncoderLayer[] encoder;
+    final Norm encoderNorm;
+    final Embeddings tgtEmbed;
+    final DecoderLayer[] decoder;
+    final Norm decoderNorm;
+    final Linear generator;
     /** The inference path over the layers above, with the idle buffers of {@link Decoding}'s loops. */
     private final IncrementalDecoder incremental;
 
-    private Workspace ws;
-    private int batch = -1;
-    private int srcLength = -1;
-    private int tgtLength = -1;
-    private FloatTensor srcMask;   // (B, S) 0 or -inf: source padding, as keys
-    private FloatTensor tgtMask;   // (B, T) 0 or -inf: target padding, as keys
-    private FloatTensor memory;    // (B*S, C) encoder output after its final LayerNorm
-    private FloatTensor decoded;   // (B*T, C) decoder output after its final LayerNorm
-    private FloatTensor logits;    // (B*T, V)
-    private FloatTensor logProbs;  // (B*T, V) the generator's output
-    private FloatTensor dLogits, dDecoded, dMemory;
-    private FloatTensor[] dEncoder; // N + 1 of (B*S, C): gradients of the encoder stream
-    private FloatTensor[] dDecoder; // N + 1 of (B*T, C)
-    private Batch last;             // the batch of the last forward, for backward
-    private boolean lastTraining;
-    private long lastSeed;
+    /** The buffers of the last forward's shape, made on the first forward: a model that only decodes has none. */
+    private ForwardPass pass;
     private boolean closed;
     /**
      * Forward, backward and training rewrite the model's buffers or weights: one thread at a time;
@@ -150,7 +137,8 @@ public final class Transformer implements AutoCloseable {
 
     /** Bytes of activation and gradient buffers for the current shape. */
     public long workspaceBytes() {
-        return ws == null ? 0 : ws.bytes();
+        ForwardPass p = pass;
+        return p == null ? 0 : p.bytes();
     }
 
     /**
@@ -177,54 +165,6 @@ public final class Transformer implements AutoCloseable {
         return incremental.allocatedBytes();
     }
 
-    private void shape(int b, int s, int t) {
-        if (b == batch && s == srcLength && t == tgtLength) {
-            return;
-        }
-        if (ws != null) {
-            ws.close();
-        }
-        ws = new Workspace(options.fusedAttentionFrom());
-        batch = b;
-        srcLength = s;
-        tgtLength = t;
-        int c = config.hiddenSize(), h = config.numHeads(), v = config.tgtVocabSize();
-        srcMask = ws.activation("src_mask", b, s);
-        tgtMask = ws.activation("tgt_mask", b, t);
-        RowMask encoderMask = RowMask.additive(srcMask, h * s);
-        RowMask crossMask = RowMask.additive(srcMask, h * t);
-        RowMask causalMask = RowMask.additive(tgtMask, h * t).andCausal(t);
-        srcEmbed.allocate(ws, "encoder.embed", b, s);
-        dEncoder = new FloatTensor[encoder.length + 1];
-        dEncoder[0] = ws.gradient(b * s, c);
-        for (int i = 0; i < encoder.length; i++) {
-            encoder[i].allocate(ws, "encoder.layers." + i, b, s, encoderMask);
-            dEncoder[i + 1] = ws.gradient(b * s, c);
-        }
-        encoderNorm.allocate(ws, "encoder.norm", b * s);
-        memory = ws.activation("memory", b * s, c);
-        dMemory = ws.gradient(b * s, c);
-        tgtEmbed.allocate(ws, "decoder.embed", b, t);
-        dDecoder = new FloatTensor[decoder.length + 1];
-        dDecoder[0] = ws.gradient(b * t, c);
-        for (int i = 0; i < decoder.length; i++) {
-            decoder[i].allocate(ws, "decoder.layers." + i, b, t, s, causalMask, crossMask);
-            dDecoder[i + 1] = ws.gradient(b * t, c);
-        }
-        decoderNorm.allocate(ws, "decoder.norm", b * t);
-        decoded = ws.activation("decoded", b * t, c);
-        dDecoded = ws.gradient(b * t, c);
-        logits = ws.activation("logits", b * t, v);
-        logProbs = ws.activation("log_probs", b * t, v);
-        dLogits = ws.gradient(b * t, v);
-    }
-
-    private static void padMask(int[] ids, int pad, FloatTensor mask) {
-        for (int i = 0; i < ids.length; i++) {
-            mask.set(i, ids[i] == pad ? Float.NEGATIVE_INFINITY : 0f);
-        }
-    }
-
     /**
      * Runs the model on a batch and returns the loss: the negative log-likelihood of
      * {@code tgtOut}, summed over non-padding target positions and divided by the batch size.
@@ -236,30 +176,14 @@ public final class Transformer implements AutoCloseable {
         try {
             checkOpen();
             b.check(config);
-            shape(b.size(), b.srcLength(), b.tgtLength());
-            last = b;
-            lastTraining = training;
-            lastSeed = seed;
-            padMask(b.src(), config.padId(), srcMask);
-            padMask(b.tgtIn(), config.padId(), tgtMask);
-            int ns = batch * srcLength, nt = batch * tgtLength;
-            srcEmbed.forward(kernels, b.src(), training, seed);
-            FloatTensor x = srcEmbed.out;
-            for (EncoderLayer layer : encoder) {
-                layer.forward(kernels, x, training, seed);
-                x = layer.out;
+            if (pass == null || !pass.fits(b.size(), b.srcLength(), b.tgtLength())) {
+                if (pass != null) {
+                    pass.close();
+                    pass = null;
+                }
+                pass = new ForwardPass(this, b.size(), b.srcLength(), b.tgtLength());
             }
-            encoderNorm.forward(kernels, x, memory, ns);
-            tgtEmbed.forward(kernels, b.tgtIn(), training, seed);
-            FloatTensor y = tgtEmbed.out;
-            for (DecoderLayer layer : decoder) {
-                layer.forward(kernels, y, memory, training, seed);
-                y = layer.out;
-            }
-            decoderNorm.forward(kernels, y, decoded, nt);
-            generator.forward(kernels, decoded, logits, nt);
-            double nll = kernels.loss().nllForward(logits, logProbs, b.tgtOut(), config.padId(), nt, config.tgtVocabSize());
-            return nll / batch;
+            return pass.forward(b, training, seed);
         } finally {
             guard.exitExclusive();
         }
@@ -270,29 +194,10 @@ public final class Transformer implements AutoCloseable {
         guard.enterExclusive("backward");
         try {
             checkOpen();
-            if (last == null) {
+            if (pass == null || !pass.ran()) {
                 throw new IllegalStateException("backward needs a forward pass first");
             }
-            boolean training = lastTraining;
-            long seed = lastSeed;
-            ws.zeroGradients();
-            int ns = batch * srcLength, nt = batch * tgtLength;
-            kernels.loss().nllBackward(logProbs, last.tgtOut(), config.padId(), 1f / batch, dLogits, nt, config.tgtVocabSize());
-            generator.backward(kernels, decoded, dLogits, dDecoded, nt);
-            decoderNorm.backward(kernels, decoder.length == 0 ? tgtEmbed.out : decoder[decoder.length - 1].out, dDecoded,
-                    dDecoder[decoder.length], nt);
-            for (int i = decoder.length - 1; i >= 0; i--) {
-                FloatTensor in = i == 0 ? tgtEmbed.out : decoder[i - 1].out;
-                decoder[i].backward(kernels, in, memory, dDecoder[i + 1], dDecoder[i], dMemory, training, seed);
-            }
-            tgtEmbed.backward(kernels, dDecoder[0], training, seed);
-            encoderNorm.backward(kernels, encoder.length == 0 ? srcEmbed.out : encoder[encoder.length - 1].out, dMemory,
-                    dEncoder[encoder.length], ns);
-            for (int i = encoder.length - 1; i >= 0; i--) {
-                FloatTensor in = i == 0 ? srcEmbed.out : encoder[i - 1].out;
-                encoder[i].backward(kernels, in, dEncoder[i + 1], dEncoder[i], training, seed);
-            }
-            srcEmbed.backward(kernels, dEncoder[0], training, seed);
+            pass.backward();
         } finally {
             guard.exitExclusive();
         }
@@ -380,13 +285,13 @@ public final class Transformer implements AutoCloseable {
     /** The generator's log-probabilities (B*T, V) of the last forward pass. */
     public FloatTensor logProbs() {
         checkForward();
-        return logProbs;
+        return pass.logProbs();
     }
 
     /** The logits (B*T, V) of the last forward pass, before log-softmax. */
     public FloatTensor logits() {
         checkForward();
-        return logits;
+        return pass.logits();
     }
 
     /** Attention probabilities (B, h, Tq, Tk) of one layer's attention in the last forward pass. */
@@ -397,11 +302,7 @@ public final class Transformer implements AutoCloseable {
             if (layer < 0 || layer >= config.numLayers()) {
                 throw new IllegalArgumentException("layer " + layer + " outside [0, " + config.numLayers() + ")");
             }
-            return switch (kind) {
-                case ENCODER_SELF -> encoder[layer].selfAttention.probabilities(kernels);
-                case DECODER_SELF -> decoder[layer].selfAttention.probabilities(kernels);
-                case CROSS -> decoder[layer].crossAttention.probabilities(kernels);
-            };
+            return pass.attention(kind, layer);
         } finally {
             guard.exitExclusive();
         }
@@ -412,15 +313,7 @@ public final class Transformer implements AutoCloseable {
         guard.enterExclusive("firstNonFiniteActivation");
         try {
             checkForward();
-            for (Map.Entry<String, FloatTensor> e : ws.activations().entrySet()) {
-                if (e.getKey().endsWith("_mask")) {
-                    continue; // -inf is how masks say "not this key"
-                }
-                if (!Double.isFinite(kernels.elementwise().sumOfSquares(e.getValue(), e.getValue().size()))) {
-                    return e.getKey();
-                }
-            }
-            return null;
+            return pass.firstNonFiniteActivation();
         } finally {
             guard.exitExclusive();
         }
@@ -428,7 +321,7 @@ public final class Transformer implements AutoCloseable {
 
     private void checkForward() {
         checkOpen();
-        if (last == null) {
+        if (pass == null || !pass.ran()) {
             throw new IllegalStateException("no forward pass yet");
         }
     }
@@ -451,8 +344,8 @@ public final class Transformer implements AutoCloseable {
                 return;
             }
             closed = true;
-            if (ws != null) {
-                ws.close();
+            if (pass != null) {
+                pass.close();
             }
             incremental.close();
             arena.close();

@@ -1,0 +1,200 @@
+package dev.panamaformer.model;
+
+import dev.panamaformer.kernels.FloatTensor;
+import dev.panamaformer.kernels.Kernels;
+import dev.panamaformer.kernels.RowMask;
+import java.util.Map;
+
+/**
+ * One training pass's memory for one (batch, source length, target length) shape: every layer's
+ * activations saved for the backward pass, the gradients flowing between layers, masks, logits and
+ * log-probabilities, all in one {@link Workspace}. The layers themselves hold weights only, so
+ * the model's inference path ({@link IncrementalDecoder}) never touches these buffers, and a model
+ * that only decodes never allocates them.
+ *
+ * <p>Not thread-safe: {@link Transformer} calls it under its exclusive guard.
+ */
+final class ForwardPass implements AutoCloseable {
+    private final Transformer model;
+    private final Workspace ws;
+    final int batch;
+    final int srcLength;
+    final int tgtLength;
+    private final FloatTensor srcMask;   // (B, S) 0 or -inf: source padding, as keys
+    private final FloatTensor tgtMask;   // (B, T) 0 or -inf: target padding, as keys
+    private final Embeddings.Activations srcEmbed;
+    private final EncoderLayer.Activations[] encoder;
+    private final Norm.Statistics encoderNorm;
+    private final FloatTensor memory;    // (B*S, C) encoder output after its final LayerNorm
+    private final Embeddings.Activations tgtEmbed;
+    private final DecoderLayer.Activations[] decoder;
+    private final Norm.Statistics decoderNorm;
+    private final FloatTensor decoded;   // (B*T, C) decoder output after its final LayerNorm
+    private final FloatTensor logits;    // (B*T, V)
+    private final FloatTensor logProbs;  // (B*T, V) the generator's output
+    private final FloatTensor dLogits, dDecoded, dMemory;
+    private final FloatTensor[] dEncoder; // N + 1 of (B*S, C): gradients of the encoder stream
+    private final FloatTensor[] dDecoder; // N + 1 of (B*T, C)
+    private Batch last;                   // the batch of the last forward, for backward
+    private boolean lastTraining;
+    private long lastSeed;
+
+    ForwardPass(Transformer model, int b, int s, int t) {
+        this.model = model;
+        TransformerConfig config = model.config();
+        this.ws = new Workspace(model.options().fusedAttentionFrom());
+        this.batch = b;
+        this.srcLength = s;
+        this.tgtLength = t;
+        try {
+            int c = config.hiddenSize(), h = config.numHeads(), v = config.tgtVocabSize();
+            srcMask = ws.activation("src_mask", b, s);
+            tgtMask = ws.activation("tgt_mask", b, t);
+            RowMask encoderMask = RowMask.additive(srcMask, h * s);
+            RowMask crossMask = RowMask.additive(srcMask, h * t);
+            RowMask causalMask = RowMask.additive(tgtMask, h * t).andCausal(t);
+            srcEmbed = model.srcEmbed.activations(ws, "encoder.embed", b, s);
+            encoder = new EncoderLayer.Activations[model.encoder.length];
+            dEncoder = new FloatTensor[encoder.length + 1];
+            dEncoder[0] = ws.gradient(b * s, c);
+            for (int i = 0; i < encoder.length; i++) {
+                encoder[i] = model.encoder[i].activations(ws, "encoder.layers." + i, b, s, encoderMask);
+                dEncoder[i + 1] = ws.gradient(b * s, c);
+            }
+            encoderNorm = Norm.statistics(ws, "encoder.norm", b * s);
+            memory = ws.activation("memory", b * s, c);
+            dMemory = ws.gradient(b * s, c);
+            tgtEmbed = model.tgtEmbed.activations(ws, "decoder.embed", b, t);
+            decoder = new DecoderLayer.Activations[model.decoder.length];
+            dDecoder = new FloatTensor[decoder.length + 1];
+            dDecoder[0] = ws.gradient(b * t, c);
+            for (int i = 0; i < decoder.length; i++) {
+                decoder[i] = model.decoder[i].activations(ws, "decoder.layers." + i, b, t, s, causalMask, crossMask);
+                dDecoder[i + 1] = ws.gradient(b * t, c);
+            }
+            decoderNorm = Norm.statistics(ws, "decoder.norm", b * t);
+            decoded = ws.activation("decoded", b * t, c);
+            dDecoded = ws.gradient(b * t, c);
+            logits = ws.activation("logits", b * t, v);
+            logProbs = ws.activation("log_probs", b * t, v);
+            dLogits = ws.gradient(b * t, v);
+        } catch (RuntimeException | Error e) {
+            ws.close();
+            throw e;
+        }
+    }
+
+    boolean fits(int b, int s, int t) {
+        return b == batch && s == srcLength && t == tgtLength;
+    }
+
+    long bytes() {
+        return ws.bytes();
+    }
+
+    private static void padMask(int[] ids, int pad, FloatTensor mask) {
+        for (int i = 0; i < ids.length; i++) {
+            mask.set(i, ids[i] == pad ? Float.NEGATIVE_INFINITY : 0f);
+        }
+    }
+
+    /** See {@link Transformer#forward}; the batch is checked and of this pass's shape. */
+    double forward(Batch b, boolean training, long seed) {
+        Kernels kernels = model.kernels();
+        TransformerConfig config = model.config();
+        last = b;
+        lastTraining = training;
+        lastSeed = seed;
+        padMask(b.src(), config.padId(), srcMask);
+        padMask(b.tgtIn(), config.padId(), tgtMask);
+        int ns = batch * srcLength, nt = batch * tgtLength;
+        model.srcEmbed.forward(kernels, srcEmbed, b.src(), training, seed);
+        FloatTensor x = srcEmbed.out;
+        for (int i = 0; i < encoder.length; i++) {
+            model.encoder[i].forward(kernels, encoder[i], x, training, seed);
+            x = encoder[i].out;
+        }
+        model.encoderNorm.forward(kernels, x, memory, ns, encoderNorm);
+        model.tgtEmbed.forward(kernels, tgtEmbed, b.tgtIn(), training, seed);
+        FloatTensor y = tgtEmbed.out;
+        for (int i = 0; i < decoder.length; i++) {
+            model.decoder[i].forward(kernels, decoder[i], y, memory, training, seed);
+            y = decoder[i].out;
+        }
+        model.decoderNorm.forward(kernels, y, decoded, nt, decoderNorm);
+        model.generator.forward(kernels, decoded, logits, nt);
+        double nll = kernels.loss().nllForward(logits, logProbs, b.tgtOut(), config.padId(), nt, config.tgtVocabSize());
+        return nll / batch;
+    }
+
+    /** See {@link Transformer#backward}. */
+    void backward() {
+        if (last == null) {
+            throw new IllegalStateException("backward needs a forward pass first");
+        }
+        Kernels kernels = model.kernels();
+        TransformerConfig config = model.config();
+        boolean training = lastTraining;
+        long seed = lastSeed;
+        ws.zeroGradients();
+        int ns = batch * srcLength, nt = batch * tgtLength;
+        kernels.loss().nllBackward(logProbs, last.tgtOut(), config.padId(), 1f / batch, dLogits, nt, config.tgtVocabSize());
+        model.generator.backward(kernels, decoded, dLogits, dDecoded, nt);
+        model.decoderNorm.backward(kernels, decoder.length == 0 ? tgtEmbed.out : decoder[decoder.length - 1].out, dDecoded,
+                dDecoder[decoder.length], nt, decoderNorm);
+        for (int i = decoder.length - 1; i >= 0; i--) {
+            FloatTensor in = i == 0 ? tgtEmbed.out : decoder[i - 1].out;
+            model.decoder[i].backward(kernels, decoder[i], in, memory, dDecoder[i + 1], dDecoder[i], dMemory, training, seed);
+        }
+        model.tgtEmbed.backward(kernels, tgtEmbed, dDecoder[0], training, seed);
+        model.encoderNorm.backward(kernels, encoder.length == 0 ? srcEmbed.out : encoder[encoder.length - 1].out, dMemory,
+                dEncoder[encoder.length], ns, encoderNorm);
+        for (int i = encoder.length - 1; i >= 0; i--) {
+            FloatTensor in = i == 0 ? srcEmbed.out : encoder[i - 1].out;
+            model.encoder[i].backward(kernels, encoder[i], in, dEncoder[i + 1], dEncoder[i], training, seed);
+        }
+        model.srcEmbed.backward(kernels, srcEmbed, dEncoder[0], training, seed);
+    }
+
+    /** Whether a forward pass ran in this pass's buffers. */
+    boolean ran() {
+        return last != null;
+    }
+
+    FloatTensor logProbs() {
+        return logProbs;
+    }
+
+    FloatTensor logits() {
+        return logits;
+    }
+
+    /** See {@link Transformer#attention}; the layer is checked. */
+    FloatTensor attention(Transformer.Attention kind, int layer) {
+        Kernels kernels = model.kernels();
+        return switch (kind) {
+            case ENCODER_SELF -> model.encoder[layer].selfAttention.probabilities(kernels, encoder[layer].attention);
+            case DECODER_SELF -> model.decoder[layer].selfAttention.probabilities(kernels, decoder[layer].self);
+            case CROSS -> model.decoder[layer].crossAttention.probabilities(kernels, decoder[layer].cross);
+        };
+    }
+
+    /** See {@link Transformer#firstNonFiniteActivation}. */
+    String firstNonFiniteActivation() {
+        Kernels kernels = model.kernels();
+        for (Map.Entry<String, FloatTensor> e : ws.activations().entrySet()) {
+            if (e.getKey().endsWith("_mask")) {
+                continue; // -inf is how masks say "not this key"
+            }
+            if (!Double.isFinite(kernels.elementwise().sumOfSquares(e.getValue(), e.getValue().size()))) {
+                return e.getKey();
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public void close() {
+        ws.close();
+    }
+}
