@@ -117,11 +117,23 @@ final class Embeddings {
     void forward(Kernels k, Activations a, int[] ids, boolean training, long seed) {
         int rows = a.rows;
         a.tokenIds = ids;
-        k.elementwise().gatherRows(token.value(), vocab, ids, rows, a.tokens, width);
-        gatherPositions(k, a.positionIds, rows, rows == 0 ? 0 : a.positionIds[rows - 1] + 1, a.sum);
-        k.elementwise().add(a.tokens, a.sum, a.sum, (long) rows * width);
-        norm.forward(k, a.sum, a.normed, rows, a.normStats);
+        embedRows(k, ids, a.positionIds, rows, rows == 0 ? 0 : a.positionIds[rows - 1] + 1, a.tokens, a.sum, a.normed,
+                a.normStats.mean(), a.normStats.rstd());
         dropout.forward(k, a.normed, a.out, (long) rows * width, training, seed);
+    }
+
+    /**
+     * What every path shares: {@code normed} = LN(tokens + positions) for {@code rows} rows, the
+     * token rows gathered into {@code tokens}, their sum with the position rows into {@code sum}
+     * (the LayerNorm input, saved by training); {@code needed} bounds the positions. {@code tokens}
+     * may be {@code normed}: it is read before the LayerNorm writes.
+     */
+    private void embedRows(Kernels k, int[] ids, int[] positions, int rows, int needed, FloatTensor tokens, FloatTensor sum,
+                       FloatTensor normed, FloatTensor mean, FloatTensor rstd) {
+        k.elementwise().gatherRows(token.value(), vocab, ids, rows, tokens, width);
+        gatherPositions(k, positions, rows, needed, sum);
+        k.elementwise().add(tokens, sum, sum, (long) rows * width);
+        norm.forward(k, sum, normed, rows, mean, rstd);
     }
 
     /**
@@ -132,10 +144,7 @@ final class Embeddings {
     void step(Kernels k, int[] tokens, int rows, int pos, int[] positions, FloatTensor sum, FloatTensor out,
               FloatTensor mean, FloatTensor rstd) {
         java.util.Arrays.fill(positions, 0, rows, pos);
-        k.elementwise().gatherRows(token.value(), vocab, tokens, rows, out, width);
-        gatherPositions(k, positions, rows, Math.min(pos + 1, maxPositions), sum);
-        k.elementwise().add(out, sum, sum, (long) rows * width);
-        norm.forward(k, sum, out, rows, mean, rstd);
+        embedRows(k, tokens, positions, rows, Math.min(pos + 1, maxPositions), out, sum, out, mean, rstd);
     }
 
     /**
@@ -144,10 +153,7 @@ final class Embeddings {
      * same kernel calls as {@link #forward} with dropout off, so the same bits.
      */
     void embed(Kernels k, int[] ids, SourceEncoding e) {
-        k.elementwise().gatherRows(token.value(), vocab, ids, e.rows, e.x, width);
-        gatherPositions(k, e.positions, e.rows, e.rows == 0 ? 0 : e.length, e.normed);
-        k.elementwise().add(e.x, e.normed, e.normed, (long) e.rows * width);
-        norm.forward(k, e.normed, e.x, e.rows, e.mean, e.rstd);
+        embedRows(k, ids, e.positions, e.rows, e.rows == 0 ? 0 : e.length, e.x, e.normed, e.x, e.mean, e.rstd);
     }
 
     /** The parameters' gradients from dOut = dL/d(a.out). */

@@ -47,21 +47,28 @@ final class FeedForward {
         return new Activations(ws, name, rows, inner);
     }
 
-    /** out (N, C) = fc2(dropout(act(fc1(x)))). */
+    /** out (N, C) = fc2(dropout(act(fc1(x)))), with the pass's buffers saved for backward. */
     void forward(Kernels k, Activations a, FloatTensor x, FloatTensor out, boolean training, long seed) {
-        long n = (long) a.rows * inner;
-        fc1.forward(k, x, a.hidden, a.rows);
-        activate(k, a.hidden, a.activated, n);
-        dropout.forward(k, a.activated, a.dropped, n, training, seed);
-        fc2.forward(k, a.dropped, out, a.rows);
+        forward(k, x, out, a.rows, a.hidden, a.activated, a.dropped, training, seed);
     }
 
     /** Incremental decoding: out (rows, C) = fc2(act(fc1(x))), no dropout; hidden and activated are (rows, F) scratch. */
     void apply(Kernels k, FloatTensor x, FloatTensor out, int rows, FloatTensor hiddenScratch, FloatTensor activatedScratch) {
+        forward(k, x, out, rows, hiddenScratch, activatedScratch, null, false, 0);
+    }
+
+    /** Both of the above: fc2 reads {@code dropped} (dropout of activated) or, where it is null, activated itself. */
+    private void forward(Kernels k, FloatTensor x, FloatTensor out, int rows, FloatTensor hidden, FloatTensor activated,
+                         FloatTensor dropped, boolean training, long seed) {
         long n = (long) rows * inner;
-        fc1.forward(k, x, hiddenScratch, rows);
-        activate(k, hiddenScratch, activatedScratch, n);
-        fc2.forward(k, activatedScratch, out, rows);
+        fc1.forward(k, x, hidden, rows);
+        activate(k, hidden, activated, n);
+        FloatTensor fc2In = activated;
+        if (dropped != null) {
+            dropout.forward(k, activated, dropped, n, training, seed);
+            fc2In = dropped;
+        }
+        fc2.forward(k, fc2In, out, rows);
     }
 
     void backward(Kernels k, Activations a, FloatTensor x, FloatTensor dOut, FloatTensor dx, boolean training, long seed) {

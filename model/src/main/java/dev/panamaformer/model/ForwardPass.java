@@ -38,6 +38,7 @@ final class ForwardPass implements AutoCloseable {
     private Batch last;                   // the batch of the last forward, for backward
     private boolean lastTraining;
     private long lastSeed;
+    private boolean closed;
 
     ForwardPass(Transformer model, int b, int s, int t) {
         this.model = model;
@@ -84,8 +85,9 @@ final class ForwardPass implements AutoCloseable {
         }
     }
 
+    /** Open and of this shape. */
     boolean fits(int b, int s, int t) {
-        return b == batch && s == srcLength && t == tgtLength;
+        return !closed && b == batch && s == srcLength && t == tgtLength;
     }
 
     long bytes() {
@@ -156,9 +158,9 @@ final class ForwardPass implements AutoCloseable {
         model.srcEmbed.backward(kernels, srcEmbed, dEncoder[0], training, seed);
     }
 
-    /** Whether a forward pass ran in this pass's buffers. */
+    /** Whether a forward pass ran in these buffers, and they are still open. */
     boolean ran() {
-        return last != null;
+        return !closed && last != null;
     }
 
     FloatTensor logProbs() {
@@ -193,8 +195,12 @@ final class ForwardPass implements AutoCloseable {
         return null;
     }
 
+    /** Frees the buffers; again, nothing. */
     @Override
     public void close() {
-        ws.close();
+        if (!closed) {
+            closed = true;
+            ws.close();
+        }
     }
 }

@@ -8,9 +8,19 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * Training steps with Adam or AdamW: zero the gradients, forward with dropout, backward, clip
- * the gradients by their global norm, update. The same seed gives the same run, for any thread
- * count: dropout draws from counter-based streams keyed by the seed and the step.
+ * A training session: steps with Adam or AdamW (zero the gradients, forward with dropout,
+ * backward, clip the gradients by their global norm, update). The same seed gives the same run,
+ * for any thread count: dropout draws from counter-based streams keyed by the seed and the step.
+ *
+ * <p>The session owns what training needs beside the weights: Adam's moments and the step
+ * ({@link #saveState}), and the activation buffers its forward and backward passes keep for the
+ * batch shape in use ({@link #workspaceBytes()}), freed by {@link #close()}. The parameters'
+ * gradients live beside the values in the model's flat layout ({@link Parameters}), allocated
+ * by the first backward pass. The model's own {@link Transformer#forward} (an evaluation, a
+ * picture of attention) uses buffers of its own, so it never reallocates a session's.
+ *
+ * <p>Not thread-safe: one thread steps a session; the model refuses a step beside another
+ * thread's forward, step or decoding (see {@link Transformer}).
  */
 public final class Trainer implements AutoCloseable {
 
@@ -62,6 +72,8 @@ public final class Trainer implements AutoCloseable {
     private final FloatTensor gradients; // laid out alike
     private final FloatTensor m;         // Adam's first moments, laid out alike
     private final FloatTensor v;         // Adam's second moments, laid out alike
+    /** This session's activations and their gradients for the last batch shape, made by the first step of a shape. */
+    private ForwardPass pass;
     private int step;
     private double lastGradNorm;
     private float lastLearningRate;
@@ -105,13 +117,14 @@ public final class Trainer implements AutoCloseable {
         int next = step + 1;
         long n = params.extent();
         gradients.fill(0f);
-        double loss = model.forward(batch, true, stepSeed(next));
+        pass = model.passFor(pass, batch);
+        double loss = pass.forward(batch, true, stepSeed(next));
         if (!Double.isFinite(loss)) {
-            String where = model.firstNonFiniteActivation();
+            String where = pass.firstNonFiniteActivation();
             throw new TrainingException(next, "loss is " + loss + "; first non-finite tensor: "
                     + (where == null ? "the loss itself (log of a zero probability)" : where));
         }
-        model.backward();
+        pass.backward();
         double norm = Math.sqrt(kernels.elementwise().sumOfSquares(gradients, n));
         if (!Double.isFinite(norm)) {
             throw new TrainingException(next, "gradient of " + firstNonFiniteGradient() + " is not finite; no parameter was updated");
@@ -206,8 +219,28 @@ public final class Trainer implements AutoCloseable {
         return model;
     }
 
+    /**
+     * Bytes of this session's training buffers: the activations of the last step's batch shape
+     * and their gradients (the model's {@link Transformer#workspaceBytes()} counts only the
+     * buffers of its own {@link Transformer#forward} calls).
+     */
+    public long workspaceBytes() {
+        ForwardPass p = pass;
+        return p == null ? 0 : p.bytes();
+    }
+
+    /** Frees Adam's moments and the training buffers; the model and its gradients stay. */
     @Override
     public void close() {
-        arena.close();
+        model.guard.enterExclusive("Trainer.close");
+        try {
+            if (pass != null) {
+                pass.close();
+                pass = null;
+            }
+            arena.close();
+        } finally {
+            model.guard.exitExclusive();
+        }
     }
 }

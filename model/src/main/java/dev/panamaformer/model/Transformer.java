@@ -174,19 +174,29 @@ public final class Transformer implements AutoCloseable {
     public double forward(Batch b, boolean training, long seed) {
         guard.enterExclusive("forward");
         try {
-            checkOpen();
-            b.check(config);
-            if (pass == null || !pass.fits(b.size(), b.srcLength(), b.tgtLength())) {
-                if (pass != null) {
-                    pass.close();
-                    pass = null;
-                }
-                pass = new ForwardPass(this, b.size(), b.srcLength(), b.tgtLength());
-            }
+            pass = passFor(pass, b);
             return pass.forward(b, training, seed);
         } finally {
             guard.exitExclusive();
         }
+    }
+
+    /**
+     * The buffers for a forward pass over {@code b} (checked against the config): {@code current}
+     * if it has the batch's shape, else a new pass, {@code current} closed. The caller holds the
+     * exclusive guard and keeps the result: the model's own forward, or a {@link Trainer}'s. If
+     * the new pass cannot be made, {@code current} is closed all the same and fits nothing.
+     */
+    ForwardPass passFor(ForwardPass current, Batch b) {
+        checkOpen();
+        b.check(config);
+        if (current != null && current.fits(b.size(), b.srcLength(), b.tgtLength())) {
+            return current;
+        }
+        if (current != null) {
+            current.close();
+        }
+        return new ForwardPass(this, b.size(), b.srcLength(), b.tgtLength());
     }
 
     /** Adds the gradient of the last forward's loss to every parameter's gradient. */
