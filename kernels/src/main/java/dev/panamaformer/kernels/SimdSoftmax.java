@@ -18,42 +18,47 @@ final class SimdSoftmax implements SoftmaxKernel {
 
     /** Max and normalizer of columns {@code [0, limit)}, packed as in {@link ScalarSoftmax#pack}. */
     private static long normalizer(MemorySegment x, long row, int limit, MemorySegment mask, long maskRow) {
-        FloatVector m = FloatVector.broadcast(FLOAT, LOWEST), d = FloatVector.zero(FLOAT);
-        int j = 0;
-        // One exp per element: with n = max(m, v), one of exp(m - n) and exp(v - n) is exp(0) = 1
-        // and the other is exp(-|v - m|). Fewer exp sites also keep the method within C2's node
-        // budget; past it C2 stops inlining exp and boxes every vector on the heap.
-        FloatVector one = FloatVector.broadcast(FLOAT, 1f);
-        for (int bound = FLOAT.loopBound(limit); j < bound; j += L) {
-            FloatVector v = FloatVector.fromMemorySegment(FLOAT, x, (row + j) * Float.BYTES, ORDER);
-            if (mask != null) {
-                v = v.add(FloatVector.fromMemorySegment(FLOAT, mask, (maskRow + j) * Float.BYTES, ORDER));
-            }
-            // e = exp(-|v - m|) written out here (SimdMath.expNonPositive's steps): a call with a
-            // vector argument boxes it when C2 declines to inline, and C2 declines once the callee
-            // has compiled code of its own over InlineSmallCode (seen: 63.5 KB per parser step)
-            FloatVector gap = v.sub(m).abs().neg();
-            FloatVector clamped = gap.max(SimdMath.SMALLEST_NORMAL_EXP);
-            FloatVector t = clamped.fma(SimdMath.LOG2E, SimdMath.ROUND);
-            FloatVector n = t.sub(SimdMath.ROUND);
-            FloatVector r = n.mul(-SimdMath.LN2_HI).add(clamped).sub(n.mul(SimdMath.LN2_LO));
-            FloatVector p = r.fma(1.9875691500e-4f, 1.3981999507e-3f)
-                    .fma(r, FloatVector.broadcast(FLOAT, 8.3334519073e-3f))
-                    .fma(r, FloatVector.broadcast(FLOAT, 4.1665795894e-2f))
-                    .fma(r, FloatVector.broadcast(FLOAT, 1.6666665459e-1f))
-                    .fma(r, FloatVector.broadcast(FLOAT, 5.0000001201e-1f));
-            FloatVector twoToN = t.reinterpretAsInts().sub(SimdMath.ROUND_BITS - 127)
-                    .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-            FloatVector e = p.fma(r.mul(r), r.add(1f)).mul(twoToN)
-                    .blend(0f, gap.compare(VectorOperators.LT, SimdMath.SMALLEST_NORMAL_EXP));
-            // a larger score rescales the old sum by e and counts itself as 1; a smaller one adds e
-            d = d.add(e).blend(d.fma(e, one), v.compare(VectorOperators.GT, m));
-            m = m.max(v);
-        }
-        // merge the lanes in order, in scalar code: a second vector exp here exhausted the budget;
-        // rows shorter than a vector (attention over a few keys) skip the merge entirely
         float max = LOWEST, norm = 0f;
-        if (j > 0) {
+        int j = 0, bound = FLOAT.loopBound(limit);
+        // The vectors live inside this block only, and its loop runs at least once: no vector
+        // reaches a merge with a path that skipped the loop. Where one did (the loop's zero-trip
+        // exit, for rows shorter than a vector), C2 sometimes compiled the method with the
+        // starting vectors boxed, three heap objects per row for the rest of the JVM: 2.4 MB per
+        // addition step under AVX2 in one JVM of six, JFR's allocation samples all here.
+        if (bound > 0) {
+            FloatVector m = FloatVector.broadcast(FLOAT, LOWEST), d = FloatVector.zero(FLOAT);
+            // One exp per element: with n = max(m, v), one of exp(m - n) and exp(v - n) is exp(0) = 1
+            // and the other is exp(-|v - m|). Fewer exp sites also keep the method within C2's node
+            // budget; past it C2 stops inlining exp and boxes every vector on the heap.
+            FloatVector one = FloatVector.broadcast(FLOAT, 1f);
+            do {
+                FloatVector v = FloatVector.fromMemorySegment(FLOAT, x, (row + j) * Float.BYTES, ORDER);
+                if (mask != null) {
+                    v = v.add(FloatVector.fromMemorySegment(FLOAT, mask, (maskRow + j) * Float.BYTES, ORDER));
+                }
+                // e = exp(-|v - m|) written out here (SimdMath.expNonPositive's steps): a call with a
+                // vector argument boxes it when C2 declines to inline, and C2 declines once the callee
+                // has compiled code of its own over InlineSmallCode (seen: 63.5 KB per parser step)
+                FloatVector gap = v.sub(m).abs().neg();
+                FloatVector clamped = gap.max(SimdMath.SMALLEST_NORMAL_EXP);
+                FloatVector t = clamped.fma(SimdMath.LOG2E, SimdMath.ROUND);
+                FloatVector n = t.sub(SimdMath.ROUND);
+                FloatVector r = n.mul(-SimdMath.LN2_HI).add(clamped).sub(n.mul(SimdMath.LN2_LO));
+                FloatVector p = r.fma(1.9875691500e-4f, 1.3981999507e-3f)
+                        .fma(r, FloatVector.broadcast(FLOAT, 8.3334519073e-3f))
+                        .fma(r, FloatVector.broadcast(FLOAT, 4.1665795894e-2f))
+                        .fma(r, FloatVector.broadcast(FLOAT, 1.6666665459e-1f))
+                        .fma(r, FloatVector.broadcast(FLOAT, 5.0000001201e-1f));
+                FloatVector twoToN = t.reinterpretAsInts().sub(SimdMath.ROUND_BITS - 127)
+                        .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+                FloatVector e = p.fma(r.mul(r), r.add(1f)).mul(twoToN)
+                        .blend(0f, gap.compare(VectorOperators.LT, SimdMath.SMALLEST_NORMAL_EXP));
+                // a larger score rescales the old sum by e and counts itself as 1; a smaller one adds e
+                d = d.add(e).blend(d.fma(e, one), v.compare(VectorOperators.GT, m));
+                m = m.max(v);
+                j += L;
+            } while (j < bound);
+            // merge the lanes in order, in scalar code: a second vector exp here exhausted the budget
             max = m.reduceLanes(VectorOperators.MAX);
             for (int lane = 0; lane < L; lane++) {
                 norm += d.lane(lane) * (float) Math.exp(m.lane(lane) - max);
