@@ -220,6 +220,23 @@ public final class Trainer implements AutoCloseable {
     }
 
     /**
+     * The log-probabilities (B*T, V) of the last step's forward pass (before its update), in this
+     * session's buffers: valid until the next step or {@link #close()}. The model's own
+     * {@link Transformer#logProbs()} are of its own last {@link Transformer#forward}, not of a step.
+     */
+    public FloatTensor logProbs() {
+        model.guard.enterExclusive("Trainer.logProbs");
+        try {
+            if (pass == null || !pass.ran()) {
+                throw new IllegalStateException("no training step yet");
+            }
+            return pass.logProbs();
+        } finally {
+            model.guard.exitExclusive();
+        }
+    }
+
+    /**
      * Bytes of this session's training buffers: the activations of the last step's batch shape
      * and their gradients (the model's {@link Transformer#workspaceBytes()} counts only the
      * buffers of its own {@link Transformer#forward} calls).

@@ -54,6 +54,31 @@ class TrainerTest {
         }
     }
 
+    /**
+     * A step's log-probabilities are the session's: those of the step's own forward pass (the same
+     * batch, seed and weights through the model's forward give the same bits), untouched by a
+     * model forward of another shape in between.
+     */
+    @Test
+    void aStepsLogProbabilitiesAreTheSessions() {
+        Random r = new Random(6);
+        Batch batch = copyBatch(r, 3, 4, 1), other = copyBatch(r, 2, 6, 1);
+        try (Transformer model = new Transformer(CONFIG, 2);
+             Transformer twin = new Transformer(CONFIG, 2);
+             Trainer trainer = new Trainer(model, Trainer.Options.reference(9))) {
+            assertThrows(IllegalStateException.class, trainer::logProbs);
+            trainer.step(batch);
+            float[] step = trainer.logProbs().toArray();
+            model.forward(other, false, 0);
+            assertArrayEquals(step, trainer.logProbs().toArray(), "a model forward leaves the step's buffers alone");
+            try (Trainer twinTrainer = new Trainer(twin, Trainer.Options.reference(9))) {
+                twinTrainer.step(batch);
+                assertArrayEquals(step, twinTrainer.logProbs().toArray(), "the same step gives the same bits");
+            }
+            assertEquals(3 * 4 * CONFIG.tgtVocabSize(), step.length);
+        }
+    }
+
     private static float[] trainAndDump(int threads, long seed) {
         Random r = new Random(4);
         try (Transformer model = new Transformer(CONFIG, seed, Kernels.withThreads(threads));

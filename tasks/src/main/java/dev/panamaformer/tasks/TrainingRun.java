@@ -103,7 +103,7 @@ final class TrainingRun {
                 Batch batch = Batches.of(task, examples);
                 double loss = trainer.step(batch);
                 step = trainer.steps();
-                double acc = tokenAccuracy(model.logProbs(), batch, tgt.vocabulary().size());
+                double acc = tokenAccuracy(trainer.logProbs(), batch, tgt.vocabulary().size());
                 lossAvg = Double.isNaN(lossAvg) ? loss : 0.95 * lossAvg + 0.05 * loss;
                 accAvg = Double.isNaN(accAvg) ? acc : 0.95 * accAvg + 0.05 * acc;
                 boolean evaluate = step % s.evalEvery() == 0 || step == s.steps();
