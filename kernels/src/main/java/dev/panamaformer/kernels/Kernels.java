@@ -40,6 +40,7 @@ public final class Kernels {
     private final Elementwise elementwise;
     private final Adam adam;
     private final FusedAttention fusedAttention;
+    private final Rotary rotary;
 
     private Kernels(KernelSet set, int threads) {
         this.set = set;
@@ -53,6 +54,7 @@ public final class Kernels {
         this.elementwise = new Elementwise(set.elementwise(), parallel);
         this.adam = new Adam(set.optimizer(), parallel);
         this.fusedAttention = new FusedAttention(set.attention(), set.elementwise(), parallel);
+        this.rotary = new Rotary(set.rotary(), parallel);
     }
 
     /** The kernel implementations behind this facade (for tests of a single kernel step). */
@@ -143,6 +145,11 @@ public final class Kernels {
 
     public Activations activations() {
         return activations;
+    }
+
+    /** Rotary position embeddings of queries and keys. */
+    public Rotary rotary() {
+        return rotary;
     }
 
     public Dropout dropout() {
