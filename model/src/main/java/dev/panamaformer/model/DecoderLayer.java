@@ -23,14 +23,15 @@ final class DecoderLayer {
 
     static final int DROPOUT_SITES = 6;
 
-    DecoderLayer(Parameters params, String name, TransformerConfig config, long sites) {
+    /** {@code rotary}: the RoPE angles of self-attention, or null (cross-attention never rotates). */
+    DecoderLayer(Parameters params, String name, TransformerConfig config, long sites, RotaryAngles rotary) {
         this.width = config.hiddenSize();
         float eps = config.layerNormEps();
         this.norm1 = new Norm(params, name + ".norm1", width, eps);
-        this.selfAttention = new MultiHeadAttention(params, name + ".self_attn", config, sites);
+        this.selfAttention = new MultiHeadAttention(params, name + ".self_attn", config, sites, rotary);
         this.dropout1 = new DropoutSite(config.dropout(), sites + 1);
         this.norm2 = new Norm(params, name + ".norm2", width, eps);
-        this.crossAttention = new MultiHeadAttention(params, name + ".cross_attn", config, sites + 2);
+        this.crossAttention = new MultiHeadAttention(params, name + ".cross_attn", config, sites + 2, null);
         this.dropout2 = new DropoutSite(config.dropout(), sites + 3);
         this.norm3 = new Norm(params, name + ".norm3", width, eps);
         this.ffn = new FeedForward(params, name + ".ffn", config, sites + 4);
@@ -120,12 +121,13 @@ final class DecoderLayer {
     void step(Kernels k, FloatTensor x, int rows, DecoderCache.Layer cache, int pos, RowMask crossMask, DecoderCache s) {
         long n = (long) rows * width;
         norm1.forward(k, x, s.normed, rows, s.mean, s.rstd);
-        selfAttention.appendKeysValues(k, s.normed, rows, cache.selfKeys, cache.selfValues, s.capacity, pos, s.sublayer);
-        selfAttention.attendCached(k, s.normed, rows, cache.selfKeys, cache.selfValues, s.capacity, pos + 1, s.selfRowMask,
+        selfAttention.appendKeysValues(k, s.normed, rows, cache.selfKeys, cache.selfValues, s.capacity, pos, s.positions,
+                s.sublayer);
+        selfAttention.attendCached(k, s.normed, rows, s.positions, cache.selfKeys, cache.selfValues, s.capacity, pos + 1, s.selfRowMask,
                 s.query, s.scores, s.context, s.sublayer);
         k.elementwise().add(x, s.sublayer, x, n);
         norm2.forward(k, x, s.normed, rows, s.mean, s.rstd);
-        crossAttention.attendCached(k, s.normed, rows, cache.crossKeys, cache.crossValues, s.srcLength, s.srcLength, crossMask,
+        crossAttention.attendCached(k, s.normed, rows, null, cache.crossKeys, cache.crossValues, s.srcLength, s.srcLength, crossMask,
                 s.query, s.scores, s.context, s.sublayer);
         k.elementwise().add(x, s.sublayer, x, n);
         norm3.forward(k, x, s.normed, rows, s.mean, s.rstd);

@@ -11,6 +11,8 @@ import java.lang.foreign.Arena;
 final class Embeddings {
     private final Parameter token;      // (V, C)
     private final Parameter position;   // (P, C) when learned, else null
+    /** Whether positions are added here (learned or sinusoids); with RoPE attention rotates instead. */
+    private final boolean absolute;
     private final Arena arena;          // where the sinusoid table grows
     /** The fixed encodings of the paper computed so far, else null; replaced whole as it grows, for readers on other threads. */
     private volatile Sinusoids sinusoids;
@@ -28,6 +30,7 @@ final class Embeddings {
         this.arena = arena;
         // sinusoids are computed for the positions in use, when first needed: a table for every
         // position a config allows (2^31 - 1 of them, say) would be built before any input is seen
+        this.absolute = config.positions() != TransformerConfig.Positions.ROPE;
         this.position = config.positions() == TransformerConfig.Positions.LEARNED
                 ? params.create(name + ".position.weight", Parameter.Init.XAVIER, maxPositions, width)
                 : null;
@@ -123,16 +126,20 @@ final class Embeddings {
     }
 
     /**
-     * What every path shares: {@code normed} = LN(tokens + positions) for {@code rows} rows, the
-     * token rows gathered into {@code tokens}, their sum with the position rows into {@code sum}
+     * What every path shares: {@code normed} = LN(tokens + positions) for {@code rows} rows (no
+     * positions with RoPE), the token rows gathered into {@code tokens}, their sum with the position rows into {@code sum}
      * (the LayerNorm input, saved by training); {@code needed} bounds the positions. {@code tokens}
      * may be {@code normed}: it is read before the LayerNorm writes.
      */
     private void embedRows(Kernels k, int[] ids, int[] positions, int rows, int needed, FloatTensor tokens, FloatTensor sum,
                        FloatTensor normed, FloatTensor mean, FloatTensor rstd) {
         k.elementwise().gatherRows(token.value(), vocab, ids, rows, tokens, width);
-        gatherPositions(k, positions, rows, needed, sum);
-        k.elementwise().add(tokens, sum, sum, (long) rows * width);
+        if (absolute) {
+            gatherPositions(k, positions, rows, needed, sum);
+            k.elementwise().add(tokens, sum, sum, (long) rows * width);
+        } else {
+            java.lang.foreign.MemorySegment.copy(tokens.segment(), 0, sum.segment(), 0, (long) rows * width * Float.BYTES);
+        }
         norm.forward(k, sum, normed, rows, mean, rstd);
     }
 

@@ -18,10 +18,11 @@ final class EncoderLayer {
     private final DropoutSite dropout2;
     private final int width;
 
-    EncoderLayer(Parameters params, String name, TransformerConfig config, long sites) {
+    /** {@code rotary}: the RoPE angles of self-attention, or null. */
+    EncoderLayer(Parameters params, String name, TransformerConfig config, long sites, RotaryAngles rotary) {
         this.width = config.hiddenSize();
         this.norm1 = new Norm(params, name + ".norm1", width, config.layerNormEps());
-        this.selfAttention = new MultiHeadAttention(params, name + ".self_attn", config, sites);
+        this.selfAttention = new MultiHeadAttention(params, name + ".self_attn", config, sites, rotary);
         this.dropout1 = new DropoutSite(config.dropout(), sites + 1);
         this.norm2 = new Norm(params, name + ".norm2", width, config.layerNormEps());
         this.ffn = new FeedForward(params, name + ".ffn", config, sites + 2);

@@ -27,8 +27,11 @@ final class MultiHeadAttention {
     private final int headSize;
     private final int width;
     private final float scale;
+    /** The angles that rotate queries and keys by position (RoPE), or null: no rotation (cross-attention, other position types). */
+    private final RotaryAngles rotary;
 
-    MultiHeadAttention(Parameters params, String name, TransformerConfig config, long dropoutSite) {
+    MultiHeadAttention(Parameters params, String name, TransformerConfig config, long dropoutSite, RotaryAngles rotary) {
+        this.rotary = rotary;
         this.width = config.hiddenSize();
         this.heads = config.numHeads();
         this.headSize = config.headSize();
@@ -73,6 +76,8 @@ final class MultiHeadAttention {
         private final MatrixBatch qHeads, kHeads, vHeads, contextHeads;
         private final MatrixBatch dContextHeads, dqHeads, dkHeads, dvHeads;
         private MatrixBatch probHeads, droppedHeads, dDroppedHeads, dScoreHeads;
+        private final int[] queryPositions; // (B*Tq) with RoPE: t for row b*Tq + t; else null
+        private final int[] keyPositions;   // (B*Tk) alike
 
         private Activations(Workspace ws, String name, int batch, int queries, int keys, RowMask mask) {
             this.ws = ws;
@@ -83,6 +88,8 @@ final class MultiHeadAttention {
             this.mask = mask;
             this.fused = keys >= ws.fusedAttentionFrom();
             this.shape = new AttentionShape(batch, heads, queries, keys, headSize);
+            this.queryPositions = rotary == null ? null : positions(batch, queries);
+            this.keyPositions = rotary == null ? null : positions(batch, keys);
             int nq = batch * queries, nk = batch * keys, scores = batch * heads * queries * keys;
             qOut = ws.activation(name + ".q", nq, width);
             kOut = ws.activation(name + ".k", nk, width);
@@ -113,6 +120,14 @@ final class MultiHeadAttention {
             droppedHeads = scoreMatrices(dropped);
             dDroppedHeads = scoreMatrices(dDropped);
             dScoreHeads = scoreMatrices(dScores);
+        }
+
+        private static int[] positions(int batch, int length) {
+            int[] p = new int[batch * length];
+            for (int r = 0; r < p.length; r++) {
+                p[r] = r % length;
+            }
+            return p;
         }
 
         /** Head h of sequence b of a (B*T, C) tensor: (T, d_k) at column h*d_k, rows C apart. */
@@ -153,6 +168,11 @@ final class MultiHeadAttention {
         q.forward(kn, xq, a.qOut, a.batch * a.queries);
         k.forward(kn, xkv, a.kOut, a.batch * a.keys);
         v.forward(kn, xkv, a.vOut, a.batch * a.keys);
+        if (rotary != null) {
+            var table = rotary.covering(Math.max(a.queries, a.keys));
+            kn.rotary().rotate(a.qOut, a.qOut, a.batch * a.queries, heads, a.queryPositions, table, false);
+            kn.rotary().rotate(a.kOut, a.kOut, a.batch * a.keys, heads, a.keyPositions, table, false);
+        }
         if (a.fused) {
             kn.fusedAttention().forward(a.shape, scale, a.qHeads, a.kHeads, a.vHeads, a.mask, dropout.probability(training),
                     dropout.seed(seed), a.contextHeads, a.lse);
@@ -167,11 +187,15 @@ final class MultiHeadAttention {
 
     /**
      * Incremental decoding: the key and value projections of {@code x} (rows, C) written into
-     * position {@code pos} of each row's cache (rows, capacity, C); {@code scratch} holds (rows, C).
+     * position {@code pos} of each row's cache (rows, capacity, C), keys rotated to
+     * {@code positions} (rows, each pos) with RoPE; {@code scratch} holds (rows, C).
      */
     void appendKeysValues(Kernels kn, FloatTensor x, int rows, FloatTensor kCache, FloatTensor vCache, int capacity, int pos,
-                          FloatTensor scratch) {
+                          int[] positions, FloatTensor scratch) {
         k.forward(kn, x, scratch, rows);
+        if (rotary != null) {
+            kn.rotary().rotate(scratch, scratch, rows, heads, positions, rotary.covering(pos + 1), false);
+        }
         copyRows(scratch, kCache, rows, capacity, pos);
         v.forward(kn, x, scratch, rows);
         copyRows(scratch, vCache, rows, capacity, pos);
@@ -194,12 +218,16 @@ final class MultiHeadAttention {
 
     /**
      * Incremental decoding: {@code out} (rows, C) = attention of one query per row (from
-     * {@code x}, rows, C) over keys {@code [0, keys)} of caches laid out (rows, capacity, C).
+     * {@code x}, rows, C; at {@code positions}, for RoPE) over keys {@code [0, keys)} of caches
+     * laid out (rows, capacity, C).
      * {@code query} and {@code context} are (rows, C) scratch, {@code scores} holds rows * h * keys.
      */
-    void attendCached(Kernels kn, FloatTensor x, int rows, FloatTensor kCache, FloatTensor vCache, int capacity, int keys,
-                      RowMask mask, FloatTensor query, FloatTensor scores, FloatTensor context, FloatTensor out) {
+    void attendCached(Kernels kn, FloatTensor x, int rows, int[] positions, FloatTensor kCache, FloatTensor vCache, int capacity,
+                      int keys, RowMask mask, FloatTensor query, FloatTensor scores, FloatTensor context, FloatTensor out) {
         q.forward(kn, x, query, rows);
+        if (rotary != null) {
+            kn.rotary().rotate(query, query, rows, heads, positions, rotary.covering(keys), false);
+        }
         MatrixBatch qh = new MatrixBatch(query, 0, width, width, headSize);
         MatrixBatch kh = new MatrixBatch(kCache, 0, width, (long) capacity * width, headSize);
         MatrixBatch vh = new MatrixBatch(vCache, 0, width, (long) capacity * width, headSize);
@@ -221,6 +249,11 @@ final class MultiHeadAttention {
         q.forward(kn, e.normed, e.q, n);
         k.forward(kn, e.normed, e.k, n);
         v.forward(kn, e.normed, e.v, n);
+        if (rotary != null) {
+            var table = rotary.covering(length);
+            kn.rotary().rotate(e.q, e.q, n, heads, e.positions, table, false);
+            kn.rotary().rotate(e.k, e.k, n, heads, e.positions, table, false);
+        }
         MatrixBatch qh = new MatrixBatch(e.q, 0, width, (long) length * width, headSize);
         MatrixBatch kh = new MatrixBatch(e.k, 0, width, (long) length * width, headSize);
         MatrixBatch vh = new MatrixBatch(e.v, 0, width, (long) length * width, headSize);
@@ -246,6 +279,11 @@ final class MultiHeadAttention {
                     dropout.seed(seed), a.contextHeads, a.lse, a.dContextHeads, a.dqHeads, a.dkHeads, a.dvHeads);
         } else {
             materializedBackward(kn, a, training, seed);
+        }
+        if (rotary != null) { // the gradients of the rotated queries and keys, back through the rotation
+            var table = rotary.covering(Math.max(a.queries, a.keys));
+            kn.rotary().rotate(a.dq, a.dq, a.batch * a.queries, heads, a.queryPositions, table, true);
+            kn.rotary().rotate(a.dk, a.dk, a.batch * a.keys, heads, a.keyPositions, table, true);
         }
         q.backward(kn, xq, a.dq, dxq, a.batch * a.queries);
         k.backward(kn, xkv, a.dk, dxkv, a.batch * a.keys);

@@ -86,18 +86,20 @@ public final class Transformer implements AutoCloseable {
         this.options = options;
         this.kernels = options.kernels();
         try {
+            RotaryAngles rotary = config.positions() == TransformerConfig.Positions.ROPE
+                    ? new RotaryAngles(arena, config.headSize(), config.maxPositions()) : null;
             long site = 0;
             srcEmbed = new Embeddings(params, arena, "encoder.embed", config, config.srcVocabSize(), site++);
             encoder = new EncoderLayer[config.numLayers()];
             for (int i = 0; i < encoder.length; i++) {
-                encoder[i] = new EncoderLayer(params, "encoder.layers." + i, config, site);
+                encoder[i] = new EncoderLayer(params, "encoder.layers." + i, config, site, rotary);
                 site += EncoderLayer.DROPOUT_SITES;
             }
             encoderNorm = new Norm(params, "encoder.norm", config.hiddenSize(), config.layerNormEps());
             tgtEmbed = new Embeddings(params, arena, "decoder.embed", config, config.tgtVocabSize(), site++);
             decoder = new DecoderLayer[config.numLayers()];
             for (int i = 0; i < decoder.length; i++) {
-                decoder[i] = new DecoderLayer(params, "decoder.layers." + i, config, site);
+                decoder[i] = new DecoderLayer(params, "decoder.layers." + i, config, site, rotary);
                 site += DecoderLayer.DROPOUT_SITES;
             }
             decoderNorm = new Norm(params, "decoder.norm", config.hiddenSize(), config.layerNormEps());
@@ -292,7 +294,7 @@ public final class Transformer implements AutoCloseable {
         }
     }
 
-    /** The generator's log-probabilities (B*T, V) of the last forward pass. */
+    /** The generator's log-probabilities (B*T, V) of the model's last {@link #forward} (a {@link Trainer}'s steps keep their own: {@link Trainer#logProbs()}). */
     public FloatTensor logProbs() {
         checkForward();
         return pass.logProbs();

@@ -18,7 +18,7 @@ import java.util.Map;
  * @param attentionDropout  on the attention probabilities
  * @param layerNormEps      added to the variance in every LayerNorm
  * @param activation        of the feed-forward sublayer
- * @param positions         learned table (the reference) or fixed sinusoids (the paper)
+ * @param positions         learned table (the reference), fixed sinusoids (the paper) or rotary (RoPE); see {@link Positions}
  * @param padId             the padding token in both vocabularies: masked as a key, ignored as a target
  * @see RunOptions how a model runs (kernels, threads, fused attention), which is not part of its config
  */
@@ -28,7 +28,15 @@ public record TransformerConfig(int srcVocabSize, int tgtVocabSize, int hiddenSi
 
     public enum Activation { RELU, GELU }
 
-    public enum Positions { LEARNED, SINUSOIDAL }
+    /**
+     * How the model knows where a token is. {@code LEARNED}: a trained table added to the token
+     * embeddings (the reference); {@code SINUSOIDAL}: the paper's fixed table, added alike;
+     * {@code ROPE}: no table, the queries and keys of self-attention (encoder and decoder) are
+     * rotated by their positions (Su et al. 2021), so attention sees relative distances.
+     * Cross-attention has no rotation: its queries (target positions) and keys (source
+     * positions) lie on two different axes, so their difference means nothing.
+     */
+    public enum Positions { LEARNED, SINUSOIDAL, ROPE }
 
     /**
      * Keys that checkpoints of earlier versions wrote into the config and that are no longer part

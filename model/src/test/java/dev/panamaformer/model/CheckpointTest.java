@@ -34,6 +34,27 @@ class CheckpointTest {
         TestModels.deleteTree(dir);
     }
 
+    /** Every position type's config and outputs survive a checkpoint (RoPE's angles are no tensor: computed again). */
+    @Example
+    void everyPositionTypeRoundTrips() throws IOException {
+        Path tmp = Files.createTempDirectory(dir, "case");
+        for (TransformerConfig.Positions positions : TransformerConfig.Positions.values()) {
+            TransformerConfig config = CONFIG.withPositions(positions);
+            Batch batch = TestModels.randomBatch(new Random(2), config, 2, 5, 4);
+            Path path = tmp.resolve(positions + ".safetensors");
+            try (Transformer model = new Transformer(config, 5)) {
+                model.forward(batch, false, 0);
+                float[] logits = model.logits().toArray();
+                Checkpoint.save(model, path);
+                try (Transformer loaded = Checkpoint.load(path)) {
+                    assertEquals(config, loaded.config());
+                    loaded.forward(batch, false, 0);
+                    assertArrayEquals(logits, loaded.logits().toArray(), positions.toString());
+                }
+            }
+        }
+    }
+
     /** Metadata in any iteration order (a Map.of's is drawn per JVM) gives the same bytes. */
     @Example
     void theSameModelAndMetadataGiveTheSameFile() throws IOException {

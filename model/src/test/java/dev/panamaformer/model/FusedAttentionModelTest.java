@@ -22,11 +22,13 @@ class FusedAttentionModelTest {
         return RunOptions.defaults().withFusedAttentionFrom(keys);
     }
 
-    @Property(tries = 6)
+    @Property(tries = 9)
     void fusedAndMaterializedPathsTrainAlike(@ForAll @IntRange(min = 1, max = 3) int b, @ForAll @IntRange(min = 1, max = 150) int s,
-                                             @ForAll @IntRange(min = 1, max = 150) int t, @ForAll long seed) {
-        Batch batch = TestModels.randomBatch(new Random(seed), CONFIG, b, s, t);
-        try (Transformer fused = new Transformer(CONFIG, 11, fusedFrom(1)); Transformer materialized = new Transformer(CONFIG, 11, fusedFrom(1000))) {
+                                             @ForAll @IntRange(min = 1, max = 150) int t, @ForAll TransformerConfig.Positions positions,
+                                             @ForAll long seed) {
+        TransformerConfig config = CONFIG.withPositions(positions);
+        Batch batch = TestModels.randomBatch(new Random(seed), config, b, s, t);
+        try (Transformer fused = new Transformer(config, 11, fusedFrom(1)); Transformer materialized = new Transformer(config, 11, fusedFrom(1000))) {
             double lossF = fused.forward(batch, true, seed), lossM = materialized.forward(batch, true, seed);
             assertEquals(lossM, lossF, 1e-5 * Math.abs(lossM), "loss");
             assertTrue(PyTorchParityTest.relativeError(materialized.logits().toArray(), fused.logits().toArray()) <= 1e-5, "logits");
