@@ -18,6 +18,11 @@ final class TaskStep implements AutoCloseable {
     final Batch batch;
 
     TaskStep(String task) {
+        this(task, TransformerConfig.Positions.LEARNED);
+    }
+
+    /** The task's step with another position type (its reference config otherwise). */
+    TaskStep(String task, TransformerConfig.Positions positions) {
         TransformerConfig config;
         int b, s, t;
         switch (task) {
@@ -41,6 +46,7 @@ final class TaskStep implements AutoCloseable {
             }
             default -> throw new IllegalArgumentException("unknown task " + task + "; one of copy, addition, parser");
         }
+        config = config.withPositions(positions);
         Random r = new Random(1);
         int[] src = new int[b * s], in = new int[b * t], out = new int[b * t];
         for (int i = 0; i < src.length; i++) {

@@ -1,5 +1,6 @@
 package dev.panamaformer.bench;
 
+import dev.panamaformer.model.TransformerConfig;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -39,6 +40,10 @@ public class TrainingStepBenchmark {
     @Param({"copy", "addition", "parser"})
     public String task;
 
+    /** The position type (learned, the reference; sinusoidal; rope): {@code -p positions=learned,rope} compares them. */
+    @Param({"learned"})
+    public String positions;
+
     /** Steps run before JMH's warm-up, enough for C2 to compile the step on any CPU (see above). */
     static final int WARM_STEPS = 150;
 
@@ -46,7 +51,7 @@ public class TrainingStepBenchmark {
 
     @Setup(Level.Trial)
     public void setup() {
-        step = new TaskStep(task);
+        step = new TaskStep(task, TransformerConfig.Positions.valueOf(positions.toUpperCase(java.util.Locale.ROOT)));
         for (int i = 0; i < WARM_STEPS; i++) {
             step.step();
         }
