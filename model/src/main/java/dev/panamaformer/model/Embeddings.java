@@ -11,7 +11,7 @@ import java.lang.foreign.Arena;
 final class Embeddings {
     private final Parameter token;      // (V, C)
     private final Parameter position;   // (P, C) when learned, else null
-    /** Whether positions are added here (learned or sinusoids); with RoPE attention rotates instead. */
+    /** Whether positions are added here (learned or sinusoids); with RoPE attention rotates instead, with none nothing does. */
     private final boolean absolute;
     private final Arena arena;          // where the sinusoid table grows
     /** The fixed encodings of the paper computed so far, else null; replaced whole as it grows, for readers on other threads. */
@@ -30,7 +30,8 @@ final class Embeddings {
         this.arena = arena;
         // sinusoids are computed for the positions in use, when first needed: a table for every
         // position a config allows (2^31 - 1 of them, say) would be built before any input is seen
-        this.absolute = config.positions() != TransformerConfig.Positions.ROPE;
+        this.absolute = config.positions() == TransformerConfig.Positions.LEARNED
+                || config.positions() == TransformerConfig.Positions.SINUSOIDAL;
         this.position = config.positions() == TransformerConfig.Positions.LEARNED
                 ? params.create(name + ".position.weight", Parameter.Init.XAVIER, maxPositions, width)
                 : null;
@@ -127,7 +128,7 @@ final class Embeddings {
 
     /**
      * What every path shares: {@code normed} = LN(tokens + positions) for {@code rows} rows (no
-     * positions with RoPE), the token rows gathered into {@code tokens}, their sum with the position rows into {@code sum}
+     * positions with RoPE or none), the token rows gathered into {@code tokens}, their sum with the position rows into {@code sum}
      * (the LayerNorm input, saved by training); {@code needed} bounds the positions. {@code tokens}
      * may be {@code normed}: it is read before the LayerNorm writes.
      */

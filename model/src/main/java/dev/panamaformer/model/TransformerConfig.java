@@ -18,7 +18,7 @@ import java.util.Map;
  * @param attentionDropout  on the attention probabilities
  * @param layerNormEps      added to the variance in every LayerNorm
  * @param activation        of the feed-forward sublayer
- * @param positions         learned table (the reference), fixed sinusoids (the paper) or rotary (RoPE); see {@link Positions}
+ * @param positions         learned table (the reference), fixed sinusoids (the paper), rotary (RoPE) or none; see {@link Positions}
  * @param padId             the padding token in both vocabularies: masked as a key, ignored as a target
  * @see RunOptions how a model runs (kernels, threads, fused attention), which is not part of its config
  */
@@ -34,9 +34,11 @@ public record TransformerConfig(int srcVocabSize, int tgtVocabSize, int hiddenSi
      * {@code ROPE}: no table, the queries and keys of self-attention (encoder and decoder) are
      * rotated by their positions (Su et al. 2021), so attention sees relative distances.
      * Cross-attention has no rotation: its queries (target positions) and keys (source
-     * positions) lie on two different axes, so their difference means nothing.
+     * positions) lie on two different axes, so their difference means nothing. {@code NONE}: no
+     * position information at all; the decoder's causal mask still lets it count (NoPE,
+     * Kazemnejad et al. 2023), but the encoder sees its source as a bag of tokens.
      */
-    public enum Positions { LEARNED, SINUSOIDAL, ROPE }
+    public enum Positions { LEARNED, SINUSOIDAL, ROPE, NONE }
 
     /**
      * Keys that checkpoints of earlier versions wrote into the config and that are no longer part

@@ -89,6 +89,35 @@ class DecodingTest {
         }
     }
 
+    /**
+     * Without positions the encoder sees a bag of tokens: a source and its reverse give the
+     * decoder the same log-probabilities (to rounding: the sums run in another order). Every
+     * other position type tells them apart.
+     */
+    @Example
+    void withoutPositionsTheSourceIsABagOfTokens() {
+        int[] source = {3, 5, 7, 9, 4}, reversed = {4, 9, 7, 5, 3};
+        for (TransformerConfig.Positions positions : TransformerConfig.Positions.values()) {
+            TransformerConfig config = TestModels.tiny(TransformerConfig.Activation.GELU, positions);
+            try (Transformer model = new Transformer(config, 4);
+                 DecodingSession a = model.startDecoding(new int[][] {source}, 1, 3);
+                 DecodingSession b = model.startDecoding(new int[][] {reversed}, 1, 3)) {
+                double largest = 0;
+                for (int pos = 0; pos < 3; pos++) {
+                    float[] pa = a.step(new int[] {BOS}).toArray(), pb = b.step(new int[] {BOS}).toArray();
+                    for (int j = 0; j < config.tgtVocabSize(); j++) {
+                        largest = Math.max(largest, Math.abs(pa[j] - pb[j]));
+                    }
+                }
+                if (positions == TransformerConfig.Positions.NONE) {
+                    assertTrue(largest <= 1e-5, "none: the reversed source changed a log-probability by " + largest);
+                } else {
+                    assertTrue(largest > 1e-4, positions + ": the reversed source changed nothing");
+                }
+            }
+        }
+    }
+
     private static double logProb(Transformer model, int[] src, int[] tokens) {
         int t = tokens.length;
         int[] in = new int[t], out = tokens.clone();

@@ -17,7 +17,7 @@ import net.jqwik.api.constraints.IntRange;
  */
 class GradientCheckTest {
 
-    @Property(tries = 18)
+    @Property(tries = 24)
     void everyParameterGradientMatchesFiniteDifferences(@ForAll TransformerConfig.Positions positions, @ForAll @IntRange(min = 1, max = 3) int b,
                                                         @ForAll @IntRange(min = 1, max = 5) int s, @ForAll @IntRange(min = 1, max = 5) int t,
                                                         @ForAll long seed) {

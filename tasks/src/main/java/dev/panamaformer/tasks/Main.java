@@ -36,7 +36,7 @@ public final class Main {
               --variant V           reference|lengths|all (addition), simple|nested|all (parser)
               --steps N --batch N --lr X --warmup N --clip X --seed N
               --hidden N --layers N --heads N --ff N --max-positions N --dropout X
-              --activation relu|gelu --positions learned|sinusoidal|rope
+              --activation relu|gelu --positions learned|sinusoidal|rope|none
               --eval-every N --eval-size N --target P --patience N --no-early-stop --overwrite
               --resume              continue the run in the run directory from its last evaluation (same flags)
               --test-size N --show N --threads N
