@@ -90,8 +90,9 @@ final class ForwardPass implements AutoCloseable {
         return !closed && b == batch && s == srcLength && t == tgtLength;
     }
 
+    /** Bytes of the buffers; 0 once closed. */
     long bytes() {
-        return ws.bytes();
+        return closed ? 0 : ws.bytes();
     }
 
     private static void padMask(int[] ids, int pad, FloatTensor mask) {

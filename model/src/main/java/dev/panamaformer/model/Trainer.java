@@ -114,6 +114,9 @@ public final class Trainer implements AutoCloseable {
     }
 
     private double stepHeld(Batch batch) {
+        if (!arena.scope().isAlive()) {
+            throw new IllegalStateException("the trainer is closed");
+        }
         int next = step + 1;
         long n = params.extent();
         gradients.fill(0f);
@@ -225,15 +228,11 @@ public final class Trainer implements AutoCloseable {
      * {@link Transformer#logProbs()} are of its own last {@link Transformer#forward}, not of a step.
      */
     public FloatTensor logProbs() {
-        model.guard.enterExclusive("Trainer.logProbs");
-        try {
-            if (pass == null || !pass.ran()) {
-                throw new IllegalStateException("no training step yet");
-            }
-            return pass.logProbs();
-        } finally {
-            model.guard.exitExclusive();
+        ForwardPass p = pass;
+        if (p == null || !p.ran()) {
+            throw new IllegalStateException(p == null ? "no training step yet" : "the trainer is closed");
         }
+        return p.logProbs();
     }
 
     /**
@@ -246,18 +245,18 @@ public final class Trainer implements AutoCloseable {
         return p == null ? 0 : p.bytes();
     }
 
-    /** Frees Adam's moments and the training buffers; the model and its gradients stay. */
+    /**
+     * Frees Adam's moments and the training buffers; the model and its gradients stay. Like the
+     * steps, from the thread that steps the session (no guard: closing must not fail because
+     * another thread decodes with the model meanwhile); again, nothing.
+     */
     @Override
     public void close() {
-        model.guard.enterExclusive("Trainer.close");
-        try {
-            if (pass != null) {
-                pass.close();
-                pass = null;
-            }
+        if (pass != null) {
+            pass.close();
+        }
+        if (arena.scope().isAlive()) {
             arena.close();
-        } finally {
-            model.guard.exitExclusive();
         }
     }
 }

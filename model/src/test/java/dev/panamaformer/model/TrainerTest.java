@@ -76,6 +76,11 @@ class TrainerTest {
                 assertArrayEquals(step, twinTrainer.logProbs().toArray(), "the same step gives the same bits");
             }
             assertEquals(3 * 4 * CONFIG.tgtVocabSize(), step.length);
+            trainer.close();
+            assertEquals(0, trainer.workspaceBytes());
+            assertThrows(IllegalStateException.class, trainer::logProbs);
+            assertThrows(IllegalStateException.class, () -> trainer.step(batch));
+            trainer.close(); // again: nothing
         }
     }
 
