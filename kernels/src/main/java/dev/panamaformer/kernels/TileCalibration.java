@@ -22,7 +22,7 @@ import java.util.Locale;
  * {@link #COMPILED_FLOPS}, and within 4x of each other: the two have differed by at most 2.2x on
  * any CPU measured) and neither best has improved by more than 3 % over the last
  * {@link #STABLE_TURNS} turns, after at least {@link #MIN_NANOS}; or at {@link #MAX_NANOS} on a
- * machine too busy for that. It takes 0.3-0.4 s on a Zen 4 core under AVX2 or 128-bit vectors,
+ * machine too busy for that, or a JIT without C2 (then 4x3, unmeasured: see {@link Result}). It takes 0.3-0.4 s on a Zen 4 core under AVX2 or 128-bit vectors,
  * most of it the interpreter and the JIT's compiles, which the first products would pay anyway. Both kernels give every element the same bits (the same FMAs in the same
  * order), so the choice changes the speed only, never a result.
  */
@@ -33,7 +33,7 @@ final class TileCalibration {
     private static final int B_VECTORS = 48;
     private static final long SLICE_NANOS = 2_000_000L;
     private static final long MIN_NANOS = 60_000_000L;
-    private static final long MAX_NANOS = 2_000_000_000L;
+    private static final long MAX_NANOS = 1_000_000_000L;
     private static final int STABLE_TURNS = 5;
     /**
      * Below this a kernel is taken to be still interpreted or in C1's code, where the Vector API
@@ -43,9 +43,19 @@ final class TileCalibration {
      */
     private static final double COMPILED_FLOPS = 2e9;
 
-    /** What was measured: GFLOPS of the 4x3 and the 4x2 kernel, and the time it took. */
-    record Result(double gflops4x3, double gflops4x2, long nanos) {
+    /**
+     * What was measured: GFLOPS of the 4x3 and the 4x2 kernel, the time it took, and whether both
+     * ran C2's code; if not (a JIT without C2, such as {@code -XX:TieredStopAtLevel=1}, or a
+     * machine too busy to compile within {@link #MAX_NANOS}), the figures are the interpreter's
+     * or C1's and decide nothing: the tile is 4x3, the one that filled 16 registers best on the
+     * CPUs measured before.
+     */
+    record Result(double gflops4x3, double gflops4x2, long nanos, boolean compiled) {
         TileShape shape(int registers) {
+            if (!compiled) {
+                return new TileShape(4, 3, String.format(Locale.ROOT, "%d vector registers; not measured: the kernels did not"
+                        + " reach C2's code within %.1f s (4x3 %.1f, 4x2 %.1f GFLOPS)", registers, nanos / 1e9, gflops4x3, gflops4x2));
+            }
             String why = String.format(Locale.ROOT, "%d vector registers; measured at start-up: 4x3 %.1f, 4x2 %.1f GFLOPS",
                     registers, gflops4x3, gflops4x2);
             return gflops4x2 > gflops4x3 ? new TileShape(4, 2, why) : new TileShape(4, 3, why);
@@ -84,7 +94,7 @@ final class TileCalibration {
             boolean compiled = Math.min(best[0], best[1]) >= COMPILED_FLOPS
                     && Math.min(best[0], best[1]) >= Math.max(best[0], best[1]) / 4;
             if (elapsed >= MAX_NANOS || (elapsed >= MIN_NANOS && compiled && stableTurns >= STABLE_TURNS)) {
-                return new Result(best[0] / 1e9, best[1] / 1e9, elapsed);
+                return new Result(best[0] / 1e9, best[1] / 1e9, elapsed, compiled);
             }
         }
     }
