@@ -2,6 +2,7 @@ package dev.panamaformer.model;
 
 import dev.panamaformer.kernels.FloatTensor;
 import dev.panamaformer.kernels.Kernels;
+import dev.panamaformer.kernels.RotaryTable;
 import dev.panamaformer.kernels.RowMask;
 
 /**
@@ -24,7 +25,7 @@ final class DecoderLayer {
     static final int DROPOUT_SITES = 6;
 
     /** {@code rotary}: the RoPE angles of self-attention, or null (cross-attention never rotates). */
-    DecoderLayer(Parameters params, String name, TransformerConfig config, long sites, RotaryAngles rotary) {
+    DecoderLayer(Parameters params, String name, TransformerConfig config, long sites, GrowingTable<RotaryTable> rotary) {
         this.width = config.hiddenSize();
         float eps = config.layerNormEps();
         this.norm1 = new Norm(params, name + ".norm1", width, eps);

@@ -13,9 +13,8 @@ final class Embeddings {
     private final Parameter position;   // (P, C) when learned, else null
     /** Whether positions are added here (learned or sinusoids); with RoPE attention rotates instead, with none nothing does. */
     private final boolean absolute;
-    private final Arena arena;          // where the sinusoid table grows
-    /** The fixed encodings of the paper computed so far, else null; replaced whole as it grows, for readers on other threads. */
-    private volatile Sinusoids sinusoids;
+    /** The fixed encodings of the paper, computed for the positions in use (in the model's arena), or null. */
+    private final GrowingTable<Sinusoids> sinusoids;
     private final Norm norm;
     private final DropoutSite dropout;
     private final int vocab;
@@ -27,9 +26,9 @@ final class Embeddings {
         this.width = config.hiddenSize();
         this.maxPositions = config.maxPositions();
         this.token = params.create(name + ".token.weight", Parameter.Init.XAVIER, vocab, width);
-        this.arena = arena;
-        // sinusoids are computed for the positions in use, when first needed: a table for every
-        // position a config allows (2^31 - 1 of them, say) would be built before any input is seen
+        this.sinusoids = config.positions() == TransformerConfig.Positions.SINUSOIDAL
+                ? new GrowingTable<>(maxPositions, rows -> new Sinusoids(sinusoids(arena, rows, width), rows), Sinusoids::rows)
+                : null;
         this.absolute = config.positions() == TransformerConfig.Positions.LEARNED
                 || config.positions() == TransformerConfig.Positions.SINUSOIDAL;
         this.position = config.positions() == TransformerConfig.Positions.LEARNED
@@ -57,31 +56,24 @@ final class Embeddings {
 
     /**
      * Gathers the position rows of {@code ids} into {@code out}: from the learned table, or from
-     * the sinusoids, grown to cover positions [0, needed). Decoding sessions call this from many
-     * threads; a table that grows is replaced whole and the old one stays valid for whoever still
-     * reads it (both live in the model's arena).
+     * the sinusoids, grown to cover positions [0, needed) (see {@link GrowingTable}).
      */
     private void gatherPositions(Kernels k, int[] ids, int rows, int needed, FloatTensor out) {
         if (position != null) {
             k.elementwise().gatherRows(position.value(), maxPositions, ids, rows, out, width);
             return;
         }
-        Sinusoids s = sinusoids;
-        if (s == null || needed > s.rows()) {
-            s = growSinusoids(needed);
-        }
+        Sinusoids s = sinusoids.covering(needed);
         k.elementwise().gatherRows(s.table(), s.rows(), ids, rows, out, width);
     }
 
-    private synchronized Sinusoids growSinusoids(int needed) {
-        Sinusoids s = sinusoids;
-        if (s == null || needed > s.rows()) {
-            // doubling, so that decoding one position at a time builds the table a few times, not per step
-            int rows = (int) Math.min(maxPositions, Math.max(needed, s == null ? 0 : 2L * s.rows()));
-            s = new Sinusoids(sinusoids(arena, rows, width), rows);
-            sinusoids = s;
+    /** The position of each row of {@code batch} sequences of {@code length} laid end to end: r % length. */
+    static int[] positionIds(int batch, int length) {
+        int[] p = new int[batch * length];
+        for (int r = 0; r < p.length; r++) {
+            p[r] = r % length;
         }
-        return s;
+        return p;
     }
 
     /** A training pass's buffers of these embeddings, for {@code batch} sequences of {@code length}. */
@@ -99,10 +91,7 @@ final class Embeddings {
 
         private Activations(Workspace ws, String name, int batch, int length, int width) {
             rows = batch * length;
-            positionIds = new int[rows];
-            for (int r = 0; r < rows; r++) {
-                positionIds[r] = r % length;
-            }
+            positionIds = positionIds(batch, length);
             tokens = ws.activation(name + ".tokens", rows, width);
             sum = ws.activation(name + ".sum", rows, width);
             normed = ws.activation(name + ".normed", rows, width);

@@ -2,6 +2,7 @@ package dev.panamaformer.model;
 
 import dev.panamaformer.kernels.FloatTensor;
 import dev.panamaformer.kernels.Kernels;
+import dev.panamaformer.kernels.RotaryTable;
 import dev.panamaformer.kernels.RowMask;
 
 /**
@@ -19,7 +20,7 @@ final class EncoderLayer {
     private final int width;
 
     /** {@code rotary}: the RoPE angles of self-attention, or null. */
-    EncoderLayer(Parameters params, String name, TransformerConfig config, long sites, RotaryAngles rotary) {
+    EncoderLayer(Parameters params, String name, TransformerConfig config, long sites, GrowingTable<RotaryTable> rotary) {
         this.width = config.hiddenSize();
         this.norm1 = new Norm(params, name + ".norm1", width, config.layerNormEps());
         this.selfAttention = new MultiHeadAttention(params, name + ".self_attn", config, sites, rotary);

@@ -4,6 +4,7 @@ import dev.panamaformer.kernels.AttentionShape;
 import dev.panamaformer.kernels.FloatTensor;
 import dev.panamaformer.kernels.Kernels;
 import dev.panamaformer.kernels.MatrixBatch;
+import dev.panamaformer.kernels.RotaryTable;
 import dev.panamaformer.kernels.RowMask;
 
 /**
@@ -28,9 +29,9 @@ final class MultiHeadAttention {
     private final int width;
     private final float scale;
     /** The angles that rotate queries and keys by position (RoPE), or null: no rotation (cross-attention, other position types). */
-    private final RotaryAngles rotary;
+    private final GrowingTable<RotaryTable> rotary;
 
-    MultiHeadAttention(Parameters params, String name, TransformerConfig config, long dropoutSite, RotaryAngles rotary) {
+    MultiHeadAttention(Parameters params, String name, TransformerConfig config, long dropoutSite, GrowingTable<RotaryTable> rotary) {
         this.rotary = rotary;
         this.width = config.hiddenSize();
         this.heads = config.numHeads();
@@ -88,8 +89,8 @@ final class MultiHeadAttention {
             this.mask = mask;
             this.fused = keys >= ws.fusedAttentionFrom();
             this.shape = new AttentionShape(batch, heads, queries, keys, headSize);
-            this.queryPositions = rotary == null ? null : positions(batch, queries);
-            this.keyPositions = rotary == null ? null : positions(batch, keys);
+            this.queryPositions = rotary == null ? null : Embeddings.positionIds(batch, queries);
+            this.keyPositions = rotary == null ? null : keys == queries ? queryPositions : Embeddings.positionIds(batch, keys);
             int nq = batch * queries, nk = batch * keys, scores = batch * heads * queries * keys;
             qOut = ws.activation(name + ".q", nq, width);
             kOut = ws.activation(name + ".k", nk, width);
@@ -120,14 +121,6 @@ final class MultiHeadAttention {
             droppedHeads = scoreMatrices(dropped);
             dDroppedHeads = scoreMatrices(dDropped);
             dScoreHeads = scoreMatrices(dScores);
-        }
-
-        private static int[] positions(int batch, int length) {
-            int[] p = new int[batch * length];
-            for (int r = 0; r < p.length; r++) {
-                p[r] = r % length;
-            }
-            return p;
         }
 
         /** Head h of sequence b of a (B*T, C) tensor: (T, d_k) at column h*d_k, rows C apart. */

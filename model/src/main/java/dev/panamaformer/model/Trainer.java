@@ -16,7 +16,7 @@ import java.util.List;
  * ({@link #saveState}), and the activation buffers its forward and backward passes keep for the
  * batch shape in use ({@link #workspaceBytes()}), freed by {@link #close()}. The parameters'
  * gradients live beside the values in the model's flat layout ({@link Parameters}), allocated
- * by the first backward pass. The model's own {@link Transformer#forward} (an evaluation, a
+ * when a backward pass or a trainer first asks for them. The model's own {@link Transformer#forward} (an evaluation, a
  * picture of attention) uses buffers of its own, so it never reallocates a session's.
  *
  * <p>Not thread-safe: one thread steps a session; the model refuses a step beside another

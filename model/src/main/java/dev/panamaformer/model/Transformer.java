@@ -2,6 +2,7 @@ package dev.panamaformer.model;
 
 import dev.panamaformer.kernels.FloatTensor;
 import dev.panamaformer.kernels.Kernels;
+import dev.panamaformer.kernels.RotaryTable;
 
 /**
  * The Pre-LN encoder-decoder Transformer: embeddings, N encoder layers and a final LayerNorm;
@@ -86,8 +87,11 @@ public final class Transformer implements AutoCloseable {
         this.options = options;
         this.kernels = options.kernels();
         try {
-            RotaryAngles rotary = config.positions() == TransformerConfig.Positions.ROPE
-                    ? new RotaryAngles(arena, config.headSize(), config.maxPositions()) : null;
+            // RoPE's angles, computed for the positions in use (as the sinusoids are)
+            GrowingTable<RotaryTable> rotary = config.positions() == TransformerConfig.Positions.ROPE
+                    ? new GrowingTable<>(config.maxPositions(),
+                            rows -> RotaryTable.of(arena, rows, config.headSize(), RotaryTable.BASE, 1), RotaryTable::positions)
+                    : null;
             long site = 0;
             srcEmbed = new Embeddings(params, arena, "encoder.embed", config, config.srcVocabSize(), site++);
             encoder = new EncoderLayer[config.numLayers()];
