@@ -11,8 +11,14 @@ import java.util.Arrays;
  * @param src       (B, S) source ids
  * @param tgtIn     (B, T) decoder input: the target shifted right behind a start token
  * @param tgtOut    (B, T) the tokens to predict; padding positions are ignored by the loss
+ * @param srcPositions (B, S) the position id of each source token, or null: 0, 1, ..., S - 1 in
+ *                  every row. Ids need not follow the order of the tokens: a task may number them
+ *                  by meaning (the addition task gives digits of one significance one id), and the
+ *                  position embeddings and RoPE use them as they are. Each in [0, max positions).
+ * @param tgtPositions (B, T) alike for the decoder's input tokens, or null
  */
-public record Batch(int size, int srcLength, int tgtLength, int[] src, int[] tgtIn, int[] tgtOut) {
+public record Batch(int size, int srcLength, int tgtLength, int[] src, int[] tgtIn, int[] tgtOut, int[] srcPositions,
+                    int[] tgtPositions) {
     public Batch {
         if (size < 1 || srcLength < 1 || tgtLength < 1) {
             throw new IllegalArgumentException("batch size and lengths must be at least 1, got (B, S, T) = ("
@@ -21,6 +27,17 @@ public record Batch(int size, int srcLength, int tgtLength, int[] src, int[] tgt
         length("src", src, (long) size * srcLength, size, srcLength);
         length("tgtIn", tgtIn, (long) size * tgtLength, size, tgtLength);
         length("tgtOut", tgtOut, (long) size * tgtLength, size, tgtLength);
+        if (srcPositions != null) {
+            length("srcPositions", srcPositions, (long) size * srcLength, size, srcLength);
+        }
+        if (tgtPositions != null) {
+            length("tgtPositions", tgtPositions, (long) size * tgtLength, size, tgtLength);
+        }
+    }
+
+    /** A batch whose tokens are at positions 0, 1, 2, ... of their sequences. */
+    public Batch(int size, int srcLength, int tgtLength, int[] src, int[] tgtIn, int[] tgtOut) {
+        this(size, srcLength, tgtLength, src, tgtIn, tgtOut, null, null);
     }
 
     private static void length(String name, int[] ids, long expected, int b, int t) {
@@ -30,11 +47,17 @@ public record Batch(int size, int srcLength, int tgtLength, int[] src, int[] tgt
         }
     }
 
-    /** Throws an exception naming the first id outside its vocabulary or a length beyond the position table. */
+    /** Throws an exception naming the first id outside its vocabulary or a position beyond the position table. */
     void check(TransformerConfig config) {
-        if (srcLength > config.maxPositions() || tgtLength > config.maxPositions()) {
+        if ((srcPositions == null && srcLength > config.maxPositions()) || (tgtPositions == null && tgtLength > config.maxPositions())) {
             throw new IllegalArgumentException("sequence lengths (S, T) = (" + srcLength + ", " + tgtLength
                     + ") exceed the " + config.maxPositions() + " positions of the model");
+        }
+        if (srcPositions != null) {
+            RowPositions.check("srcPositions", srcPositions, srcLength, config.maxPositions());
+        }
+        if (tgtPositions != null) {
+            RowPositions.check("tgtPositions", tgtPositions, tgtLength, config.maxPositions());
         }
         ids("src", src, config.srcVocabSize(), srcLength);
         ids("tgtIn", tgtIn, config.tgtVocabSize(), tgtLength);

@@ -11,7 +11,8 @@ final class BeamSearch {
     }
 
     /** See {@link Decoding#beamSearch}. */
-    static int[][] run(Transformer model, int[][] sources, int width, int bos, int eos, int maxLength, float alpha) {
+    static int[][] run(Transformer model, int[][] sources, PositionIds positions, int width, int bos, int eos, int maxLength,
+                       float alpha) {
         Decoding.checkLengths(model, bos, eos, maxLength);
         if (width < 1) {
             throw new IllegalArgumentException("beam width must be at least 1, got " + width);
@@ -25,7 +26,7 @@ final class BeamSearch {
             start.add(new Decoding.Hypothesis(new int[0], 0, false));
             alive.add(start);
         }
-        try (DecodingSession session = model.startPooledDecoding(sources, width, maxLength)) {
+        try (DecodingSession session = model.startPooledDecoding(sources, positions, width, maxLength)) {
             int[] tokens = new int[rows];
             Arrays.fill(tokens, bos);
             int[] parents = new int[rows];

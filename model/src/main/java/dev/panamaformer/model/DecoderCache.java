@@ -57,7 +57,8 @@ final class DecoderCache implements DecodingBuffers.DecodingBuffer {
     final FloatTensor rstd;     // (R)
     final FloatTensor logits;   // (R, V)
     final FloatTensor logProbs; // (R, V)
-    final int[] positions;      // (R)
+    final RowPositions positions; // (R) the position id of each row's current step: targetStart + step
+    final int[] targetStart;    // (R) the position id of each row's first step
     final int[] fed;            // (R, capacity) the tokens fed so far, for the target padding mask
     final FloatTensor selfMask; // (R, keys) 0 or -inf, rebuilt each step: fed padding is masked as in training
     private final int padId;
@@ -90,7 +91,8 @@ final class DecoderCache implements DecodingBuffers.DecodingBuffer {
             rstd = FloatTensor.allocate(arena, rows);
             logits = FloatTensor.allocate(arena, rows, config.tgtVocabSize());
             logProbs = FloatTensor.allocate(arena, rows, config.tgtVocabSize());
-            positions = new int[rows];
+            positions = new RowPositions(rows);
+            targetStart = new int[rows];
             fed = new int[rows * capacity];
             selfMask = FloatTensor.allocate(arena, rows, capacity);
             padId = config.padId();
@@ -119,9 +121,17 @@ final class DecoderCache implements DecodingBuffers.DecodingBuffer {
         this.weightsVersion = weightsVersion;
     }
 
-    /** Records this step's tokens and lays out the self-attention mask of keys [0, pos] as (R, pos + 1). */
+    /**
+     * Records this step's tokens, sets each row's position id (its start plus {@code pos}) and
+     * lays out the self-attention mask of keys [0, pos] as (R, pos + 1).
+     */
     void feed(int[] tokens, int pos) {
-        int keys = pos + 1;
+        int keys = pos + 1, max = -1;
+        for (int r = 0; r < rows; r++) {
+            positions.ids[r] = targetStart[r] + pos;
+            max = Math.max(max, positions.ids[r]);
+        }
+        positions.bound = max + 1;
         for (int r = 0; r < rows; r++) {
             fed[r * capacity + pos] = tokens[r];
             for (int j = 0; j < keys; j++) {

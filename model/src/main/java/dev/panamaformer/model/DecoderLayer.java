@@ -24,15 +24,16 @@ final class DecoderLayer {
 
     static final int DROPOUT_SITES = 6;
 
-    /** {@code rotary}: the RoPE angles of self-attention, or null (cross-attention never rotates). */
-    DecoderLayer(Parameters params, String name, TransformerConfig config, long sites, GrowingTable<RotaryTable> rotary) {
+    /** {@code rotary}, {@code crossRotary}: the RoPE angles of self- and of cross-attention, or null (no rotation). */
+    DecoderLayer(Parameters params, String name, TransformerConfig config, long sites, GrowingTable<RotaryTable> rotary,
+                 GrowingTable<RotaryTable> crossRotary) {
         this.width = config.hiddenSize();
         float eps = config.layerNormEps();
         this.norm1 = new Norm(params, name + ".norm1", width, eps);
         this.selfAttention = new MultiHeadAttention(params, name + ".self_attn", config, sites, rotary);
         this.dropout1 = new DropoutSite(config.dropout(), sites + 1);
         this.norm2 = new Norm(params, name + ".norm2", width, eps);
-        this.crossAttention = new MultiHeadAttention(params, name + ".cross_attn", config, sites + 2, null);
+        this.crossAttention = new MultiHeadAttention(params, name + ".cross_attn", config, sites + 2, crossRotary);
         this.dropout2 = new DropoutSite(config.dropout(), sites + 3);
         this.norm3 = new Norm(params, name + ".norm3", width, eps);
         this.ffn = new FeedForward(params, name + ".ffn", config, sites + 4);
@@ -58,12 +59,13 @@ final class DecoderLayer {
         final FloatTensor dN1, dSelf, dX1, dN2, dCross, dX2, dN3, dFfn; // (N, C) each
 
         private Activations(Workspace ws, String name, int batch, int tgtLength, int srcLength, RowMask selfMask,
-                            RowMask crossMask) {
+                            RowMask crossMask, RowPositions positions, RowPositions srcPositions) {
             rows = batch * tgtLength;
             norm1Stats = Norm.statistics(ws, name + ".norm1", rows);
-            self = selfAttention.activations(ws, name + ".self_attn", batch, tgtLength, tgtLength, selfMask);
+            self = selfAttention.activations(ws, name + ".self_attn", batch, tgtLength, tgtLength, selfMask, positions, positions);
             norm2Stats = Norm.statistics(ws, name + ".norm2", rows);
-            cross = crossAttention.activations(ws, name + ".cross_attn", batch, tgtLength, srcLength, crossMask);
+            cross = crossAttention.activations(ws, name + ".cross_attn", batch, tgtLength, srcLength, crossMask, positions,
+                    srcPositions);
             norm3Stats = Norm.statistics(ws, name + ".norm3", rows);
             ffnActs = ffn.activations(ws, name + ".ffn", rows);
             n1 = ws.activation(name + ".n1", rows, width);
@@ -87,9 +89,10 @@ final class DecoderLayer {
         }
     }
 
+    /** {@code positions}, {@code srcPositions}: the pass's position ids of the target and the source rows (for RoPE). */
     Activations activations(Workspace ws, String name, int batch, int tgtLength, int srcLength, RowMask selfMask,
-                            RowMask crossMask) {
-        return new Activations(ws, name, batch, tgtLength, srcLength, selfMask, crossMask);
+                            RowMask crossMask, RowPositions positions, RowPositions srcPositions) {
+        return new Activations(ws, name, batch, tgtLength, srcLength, selfMask, crossMask, positions, srcPositions);
     }
 
     /** a.out = the layer of x, attending to the encoder's output {@code memory}. */
@@ -110,9 +113,12 @@ final class DecoderLayer {
         k.elementwise().add(a.x2, a.scratch, a.out, n);
     }
 
-    /** Incremental decoding: cross-attention keys and values of the encoder output (rows, C), dense. */
-    void projectMemory(Kernels k, FloatTensor memory, int rows, FloatTensor keys, FloatTensor values) {
-        crossAttention.projectKeysValues(k, memory, rows, keys, values);
+    /**
+     * Incremental decoding: cross-attention keys and values of the encoder output (rows, C),
+     * dense, keys rotated to the sources' {@code positions} where cross-attention has RoPE.
+     */
+    void projectMemory(Kernels k, FloatTensor memory, int rows, RowPositions positions, FloatTensor keys, FloatTensor values) {
+        crossAttention.projectKeysValues(k, memory, rows, positions, keys, values);
     }
 
     /**
@@ -128,7 +134,7 @@ final class DecoderLayer {
                 s.query, s.scores, s.context, s.sublayer);
         k.elementwise().add(x, s.sublayer, x, n);
         norm2.forward(k, x, s.normed, rows, s.mean, s.rstd);
-        crossAttention.attendCached(k, s.normed, rows, null, cache.crossKeys, cache.crossValues, s.srcLength, s.srcLength, crossMask,
+        crossAttention.attendCached(k, s.normed, rows, s.positions, cache.crossKeys, cache.crossValues, s.srcLength, s.srcLength, crossMask,
                 s.query, s.scores, s.context, s.sublayer);
         k.elementwise().add(x, s.sublayer, x, n);
         norm3.forward(k, x, s.normed, rows, s.mean, s.rstd);

@@ -177,13 +177,24 @@ public final class Decoding {
     /** Sampling that hands each token to {@code listener} as soon as it is drawn. */
     public static int[][] sample(Transformer model, int[][] sources, Sampling sampling, int bos, int eos, int maxLength,
                                  TokenListener listener) {
+        return sample(model, sources, PositionIds.SEQUENTIAL, sampling, bos, eos, maxLength, listener);
+    }
+
+    /** Greedy decoding at explicit position ids, for a model trained with them (see {@link PositionIds}). */
+    public static int[][] greedy(Transformer model, int[][] sources, PositionIds positions, int bos, int eos, int maxLength) {
+        return sample(model, sources, positions, new Sampling(0f, 0, 1f, 0), bos, eos, maxLength, NONE);
+    }
+
+    /** Sampling at explicit position ids, for a model trained with them (see {@link PositionIds}). */
+    public static int[][] sample(Transformer model, int[][] sources, PositionIds positions, Sampling sampling, int bos, int eos,
+                                 int maxLength, TokenListener listener) {
         checkLengths(model, bos, eos, maxLength);
         if (sampling == null || listener == null) {
             throw new IllegalArgumentException("sampling and listener must not be null");
         }
         int b = sources == null ? 0 : sources.length, vocab = model.config().tgtVocabSize();
         SplittableRandom random = new SplittableRandom(sampling.seed());
-        try (DecodingSession session = model.startPooledDecoding(sources, 1, maxLength)) {
+        try (DecodingSession session = model.startPooledDecoding(sources, positions, 1, maxLength)) {
             Outputs out = new Outputs(b, maxLength, eos);
             int[] tokens = new int[b];
             Arrays.fill(tokens, bos);
@@ -267,13 +278,22 @@ public final class Decoding {
      * step. The reference that the cached path must reproduce token for token.
      */
     public static int[][] greedyRecompute(Transformer model, int[][] sources, int bos, int eos, int maxLength) {
-        return held(model, "Decoding.greedyRecompute", () -> greedyRecomputeHeld(model, sources, bos, eos, maxLength));
+        return greedyRecompute(model, sources, PositionIds.SEQUENTIAL, bos, eos, maxLength);
     }
 
-    private static int[][] greedyRecomputeHeld(Transformer model, int[][] sources, int bos, int eos, int maxLength) {
+    /** {@link #greedyRecompute(Transformer, int[][], int, int, int)} at explicit position ids. */
+    public static int[][] greedyRecompute(Transformer model, int[][] sources, PositionIds positions, int bos, int eos,
+                                          int maxLength) {
+        return held(model, "Decoding.greedyRecompute", () -> greedyRecomputeHeld(model, sources, positions, bos, eos, maxLength));
+    }
+
+    private static int[][] greedyRecomputeHeld(Transformer model, int[][] sources, PositionIds positions, int bos, int eos,
+                                               int maxLength) {
         checkLengths(model, bos, eos, maxLength);
         int b = sources.length, s = longest(sources), vocab = model.config().tgtVocabSize();
         int[] src = pad(sources, model.config().padId(), s);
+        int[] srcPositions = positions.padded(sources, s);
+        positions.checkTarget(b, maxLength, model.config().maxPositions());
         int[][] prefix = new int[b][maxLength + 1];
         for (int[] p : prefix) {
             p[0] = bos;
@@ -284,7 +304,14 @@ public final class Decoding {
             for (int r = 0; r < b; r++) {
                 System.arraycopy(prefix[r], 0, tgtIn, r * t, t);
             }
-            model.forward(new Batch(b, s, t, src, tgtIn, new int[b * t]), false, 0);
+            int[] tgtPositions = null;
+            if (positions.targetStart() != null) {
+                tgtPositions = new int[b * t];
+                for (int i = 0; i < tgtPositions.length; i++) {
+                    tgtPositions[i] = positions.targetStart()[i / t] + i % t;
+                }
+            }
+            model.forward(new Batch(b, s, t, src, tgtIn, new int[b * t], srcPositions, tgtPositions), false, 0);
             FloatTensor logProbs = model.logProbs();
             for (int r = 0; r < b; r++) {
                 prefix[r][t] = argmax(logProbs, r * t + t - 1, vocab);
@@ -313,6 +340,12 @@ public final class Decoding {
      * ({@link Hypothesis#normalized}, alpha 1: mean log-probability per token).
      */
     public static int[][] beamSearch(Transformer model, int[][] sources, int width, int bos, int eos, int maxLength, float alpha) {
-        return BeamSearch.run(model, sources, width, bos, eos, maxLength, alpha);
+        return BeamSearch.run(model, sources, PositionIds.SEQUENTIAL, width, bos, eos, maxLength, alpha);
+    }
+
+    /** Beam search at explicit position ids, for a model trained with them (see {@link PositionIds}). */
+    public static int[][] beamSearch(Transformer model, int[][] sources, PositionIds positions, int width, int bos, int eos,
+                                     int maxLength, float alpha) {
+        return BeamSearch.run(model, sources, positions, width, bos, eos, maxLength, alpha);
     }
 }

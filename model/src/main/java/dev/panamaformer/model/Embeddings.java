@@ -67,19 +67,10 @@ final class Embeddings {
         k.elementwise().gatherRows(s.table(), s.rows(), ids, rows, out, width);
     }
 
-    /** The position of each row of {@code batch} sequences of {@code length} laid end to end: r % length. */
-    static int[] positionIds(int batch, int length) {
-        int[] p = new int[batch * length];
-        for (int r = 0; r < p.length; r++) {
-            p[r] = r % length;
-        }
-        return p;
-    }
-
     /** A training pass's buffers of these embeddings, for {@code batch} sequences of {@code length}. */
     static final class Activations {
         final int rows;
-        final int[] positionIds;   // (B*T): t for row b*T + t
+        final RowPositions positions; // (B*T): set by the pass for each batch, shared with self-attention's RoPE
         int[] tokenIds;            // (B*T): the ids of the last forward, saved for backward
         final FloatTensor tokens;  // (B*T, C)
         final FloatTensor sum;     // (B*T, C) tokens + positions, the LayerNorm input saved for backward
@@ -89,9 +80,9 @@ final class Embeddings {
         final FloatTensor dNormed; // (B*T, C)
         final FloatTensor dSum;    // (B*T, C)
 
-        private Activations(Workspace ws, String name, int batch, int length, int width) {
+        private Activations(Workspace ws, String name, int batch, int length, int width, RowPositions positions) {
             rows = batch * length;
-            positionIds = positionIds(batch, length);
+            this.positions = positions;
             tokens = ws.activation(name + ".tokens", rows, width);
             sum = ws.activation(name + ".sum", rows, width);
             normed = ws.activation(name + ".normed", rows, width);
@@ -102,15 +93,16 @@ final class Embeddings {
         }
     }
 
-    Activations activations(Workspace ws, String name, int batch, int length) {
-        return new Activations(ws, name, batch, length, width);
+    /** {@code positions}: the pass's position ids of these rows, which the pass sets before each forward. */
+    Activations activations(Workspace ws, String name, int batch, int length, RowPositions positions) {
+        return new Activations(ws, name, batch, length, width, positions);
     }
 
     /** a.out = dropout(LN(token(ids) + position)) for the pass's rows. */
     void forward(Kernels k, Activations a, int[] ids, boolean training, long seed) {
         int rows = a.rows;
         a.tokenIds = ids;
-        embedRows(k, ids, a.positionIds, rows, rows == 0 ? 0 : a.positionIds[rows - 1] + 1, a.tokens, a.sum, a.normed,
+        embedRows(k, ids, a.positions.ids, rows, a.positions.bound, a.tokens, a.sum, a.normed,
                 a.normStats.mean(), a.normStats.rstd());
         dropout.forward(k, a.normed, a.out, (long) rows * width, training, seed);
     }
@@ -134,14 +126,13 @@ final class Embeddings {
     }
 
     /**
-     * Incremental decoding: {@code out} (rows, C) = LN(token(tokens[r]) + position(pos)) for
-     * every row, in evaluation mode. {@code positions} is (rows) ints of scratch, {@code sum} is
-     * (rows, C), {@code mean} and {@code rstd} (rows).
+     * Incremental decoding: {@code out} (rows, C) = LN(token(tokens[r]) + position(positions[r]))
+     * for every row, in evaluation mode; {@code bound} is one past the largest position.
+     * {@code sum} is (rows, C), {@code mean} and {@code rstd} (rows).
      */
-    void step(Kernels k, int[] tokens, int rows, int pos, int[] positions, FloatTensor sum, FloatTensor out,
+    void step(Kernels k, int[] tokens, int rows, int[] positions, int bound, FloatTensor sum, FloatTensor out,
               FloatTensor mean, FloatTensor rstd) {
-        java.util.Arrays.fill(positions, 0, rows, pos);
-        embedRows(k, tokens, positions, rows, Math.min(pos + 1, maxPositions), out, sum, out, mean, rstd);
+        embedRows(k, tokens, positions, rows, bound, out, sum, out, mean, rstd);
     }
 
     /**
@@ -150,7 +141,7 @@ final class Embeddings {
      * same kernel calls as {@link #forward} with dropout off, so the same bits.
      */
     void embed(Kernels k, int[] ids, SourceEncoding e) {
-        embedRows(k, ids, e.positions, e.rows, e.rows == 0 ? 0 : e.length, e.x, e.normed, e.x, e.mean, e.rstd);
+        embedRows(k, ids, e.positions.ids, e.rows, e.positions.bound, e.x, e.normed, e.x, e.mean, e.rstd);
     }
 
     /** The parameters' gradients from dOut = dL/d(a.out). */
@@ -160,7 +151,7 @@ final class Embeddings {
         norm.backward(k, a.sum, a.dNormed, a.dSum, rows, a.normStats);
         k.elementwise().scatterAddRows(a.dSum, a.tokenIds, rows, token.grad(), vocab, width);
         if (position != null) {
-            k.elementwise().scatterAddRows(a.dSum, a.positionIds, rows, position.grad(), maxPositions, width);
+            k.elementwise().scatterAddRows(a.dSum, a.positions.ids, rows, position.grad(), maxPositions, width);
         }
     }
 }

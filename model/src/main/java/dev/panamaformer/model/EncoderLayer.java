@@ -47,10 +47,10 @@ final class EncoderLayer {
         final FloatTensor out;      // (N, C)
         final FloatTensor dN1, dAttended, dX1, dN2, dFfn; // (N, C) each
 
-        private Activations(Workspace ws, String name, int batch, int length, RowMask srcMask) {
+        private Activations(Workspace ws, String name, int batch, int length, RowMask srcMask, RowPositions positions) {
             rows = batch * length;
             norm1Stats = Norm.statistics(ws, name + ".norm1", rows);
-            attention = selfAttention.activations(ws, name + ".self_attn", batch, length, length, srcMask);
+            attention = selfAttention.activations(ws, name + ".self_attn", batch, length, length, srcMask, positions, positions);
             norm2Stats = Norm.statistics(ws, name + ".norm2", rows);
             ffnActs = ffn.activations(ws, name + ".ffn", rows);
             n1 = ws.activation(name + ".n1", rows, width);
@@ -68,8 +68,9 @@ final class EncoderLayer {
         }
     }
 
-    Activations activations(Workspace ws, String name, int batch, int length, RowMask srcMask) {
-        return new Activations(ws, name, batch, length, srcMask);
+    /** {@code positions}: the pass's position ids of the rows (for RoPE). */
+    Activations activations(Workspace ws, String name, int batch, int length, RowMask srcMask, RowPositions positions) {
+        return new Activations(ws, name, batch, length, srcMask, positions);
     }
 
     /** a.out = the layer of x. */

@@ -22,6 +22,8 @@ final class ForwardPass implements AutoCloseable {
     final int tgtLength;
     private final FloatTensor srcMask;   // (B, S) 0 or -inf: source padding, as keys
     private final FloatTensor tgtMask;   // (B, T) 0 or -inf: target padding, as keys
+    private final RowPositions srcPositions; // (B*S) the batch's source position ids
+    private final RowPositions tgtPositions; // (B*T) its target position ids
     private final Embeddings.Activations srcEmbed;
     private final EncoderLayer.Activations[] encoder;
     private final Norm.Statistics encoderNorm;
@@ -54,23 +56,26 @@ final class ForwardPass implements AutoCloseable {
             RowMask encoderMask = RowMask.additive(srcMask, h * s);
             RowMask crossMask = RowMask.additive(srcMask, h * t);
             RowMask causalMask = RowMask.additive(tgtMask, h * t).andCausal(t);
-            srcEmbed = model.srcEmbed.activations(ws, "encoder.embed", b, s);
+            srcPositions = new RowPositions(b * s);
+            tgtPositions = new RowPositions(b * t);
+            srcEmbed = model.srcEmbed.activations(ws, "encoder.embed", b, s, srcPositions);
             encoder = new EncoderLayer.Activations[model.encoder.length];
             dEncoder = new FloatTensor[encoder.length + 1];
             dEncoder[0] = ws.gradient(b * s, c);
             for (int i = 0; i < encoder.length; i++) {
-                encoder[i] = model.encoder[i].activations(ws, "encoder.layers." + i, b, s, encoderMask);
+                encoder[i] = model.encoder[i].activations(ws, "encoder.layers." + i, b, s, encoderMask, srcPositions);
                 dEncoder[i + 1] = ws.gradient(b * s, c);
             }
             encoderNorm = Norm.statistics(ws, "encoder.norm", b * s);
             memory = ws.activation("memory", b * s, c);
             dMemory = ws.gradient(b * s, c);
-            tgtEmbed = model.tgtEmbed.activations(ws, "decoder.embed", b, t);
+            tgtEmbed = model.tgtEmbed.activations(ws, "decoder.embed", b, t, tgtPositions);
             decoder = new DecoderLayer.Activations[model.decoder.length];
             dDecoder = new FloatTensor[decoder.length + 1];
             dDecoder[0] = ws.gradient(b * t, c);
             for (int i = 0; i < decoder.length; i++) {
-                decoder[i] = model.decoder[i].activations(ws, "decoder.layers." + i, b, t, s, causalMask, crossMask);
+                decoder[i] = model.decoder[i].activations(ws, "decoder.layers." + i, b, t, s, causalMask, crossMask, tgtPositions,
+                        srcPositions);
                 dDecoder[i + 1] = ws.gradient(b * t, c);
             }
             decoderNorm = Norm.statistics(ws, "decoder.norm", b * t);
@@ -110,6 +115,8 @@ final class ForwardPass implements AutoCloseable {
         lastSeed = seed;
         padMask(b.src(), config.padId(), srcMask);
         padMask(b.tgtIn(), config.padId(), tgtMask);
+        srcPositions.set(b.srcPositions(), batch, srcLength);
+        tgtPositions.set(b.tgtPositions(), batch, tgtLength);
         int ns = batch * srcLength, nt = batch * tgtLength;
         model.srcEmbed.forward(kernels, srcEmbed, b.src(), training, seed);
         FloatTensor x = srcEmbed.out;

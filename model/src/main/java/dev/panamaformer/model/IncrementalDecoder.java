@@ -39,14 +39,17 @@ final class IncrementalDecoder implements AutoCloseable {
     }
 
     /**
-     * Encodes {@code b} checked sources of length {@code s} (B, S) and caches, for {@code beams}
-     * rows each, their cross-attention keys and values, for at most {@code capacity} target
-     * positions; the cache from the idle buffers where {@code pooled}, else of its own.
+     * Encodes {@code b} checked sources of length {@code s} (B, S) at position ids
+     * {@code srcPositions} (B, S; null: 0, 1, ...) and caches, for {@code beams} rows each, their
+     * cross-attention keys and values, for at most {@code capacity} target positions from
+     * {@code targetStart[source]} on (null: 0); the cache from the idle buffers where
+     * {@code pooled}, else of its own.
      */
-    DecoderCache start(int[] src, int b, int s, int beams, int capacity, boolean pooled, long weightsVersion) {
+    DecoderCache start(int[] src, int[] srcPositions, int[] targetStart, int b, int s, int beams, int capacity, boolean pooled,
+                       long weightsVersion) {
         SourceEncoding e = buffers.takeEncoding(b, s);
         try {
-            e.load(src, b, s);
+            e.load(src, srcPositions, b, s);
             srcEmbed.embed(kernels, src, e);
             for (EncoderLayer layer : encoder) {
                 layer.apply(kernels, e);
@@ -58,11 +61,12 @@ final class IncrementalDecoder implements AutoCloseable {
             try {
                 FloatTensor keys = e.k, values = e.v; // (B*S, C), free once the encoder has run
                 for (int i = 0; i < decoder.length; i++) {
-                    decoder[i].projectMemory(kernels, e.memory, b * s, keys, values);
+                    decoder[i].projectMemory(kernels, e.memory, b * s, e.positions, keys, values);
                     DecoderCache.gatherRows(keys, cache.layers[i].crossKeys, rows, beams, s, config.hiddenSize());
                     DecoderCache.gatherRows(values, cache.layers[i].crossValues, rows, beams, s, config.hiddenSize());
                 }
                 for (int r = 0; r < rows; r++) {
+                    cache.targetStart[r] = targetStart == null ? 0 : targetStart[r / beams];
                     for (int j = 0; j < s; j++) {
                         cache.srcMask.set((long) r * s + j, src[r / beams * s + j] == config.padId() ? Float.NEGATIVE_INFINITY : 0f);
                     }
@@ -86,11 +90,12 @@ final class IncrementalDecoder implements AutoCloseable {
         }
     }
 
-    /** One step: feeds checked {@code tokens} (one per row) at position {@code pos}; returns log-probabilities (R, V). */
+    /** One step: feeds checked {@code tokens} (one per row) at step {@code pos}; returns log-probabilities (R, V). */
     FloatTensor step(DecoderCache cache, int[] tokens, int pos) {
         int rows = cache.rows;
         cache.feed(tokens, pos);
-        tgtEmbed.step(kernels, tokens, rows, pos, cache.positions, cache.sublayer, cache.x, cache.mean, cache.rstd);
+        tgtEmbed.step(kernels, tokens, rows, cache.positions.ids, cache.positions.bound, cache.sublayer, cache.x, cache.mean,
+                cache.rstd);
         for (int i = 0; i < decoder.length; i++) {
             decoder[i].step(kernels, cache.x, rows, cache.layers[i], pos, cache.crossMask, cache);
         }

@@ -44,9 +44,14 @@ final class MultiHeadAttention {
         this.dropout = new DropoutSite(config.attentionDropout(), dropoutSite);
     }
 
-    /** A training pass's buffers for {@code batch} sequences of {@code queries} queries attending to {@code keys} keys under {@code mask}. */
-    Activations activations(Workspace ws, String name, int batch, int queries, int keys, RowMask mask) {
-        return new Activations(ws, name, batch, queries, keys, mask);
+    /**
+     * A training pass's buffers for {@code batch} sequences of {@code queries} queries attending
+     * to {@code keys} keys under {@code mask}; {@code queryPositions} and {@code keyPositions}:
+     * the position ids of their rows (the same for self-attention), which RoPE rotates them by.
+     */
+    Activations activations(Workspace ws, String name, int batch, int queries, int keys, RowMask mask,
+                            RowPositions queryPositions, RowPositions keyPositions) {
+        return new Activations(ws, name, batch, queries, keys, mask, queryPositions, keyPositions);
     }
 
     /** One training pass's buffers of this attention, for one shape; the weights stay the layer's. */
@@ -77,10 +82,11 @@ final class MultiHeadAttention {
         private final MatrixBatch qHeads, kHeads, vHeads, contextHeads;
         private final MatrixBatch dContextHeads, dqHeads, dkHeads, dvHeads;
         private MatrixBatch probHeads, droppedHeads, dDroppedHeads, dScoreHeads;
-        private final int[] queryPositions; // (B*Tq) with RoPE: t for row b*Tq + t; else null
-        private final int[] keyPositions;   // (B*Tk) alike
+        private final RowPositions queryPositions; // (B*Tq) the ids of the query rows, set by the pass for each batch
+        private final RowPositions keyPositions;   // (B*Tk) of the key rows: the same instance for self-attention
 
-        private Activations(Workspace ws, String name, int batch, int queries, int keys, RowMask mask) {
+        private Activations(Workspace ws, String name, int batch, int queries, int keys, RowMask mask,
+                            RowPositions queryPositions, RowPositions keyPositions) {
             this.ws = ws;
             this.name = name;
             this.batch = batch;
@@ -89,8 +95,8 @@ final class MultiHeadAttention {
             this.mask = mask;
             this.fused = keys >= ws.fusedAttentionFrom();
             this.shape = new AttentionShape(batch, heads, queries, keys, headSize);
-            this.queryPositions = rotary == null ? null : Embeddings.positionIds(batch, queries);
-            this.keyPositions = rotary == null ? null : keys == queries ? queryPositions : Embeddings.positionIds(batch, keys);
+            this.queryPositions = queryPositions;
+            this.keyPositions = keyPositions;
             int nq = batch * queries, nk = batch * keys, scores = batch * heads * queries * keys;
             qOut = ws.activation(name + ".q", nq, width);
             kOut = ws.activation(name + ".k", nk, width);
@@ -162,9 +168,9 @@ final class MultiHeadAttention {
         k.forward(kn, xkv, a.kOut, a.batch * a.keys);
         v.forward(kn, xkv, a.vOut, a.batch * a.keys);
         if (rotary != null) {
-            var table = rotary.covering(Math.max(a.queries, a.keys));
-            kn.rotary().rotate(a.qOut, a.qOut, a.batch * a.queries, heads, a.queryPositions, table, false);
-            kn.rotary().rotate(a.kOut, a.kOut, a.batch * a.keys, heads, a.keyPositions, table, false);
+            var table = rotary.covering(Math.max(a.queryPositions.bound, a.keyPositions.bound));
+            kn.rotary().rotate(a.qOut, a.qOut, a.batch * a.queries, heads, a.queryPositions.ids, table, false);
+            kn.rotary().rotate(a.kOut, a.kOut, a.batch * a.keys, heads, a.keyPositions.ids, table, false);
         }
         if (a.fused) {
             kn.fusedAttention().forward(a.shape, scale, a.qHeads, a.kHeads, a.vHeads, a.mask, dropout.probability(training),
@@ -180,14 +186,14 @@ final class MultiHeadAttention {
 
     /**
      * Incremental decoding: the key and value projections of {@code x} (rows, C) written into
-     * position {@code pos} of each row's cache (rows, capacity, C), keys rotated to
-     * {@code positions} (rows, each pos) with RoPE; {@code scratch} holds (rows, C).
+     * slot {@code pos} of each row's cache (rows, capacity, C), keys rotated to the rows'
+     * {@code positions} with RoPE; {@code scratch} holds (rows, C).
      */
     void appendKeysValues(Kernels kn, FloatTensor x, int rows, FloatTensor kCache, FloatTensor vCache, int capacity, int pos,
-                          int[] positions, FloatTensor scratch) {
+                          RowPositions positions, FloatTensor scratch) {
         k.forward(kn, x, scratch, rows);
         if (rotary != null) {
-            kn.rotary().rotate(scratch, scratch, rows, heads, positions, rotary.covering(pos + 1), false);
+            kn.rotary().rotate(scratch, scratch, rows, heads, positions.ids, rotary.covering(positions.bound), false);
         }
         copyRows(scratch, kCache, rows, capacity, pos);
         v.forward(kn, x, scratch, rows);
@@ -203,9 +209,15 @@ final class MultiHeadAttention {
         }
     }
 
-    /** Key and value projections of {@code x} (rows, C) into dense {@code kOut} and {@code vOut} (rows, C). */
-    void projectKeysValues(Kernels kn, FloatTensor x, int rows, FloatTensor kOut, FloatTensor vOut) {
+    /**
+     * Key and value projections of {@code x} (rows, C) into dense {@code kOut} and {@code vOut}
+     * (rows, C), keys rotated to the rows' {@code positions} with RoPE.
+     */
+    void projectKeysValues(Kernels kn, FloatTensor x, int rows, RowPositions positions, FloatTensor kOut, FloatTensor vOut) {
         k.forward(kn, x, kOut, rows);
+        if (rotary != null) {
+            kn.rotary().rotate(kOut, kOut, rows, heads, positions.ids, rotary.covering(positions.bound), false);
+        }
         v.forward(kn, x, vOut, rows);
     }
 
@@ -215,11 +227,11 @@ final class MultiHeadAttention {
      * laid out (rows, capacity, C).
      * {@code query} and {@code context} are (rows, C) scratch, {@code scores} holds rows * h * keys.
      */
-    void attendCached(Kernels kn, FloatTensor x, int rows, int[] positions, FloatTensor kCache, FloatTensor vCache, int capacity,
-                      int keys, RowMask mask, FloatTensor query, FloatTensor scores, FloatTensor context, FloatTensor out) {
+    void attendCached(Kernels kn, FloatTensor x, int rows, RowPositions positions, FloatTensor kCache, FloatTensor vCache,
+                      int capacity, int keys, RowMask mask, FloatTensor query, FloatTensor scores, FloatTensor context, FloatTensor out) {
         q.forward(kn, x, query, rows);
         if (rotary != null) {
-            kn.rotary().rotate(query, query, rows, heads, positions, rotary.covering(keys), false);
+            kn.rotary().rotate(query, query, rows, heads, positions.ids, rotary.covering(positions.bound), false);
         }
         MatrixBatch qh = new MatrixBatch(query, 0, width, width, headSize);
         MatrixBatch kh = new MatrixBatch(kCache, 0, width, (long) capacity * width, headSize);
@@ -243,9 +255,9 @@ final class MultiHeadAttention {
         k.forward(kn, e.normed, e.k, n);
         v.forward(kn, e.normed, e.v, n);
         if (rotary != null) {
-            var table = rotary.covering(length);
-            kn.rotary().rotate(e.q, e.q, n, heads, e.positions, table, false);
-            kn.rotary().rotate(e.k, e.k, n, heads, e.positions, table, false);
+            var table = rotary.covering(e.positions.bound);
+            kn.rotary().rotate(e.q, e.q, n, heads, e.positions.ids, table, false);
+            kn.rotary().rotate(e.k, e.k, n, heads, e.positions.ids, table, false);
         }
         MatrixBatch qh = new MatrixBatch(e.q, 0, width, (long) length * width, headSize);
         MatrixBatch kh = new MatrixBatch(e.k, 0, width, (long) length * width, headSize);
@@ -274,9 +286,9 @@ final class MultiHeadAttention {
             materializedBackward(kn, a, training, seed);
         }
         if (rotary != null) { // the gradients of the rotated queries and keys, back through the rotation
-            var table = rotary.covering(Math.max(a.queries, a.keys));
-            kn.rotary().rotate(a.dq, a.dq, a.batch * a.queries, heads, a.queryPositions, table, true);
-            kn.rotary().rotate(a.dk, a.dk, a.batch * a.keys, heads, a.keyPositions, table, true);
+            var table = rotary.covering(Math.max(a.queryPositions.bound, a.keyPositions.bound));
+            kn.rotary().rotate(a.dq, a.dq, a.batch * a.queries, heads, a.queryPositions.ids, table, true);
+            kn.rotary().rotate(a.dk, a.dk, a.batch * a.keys, heads, a.keyPositions.ids, table, true);
         }
         q.backward(kn, xq, a.dq, dxq, a.batch * a.queries);
         k.backward(kn, xkv, a.dk, dxkv, a.batch * a.keys);

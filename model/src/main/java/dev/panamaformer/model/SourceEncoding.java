@@ -26,7 +26,7 @@ final class SourceEncoding implements DecodingBuffers.DecodingBuffer {
     int rows;
     boolean fused;              // self-attention takes the fused kernel
     RowMask mask;               // srcMask for every head's query rows
-    final int[] positions;      // (B*S) position of each row
+    final RowPositions positions; // (B*S) position id of each row
     final FloatTensor srcMask;  // (B, S) 0 or -inf: source padding, as keys
     final FloatTensor x;        // (B*S, C) the encoder stream
     final FloatTensor normed;   // (B*S, C)
@@ -54,7 +54,7 @@ final class SourceEncoding implements DecodingBuffers.DecodingBuffer {
         // the longest materialized score block: lengths from fusedAttentionFrom on take the fused kernel
         int materialized = Math.min(lengthCapacity, Math.max(0, fusedAttentionFrom - 1));
         try {
-            positions = new int[rowCapacity];
+            positions = new RowPositions(rowCapacity);
             srcMask = FloatTensor.allocate(arena, batchCapacity, lengthCapacity);
             x = FloatTensor.allocate(arena, rowCapacity, c);
             normed = FloatTensor.allocate(arena, rowCapacity, c);
@@ -81,8 +81,11 @@ final class SourceEncoding implements DecodingBuffers.DecodingBuffer {
         return batch <= batchCapacity && length <= lengthCapacity;
     }
 
-    /** Takes the shape of {@code src}, (batch, length) token ids, and lays out its positions and padding mask. */
-    void load(int[] src, int batch, int length) {
+    /**
+     * Takes the shape of {@code src}, (batch, length) token ids, and lays out its positions
+     * ({@code srcPositions}, or 0, 1, ... where null) and padding mask.
+     */
+    void load(int[] src, int[] srcPositions, int batch, int length) {
         if (!fits(batch, length)) {
             throw new IllegalArgumentException(batch + " x " + length + " sources do not fit buffers of " + batchCapacity
                     + " x " + lengthCapacity);
@@ -91,9 +94,7 @@ final class SourceEncoding implements DecodingBuffers.DecodingBuffer {
         this.length = length;
         this.rows = batch * length;
         this.fused = length >= fusedAttentionFrom;
-        for (int r = 0; r < rows; r++) {
-            positions[r] = r % length;
-        }
+        positions.set(srcPositions, batch, length);
         for (int i = 0; i < rows; i++) {
             srcMask.set(i, src[i] == padId ? Float.NEGATIVE_INFINITY : 0f);
         }

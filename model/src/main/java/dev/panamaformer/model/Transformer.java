@@ -89,8 +89,10 @@ public final class Transformer implements AutoCloseable {
         try {
             // RoPE's angles, computed for the positions in use (as the sinusoids are)
             GrowingTable<RotaryTable> rotary = config.positions() == TransformerConfig.Positions.ROPE
+                    || config.positions() == TransformerConfig.Positions.ROPE_CROSS
                     ? new GrowingTable<>(config.maxPositions(),
-                            rows -> RotaryTable.of(arena, rows, config.headSize(), RotaryTable.BASE, 1), RotaryTable::positions)
+                            rows -> RotaryTable.of(arena, rows, config.headSize(), RotaryTable.BASE, config.ropeScale()),
+                            RotaryTable::positions)
                     : null;
             long site = 0;
             srcEmbed = new Embeddings(params, arena, "encoder.embed", config, config.srcVocabSize(), site++);
@@ -103,7 +105,8 @@ public final class Transformer implements AutoCloseable {
             tgtEmbed = new Embeddings(params, arena, "decoder.embed", config, config.tgtVocabSize(), site++);
             decoder = new DecoderLayer[config.numLayers()];
             for (int i = 0; i < decoder.length; i++) {
-                decoder[i] = new DecoderLayer(params, "decoder.layers." + i, config, site, rotary);
+                decoder[i] = new DecoderLayer(params, "decoder.layers." + i, config, site, rotary,
+                        config.positions() == TransformerConfig.Positions.ROPE_CROSS ? rotary : null);
                 site += DecoderLayer.DROPOUT_SITES;
             }
             decoderNorm = new Norm(params, "decoder.norm", config.hiddenSize(), config.layerNormEps());
@@ -228,7 +231,15 @@ public final class Transformer implements AutoCloseable {
      * than show another session's numbers.
      */
     public DecodingSession startDecoding(int[][] sources, int beams, int capacity) {
-        return start(sources, beams, capacity, false);
+        return start(sources, PositionIds.SEQUENTIAL, beams, capacity, false);
+    }
+
+    /**
+     * {@link #startDecoding(int[][], int, int)} at explicit position ids, for a model trained with
+     * them (see {@link Batch#srcPositions()}).
+     */
+    public DecodingSession startDecoding(int[][] sources, PositionIds positions, int beams, int capacity) {
+        return start(sources, positions, beams, capacity, false);
     }
 
     /**
@@ -237,16 +248,22 @@ public final class Transformer implements AutoCloseable {
      * {@code close()}, so decoding again allocates nothing. Its log-probabilities may have more
      * rows than the session (the cache's capacity): read rows [0, rows) only.
      */
-    DecodingSession startPooledDecoding(int[][] sources, int beams, int capacity) {
-        return start(sources, beams, capacity, true);
+    DecodingSession startPooledDecoding(int[][] sources, PositionIds positions, int beams, int capacity) {
+        return start(sources, positions, beams, capacity, true);
     }
 
-    private DecodingSession start(int[][] sources, int beams, int capacity, boolean pooled) {
+    private DecodingSession start(int[][] sources, PositionIds positions, int beams, int capacity, boolean pooled) {
         if (beams < 1) {
             throw new IllegalArgumentException("beams must be at least 1, got " + beams);
         }
+        if (positions == null) {
+            throw new IllegalArgumentException("positions must not be null (PositionIds.SEQUENTIAL for 0, 1, 2, ...)");
+        }
         int s = Decoding.longest(sources);
-        DecoderCache cache = startCache(Decoding.pad(sources, config.padId(), s), sources.length, s, beams, capacity, pooled);
+        int[] srcPositions = positions.padded(sources, s);
+        positions.checkTarget(sources.length, capacity, config.maxPositions());
+        DecoderCache cache = startCache(Decoding.pad(sources, config.padId(), s), srcPositions, positions.targetStart(),
+                sources.length, s, beams, capacity, pooled);
         Runnable release = () -> incremental.release(cache, pooled);
         return new DecodingSession(this, cache, sources.length, beams, release);
     }
@@ -256,7 +273,8 @@ public final class Transformer implements AutoCloseable {
      * each, their cross-attention keys and values, for at most {@code capacity} target positions;
      * the cache from the idle buffers where {@code pooled}, else of its own.
      */
-    DecoderCache startCache(int[] src, int b, int s, int beams, int capacity, boolean pooled) {
+    DecoderCache startCache(int[] src, int[] srcPositions, int[] targetStart, int b, int s, int beams, int capacity,
+                            boolean pooled) {
         guard.enterShared("startDecoding");
         try {
             checkOpen();
@@ -264,11 +282,11 @@ public final class Transformer implements AutoCloseable {
                 throw new IllegalArgumentException("cannot decode " + capacity + " positions with a position table of "
                         + config.maxPositions() + " (at least 1)");
             }
-            new Batch(b, s, 1, src, new int[b], new int[b]).check(config);
+            new Batch(b, s, 1, src, new int[b], new int[b], srcPositions, null).check(config);
             if ((long) b * beams > Integer.MAX_VALUE / Math.max(1, capacity)) {
                 throw new IllegalArgumentException(b + " sources x " + beams + " beams x " + capacity + " positions is too many");
             }
-            return incremental.start(src, b, s, beams, capacity, pooled, weightsVersion.get());
+            return incremental.start(src, srcPositions, targetStart, b, s, beams, capacity, pooled, weightsVersion.get());
         } finally {
             guard.exitShared();
         }

@@ -20,11 +20,16 @@ import java.util.Map;
  * @param activation        of the feed-forward sublayer
  * @param positions         learned table (the reference), fixed sinusoids (the paper), rotary (RoPE) or none; see {@link Positions}
  * @param padId             the padding token in both vocabularies: masked as a key, ignored as a target
+ * @param ropeScale         RoPE's position scale: position m turns pair i of a head by
+ *                          {@code m / ropeScale * 10000^(-2i/d_k)} (1: the paper's angles; above 1 slower, as
+ *                          position interpolation does, Chen et al. 2023; below 1 faster, which the addition
+ *                          task's coupled encoding trains best with). Read by {@code ROPE} and
+ *                          {@code ROPE_CROSS} only
  * @see RunOptions how a model runs (kernels, threads, fused attention), which is not part of its config
  */
 public record TransformerConfig(int srcVocabSize, int tgtVocabSize, int hiddenSize, int numLayers, int numHeads,
                                 int intermediateSize, int maxPositions, float dropout, float attentionDropout,
-                                float layerNormEps, Activation activation, Positions positions, int padId) {
+                                float layerNormEps, Activation activation, Positions positions, int padId, float ropeScale) {
 
     public enum Activation { RELU, GELU }
 
@@ -33,12 +38,17 @@ public record TransformerConfig(int srcVocabSize, int tgtVocabSize, int hiddenSi
      * embeddings (the reference); {@code SINUSOIDAL}: the paper's fixed table, added alike;
      * {@code ROPE}: no table, the queries and keys of self-attention (encoder and decoder) are
      * rotated by their positions (Su et al. 2021), so attention sees relative distances.
-     * Cross-attention has no rotation: its queries (target positions) and keys (source
-     * positions) lie on two different axes, so their difference means nothing. {@code NONE}: no
-     * position information at all; the decoder's causal mask still lets it count (NoPE,
-     * Kazemnejad et al. 2023), but the encoder sees its source as a bag of tokens.
+     * Cross-attention has no rotation: with ordinary positions its queries (target positions)
+     * and keys (source positions) lie on two different axes, so their difference means nothing.
+     * {@code ROPE_CROSS}: RoPE in cross-attention too, queries rotated by their target ids and
+     * keys by their source ids, for data whose ids share one axis: ids a task gives by meaning
+     * (the addition task's coupled encoding numbers a digit by its significance on both sides,
+     * so a query finds the digits it adds at distance 0 and the carry at distance 1, at any
+     * length). {@code NONE}: no position information at all; the decoder's causal mask still
+     * lets it count (NoPE, Kazemnejad et al. 2023), but the encoder sees its source as a bag of
+     * tokens.
      */
-    public enum Positions { LEARNED, SINUSOIDAL, ROPE, NONE }
+    public enum Positions { LEARNED, SINUSOIDAL, ROPE, ROPE_CROSS, NONE }
 
     /**
      * Keys that checkpoints of earlier versions wrote into the config and that are no longer part
@@ -65,10 +75,21 @@ public record TransformerConfig(int srcVocabSize, int tgtVocabSize, int hiddenSi
         if (activation == null || positions == null) {
             throw new IllegalArgumentException("activation and positions must be set");
         }
+        if (!(ropeScale > 0f) || Float.isInfinite(ropeScale)) {
+            throw new IllegalArgumentException("ropeScale must be positive and finite, got " + ropeScale);
+        }
         if (padId < 0 || padId >= Math.min(srcVocabSize, tgtVocabSize)) {
             throw new IllegalArgumentException("padId " + padId + " is outside both vocabularies [0, "
                     + Math.min(srcVocabSize, tgtVocabSize) + ")");
         }
+    }
+
+    /** A config with RoPE's angles as in the paper (ropeScale 1). */
+    public TransformerConfig(int srcVocabSize, int tgtVocabSize, int hiddenSize, int numLayers, int numHeads,
+                             int intermediateSize, int maxPositions, float dropout, float attentionDropout,
+                             float layerNormEps, Activation activation, Positions positions, int padId) {
+        this(srcVocabSize, tgtVocabSize, hiddenSize, numLayers, numHeads, intermediateSize, maxPositions, dropout,
+                attentionDropout, layerNormEps, activation, positions, padId, 1f);
     }
 
     private static void positive(String name, int value) {
@@ -124,27 +145,32 @@ public record TransformerConfig(int srcVocabSize, int tgtVocabSize, int hiddenSi
 
     public TransformerConfig withDropout(float dropout, float attentionDropout) {
         return new TransformerConfig(srcVocabSize, tgtVocabSize, hiddenSize, numLayers, numHeads, intermediateSize,
-                maxPositions, dropout, attentionDropout, layerNormEps, activation, positions, padId);
+                maxPositions, dropout, attentionDropout, layerNormEps, activation, positions, padId, ropeScale);
     }
 
     public TransformerConfig withActivation(Activation activation) {
         return new TransformerConfig(srcVocabSize, tgtVocabSize, hiddenSize, numLayers, numHeads, intermediateSize,
-                maxPositions, dropout, attentionDropout, layerNormEps, activation, positions, padId);
+                maxPositions, dropout, attentionDropout, layerNormEps, activation, positions, padId, ropeScale);
     }
 
     public TransformerConfig withPositions(Positions positions) {
         return new TransformerConfig(srcVocabSize, tgtVocabSize, hiddenSize, numLayers, numHeads, intermediateSize,
-                maxPositions, dropout, attentionDropout, layerNormEps, activation, positions, padId);
+                maxPositions, dropout, attentionDropout, layerNormEps, activation, positions, padId, ropeScale);
+    }
+
+    public TransformerConfig withRopeScale(float ropeScale) {
+        return new TransformerConfig(srcVocabSize, tgtVocabSize, hiddenSize, numLayers, numHeads, intermediateSize,
+                maxPositions, dropout, attentionDropout, layerNormEps, activation, positions, padId, ropeScale);
     }
 
     public TransformerConfig withVocab(int srcVocabSize, int tgtVocabSize, int padId) {
         return new TransformerConfig(srcVocabSize, tgtVocabSize, hiddenSize, numLayers, numHeads, intermediateSize,
-                maxPositions, dropout, attentionDropout, layerNormEps, activation, positions, padId);
+                maxPositions, dropout, attentionDropout, layerNormEps, activation, positions, padId, ropeScale);
     }
 
     public TransformerConfig withLayerNormEps(float eps) {
         return new TransformerConfig(srcVocabSize, tgtVocabSize, hiddenSize, numLayers, numHeads, intermediateSize,
-                maxPositions, dropout, attentionDropout, eps, activation, positions, padId);
+                maxPositions, dropout, attentionDropout, eps, activation, positions, padId, ropeScale);
     }
 
     /** The config as a JSON object with snake_case keys, as stored in checkpoints. */
@@ -163,12 +189,14 @@ public record TransformerConfig(int srcVocabSize, int tgtVocabSize, int hiddenSi
         m.put("hidden_act", activation.name().toLowerCase(Locale.ROOT));
         m.put("position_embedding_type", positions.name().toLowerCase(Locale.ROOT));
         m.put("pad_token_id", padId);
+        m.put("rope_position_scale", ropeScale);
         return Json.write(m);
     }
 
     /**
      * Reads {@link #toJson()}'s form; a missing key or a bad value raises IllegalArgumentException
-     * naming it. Keys of {@link #RETIRED_KEYS} are ignored.
+     * naming it. Keys of {@link #RETIRED_KEYS} are ignored; {@code rope_position_scale}, which
+     * checkpoints before it did not write, is 1 where absent.
      */
     public static TransformerConfig fromJson(String json) {
         if (!(Json.parse(json) instanceof Map<?, ?> m)) {
@@ -178,7 +206,8 @@ public record TransformerConfig(int srcVocabSize, int tgtVocabSize, int hiddenSi
                 integer(m, "num_hidden_layers"), integer(m, "num_attention_heads"), integer(m, "intermediate_size"),
                 integer(m, "max_position_embeddings"), real(m, "hidden_dropout_prob"), real(m, "attention_probs_dropout_prob"),
                 real(m, "layer_norm_eps"), choice(m, "hidden_act", Activation.class),
-                choice(m, "position_embedding_type", Positions.class), integer(m, "pad_token_id"));
+                choice(m, "position_embedding_type", Positions.class), integer(m, "pad_token_id"),
+                m.containsKey("rope_position_scale") ? real(m, "rope_position_scale") : 1f); // absent before it existed
     }
 
     private static Object field(Map<?, ?> m, String key) {

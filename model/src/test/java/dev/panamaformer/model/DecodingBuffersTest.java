@@ -48,7 +48,7 @@ class DecodingBuffersTest {
         int[][] large = sources(random, 5, 8), small = sources(random, 2, 3);
         int steps = 6;
         try (Transformer model = new Transformer(CONFIG, 4)) {
-            try (DecodingSession big = model.startPooledDecoding(large, 3, 9)) {
+            try (DecodingSession big = model.startPooledDecoding(large, PositionIds.SEQUENTIAL, 3, 9)) {
                 for (int pos = 0; pos < 9; pos++) {
                     big.step(tokens(random, big.rows()));
                 }
@@ -59,7 +59,7 @@ class DecodingBuffersTest {
                 fed[pos] = tokens(random, small.length);
             }
             float[][] reused = new float[steps][], fresh = new float[steps][];
-            try (DecodingSession session = model.startPooledDecoding(small, 1, steps)) {
+            try (DecodingSession session = model.startPooledDecoding(small, PositionIds.SEQUENTIAL, 1, steps)) {
                 for (int pos = 0; pos < steps; pos++) {
                     reused[pos] = session.step(fed[pos]).toArray();
                 }

@@ -20,10 +20,14 @@ class GradientCheckTest {
     @Property(tries = 24)
     void everyParameterGradientMatchesFiniteDifferences(@ForAll TransformerConfig.Positions positions, @ForAll @IntRange(min = 1, max = 3) int b,
                                                         @ForAll @IntRange(min = 1, max = 5) int s, @ForAll @IntRange(min = 1, max = 5) int t,
-                                                        @ForAll long seed) {
+                                                        @ForAll boolean explicitPositions, @ForAll long seed) {
         TransformerConfig config = TestModels.tiny(TransformerConfig.Activation.GELU, positions);
         Random r = new Random(seed);
         Batch batch = TestModels.randomBatch(r, config, b, s, t);
+        if (explicitPositions) { // ids in any order, repeated too, as a task may number tokens
+            batch = TestModels.withPositions(batch, TestModels.randomIds(r, b * s, config.maxPositions()),
+                    TestModels.randomIds(r, b * t, config.maxPositions()));
+        }
         try (Transformer model = new Transformer(config, seed)) {
             model.parameters().zeroGrad();
             model.forward(batch, false, 0);

@@ -29,6 +29,21 @@ final class TestModels {
         return new Batch(b, s, t, src, tgtIn, tgtOut);
     }
 
+    /** {@code n} ids drawn from [0, limit). */
+    static int[] randomIds(Random r, int n, int limit) {
+        int[] ids = new int[n];
+        for (int i = 0; i < n; i++) {
+            ids[i] = r.nextInt(limit);
+        }
+        return ids;
+    }
+
+    /** {@code batch} with the given position ids. */
+    static Batch withPositions(Batch batch, int[] srcPositions, int[] tgtPositions) {
+        return new Batch(batch.size(), batch.srcLength(), batch.tgtLength(), batch.src(), batch.tgtIn(), batch.tgtOut(),
+                srcPositions, tgtPositions);
+    }
+
     /** A new temporary directory holding {@code valid.safetensors}, a checkpoint of a model of {@code config}. */
     static java.nio.file.Path directoryWithCheckpoint(String prefix, TransformerConfig config, long seed) throws java.io.IOException {
         java.nio.file.Path dir = java.nio.file.Files.createTempDirectory(prefix);

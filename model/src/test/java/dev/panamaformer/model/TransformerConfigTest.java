@@ -50,6 +50,14 @@ class TransformerConfigTest {
         assertTrue(e.getMessage().contains("hidden_size"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> TransformerConfig.fromJson(c.toJson().replace("\"gelu\"", "\"swish\"")));
         assertTrue(e.getMessage().contains("hidden_act"), e.getMessage());
+        TransformerConfig rope = c.withPositions(TransformerConfig.Positions.ROPE_CROSS).withRopeScale(0.25f);
+        assertEquals(rope, TransformerConfig.fromJson(rope.toJson()));
+        // checkpoints before the scale existed did not write it: 1, the paper's angles
+        String before = rope.toJson().replaceAll(",\\s*\"rope_position_scale\"\\s*:\\s*[0-9.]+", "");
+        assertTrue(!before.contains("rope_position_scale"), before);
+        assertEquals(rope.withRopeScale(1f), TransformerConfig.fromJson(before));
+        e = assertThrows(IllegalArgumentException.class, () -> c.withRopeScale(0f));
+        assertTrue(e.getMessage().contains("ropeScale must be positive"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> TransformerConfig.fromJson("[1, 2]"));
         assertThrows(IllegalArgumentException.class, () -> TransformerConfig.fromJson("{\"src_vocab_size\": "));
     }
