@@ -1,6 +1,7 @@
 package dev.panamaformer.tasks;
 
 import dev.panamaformer.model.Batch;
+import dev.panamaformer.model.PositionIds;
 import java.util.List;
 
 /** Examples to teacher-forced batches: padded sources, targets shifted right behind the start token. */
@@ -22,17 +23,56 @@ final class Batches {
         return ids;
     }
 
+    /** A batch padded to the task's longest source and target, as any example fits. */
     static Batch of(Task task, List<Example> examples) {
-        int b = examples.size(), s = task.sourceLength(), t = decoderLength(task);
+        return of(task, examples, task.sourceLength(), task.targetLength());
+    }
+
+    /** A batch of training examples, padded to the task's training lengths. */
+    static Batch training(Task task, List<Example> examples) {
+        return of(task, examples, task.trainingSourceLength(), task.trainingTargetLength());
+    }
+
+    /** The position ids the task gives {@code examples}, for decoding. */
+    static PositionIds positions(Task task, List<Example> examples) {
+        int[][] source = null;
+        int[] start = null;
+        for (int i = 0; i < examples.size(); i++) {
+            Example e = examples.get(i);
+            int[] ids = task.sourcePositions(e);
+            int first = task.targetStart(e);
+            if (ids != null && source == null) {
+                source = new int[examples.size()][];
+            }
+            if (first != 0 && start == null) {
+                start = new int[examples.size()];
+            }
+            if (source != null) {
+                source[i] = ids;
+            }
+            if (start != null) {
+                start[i] = first;
+            }
+        }
+        return source == null && start == null ? PositionIds.SEQUENTIAL : new PositionIds(source, start);
+    }
+
+    private static Batch of(Task task, List<Example> examples, int s, int targetLength) {
+        int b = examples.size(), t = targetLength + (task.fixedLength() ? 0 : 1);
         int[] src = new int[b * s], in = new int[b * t], out = new int[b * t];
+        int[] srcPositions = null, tgtPositions = null;
         for (int i = 0; i < b; i++) {
             Example e = examples.get(i);
             int[] x = sourceIds(task, e.source());
+            if (x.length > s) {
+                throw new IllegalArgumentException("'" + e.source() + "' is " + x.length + " tokens, longer than the " + s
+                        + " " + task.name() + " trains on");
+            }
             System.arraycopy(x, 0, src, i * s, x.length);
             int[] y = task.target().encode(e.target());
-            if (y.length > task.targetLength() || (task.fixedLength() && y.length != task.targetLength())) {
+            if (y.length > targetLength || (task.fixedLength() && y.length != targetLength)) {
                 throw new IllegalArgumentException("target '" + e.target() + "' does not fit " + task.name() + "'s "
-                        + task.targetLength() + " target tokens");
+                        + targetLength + " target tokens");
             }
             in[i * t] = Vocabulary.BOS;
             for (int j = 0; j < y.length; j++) {
@@ -44,7 +84,24 @@ final class Batches {
             if (!task.fixedLength()) {
                 out[i * t + y.length] = Vocabulary.EOS;
             }
+            int[] ids = task.sourcePositions(e);
+            if (ids != null) { // padding at id 0: it is masked as a key, and its own rows are never read
+                srcPositions = srcPositions == null ? new int[b * s] : srcPositions;
+                System.arraycopy(ids, 0, srcPositions, i * s, ids.length);
+            }
+            int first = task.targetStart(e);
+            if (first != 0 || tgtPositions != null) {
+                if (tgtPositions == null) {
+                    tgtPositions = new int[b * t];
+                    for (int r = 0; r < i * t; r++) {
+                        tgtPositions[r] = r % t; // the rows before this one start at 0
+                    }
+                }
+                for (int j = 0; j < t; j++) {
+                    tgtPositions[i * t + j] = first + j;
+                }
+            }
         }
-        return new Batch(b, s, t, src, in, out);
+        return new Batch(b, s, t, src, in, out, srcPositions, tgtPositions);
     }
 }

@@ -49,7 +49,7 @@ final class Evaluation {
             for (int i = 0; i < sources.length; i++) {
                 sources[i] = Batches.sourceIds(task, chunk.get(i).source());
             }
-            int[][] out = Decoding.greedy(model, sources, Vocabulary.BOS, eos, maxLength);
+            int[][] out = Decoding.greedy(model, sources, Batches.positions(task, chunk), Vocabulary.BOS, eos, maxLength);
             for (int i = 0; i < out.length; i++) {
                 rows.add(new Row(chunk.get(i), task.target().decode(out[i])));
             }
@@ -59,16 +59,17 @@ final class Evaluation {
 
     /** Exact match, and for digit targets the share of digits right, aligned from the right. */
     static Result evaluate(Transformer model, Task task, List<Example> examples, int batchSize) {
-        return score(predict(model, task, examples, batchSize), task.digitTargets());
+        return score(predict(model, task, examples, batchSize), task.digitTargets() ? task : null);
     }
 
-    static Result score(List<Row> rows, boolean digits) {
+    /** {@code digits}: the task whose targets are numbers (read by {@link Task#readable}), or null. */
+    static Result score(List<Row> rows, Task digits) {
         int correct = 0;
         long symbols = 0, symbolsRight = 0;
         for (Row r : rows) {
             correct += r.correct() ? 1 : 0;
-            if (digits) {
-                String truth = r.example().target(), guess = r.prediction();
+            if (digits != null) {
+                String truth = digits.readable(r.example().target()), guess = digits.readable(r.prediction());
                 for (int k = 1; k <= truth.length(); k++) {
                     symbols++;
                     if (k <= guess.length() && guess.charAt(guess.length() - k) == truth.charAt(truth.length() - k)) {

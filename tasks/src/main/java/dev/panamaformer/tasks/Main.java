@@ -28,15 +28,16 @@ public final class Main {
                       (none)      train, then test, then attention (encoder layer 0, and cross-attention of the last layer)
 
             addition and parser run two variants unless --variant picks one:
-              addition  reference (3 digits, zero-padded; all 250,000 pairs) and lengths (1-3 digits, tested on 4 and 5)
+              addition  reference (3 digits, zero-padded; all 250,000 pairs) and lengths (1-3 digits, tested up to 10)
               parser    simple (v=d op d; all 1,200 expressions) and nested (parentheses, precedence, depth <= 3)
 
             FLAGS (defaults are each task's reference settings)
               --out DIR             run directory (default runs/TASK; variants go below it)
               --variant V           reference|lengths|all (addition), simple|nested|all (parser)
+              --encoding E          plain|reversed|coupled: how addition's lengths variant writes sums (default coupled)
               --steps N --batch N --lr X --warmup N --clip X --seed N
               --hidden N --layers N --heads N --ff N --max-positions N --dropout X
-              --activation relu|gelu --positions learned|sinusoidal|rope|none
+              --activation relu|gelu --positions learned|sinusoidal|rope|rope_cross|none --rope-scale X
               --eval-every N --eval-size N --target P --patience N --no-early-stop --overwrite
               --resume              continue the run in the run directory from its last evaluation (same flags)
               --test-size N --show N --threads N
@@ -67,7 +68,8 @@ public final class Main {
                 }
             }
             Flags flags = Flags.parse(rest);
-            List<Task> tasks = tasks(taskName, flags.string("variant", "all"));
+            List<Task> tasks = tasks(taskName, flags.string("variant", "all"), flags.has("encoding")
+                    ? flags.choice("encoding", AdditionTask.Encoding.COUPLED, AdditionTask.Encoding.class) : null);
             Kernels kernels = flags.has("threads") ? Kernels.withThreads(flags.integer("threads", 1, 1, 256)) : Kernels.defaults();
             for (Task task : tasks) {
                 Settings s = settings(task, flags);
@@ -120,7 +122,15 @@ public final class Main {
     }
 
     static List<Task> tasks(String name, String variant) {
+        return tasks(name, variant, null);
+    }
+
+    /** {@code encoding}: the addition lengths variant's (--encoding), or null for its default. */
+    static List<Task> tasks(String name, String variant, AdditionTask.Encoding encoding) {
         String v = variant.toLowerCase(Locale.ROOT);
+        if (encoding != null && !(name.equals("addition") && v.equals("lengths"))) {
+            throw new UsageException("--encoding is for addition --variant lengths only");
+        }
         return switch (name) {
             case "copy" -> {
                 if (!v.equals("all")) {
@@ -131,7 +141,8 @@ public final class Main {
             case "addition" -> switch (v) {
                 case "all" -> List.of(new AdditionTask(AdditionTask.Variant.REFERENCE), new AdditionTask(AdditionTask.Variant.LENGTHS));
                 case "reference" -> List.of(new AdditionTask(AdditionTask.Variant.REFERENCE));
-                case "lengths" -> List.of(new AdditionTask(AdditionTask.Variant.LENGTHS));
+                case "lengths" -> List.of(encoding == null ? new AdditionTask(AdditionTask.Variant.LENGTHS)
+                        : new AdditionTask(AdditionTask.Variant.LENGTHS, encoding));
                 default -> throw new UsageException("--variant for addition must be reference, lengths or all, got " + UserText.quoted(variant));
             };
             case "parser" -> switch (v) {
@@ -153,7 +164,8 @@ public final class Main {
                         f.integer("max-positions", d.maxPositions(), Math.max(task.sourceLength(), Batches.decoderLength(task)), 1 << 16),
                         f.real("dropout", d.dropout(), 0f, 0.99f),
                         f.choice("activation", d.activation(), TransformerConfig.Activation.class),
-                        f.choice("positions", d.positions(), TransformerConfig.Positions.class)),
+                        f.choice("positions", d.positions(), TransformerConfig.Positions.class),
+                        f.real("rope-scale", d.model().ropeScale(), 1e-6f, 1f)),
                 new Settings.Schedule(f.integer("batch", d.batch(), 1, 100_000), f.integer("steps", d.steps(), 1, 10_000_000),
                         f.real("lr", d.lr(), 1e-7f, 1f), f.integer("warmup", d.warmup(), 0, 10_000_000),
                         f.real("clip", d.clip(), 0f, 1e6f), f.longValue("seed", d.seed())),

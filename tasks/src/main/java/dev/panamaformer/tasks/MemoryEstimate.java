@@ -60,8 +60,8 @@ final class MemoryEstimate {
     }
 
     private static void checkBatch(Transformer model, Task task, int batch, int evalRows, long trainingBytes) {
-        Example example = task.sample(new java.util.SplittableRandom(0));
-        model.forward(Batches.of(task, List.of(example)), false, 0);
+        Example example = task.sample(new java.util.SplittableRandom(0)).withoutOffset();
+        model.forward(Batches.training(task, List.of(example)), false, 0);
         long perExample = model.workspaceBytes();
         long need = perExample > Long.MAX_VALUE / batch ? Long.MAX_VALUE : perExample * batch;
         Evaluation.predict(model, task, List.of(example), 1);

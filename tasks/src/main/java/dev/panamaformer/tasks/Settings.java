@@ -9,9 +9,16 @@ import dev.panamaformer.model.TransformerConfig;
  * as {@code s.schedule().lr()}.
  */
 public record Settings(Model model, Schedule schedule, Checks checks) {
-    /** The model's shape: width, depth, heads, feed-forward width, position table, dropout, activation, positions. */
+    /**
+     * The model's shape: width, depth, heads, feed-forward width, position table, dropout,
+     * activation, positions and RoPE's position scale ({@link TransformerConfig#ropeScale()}).
+     */
     public record Model(int hidden, int layers, int heads, int ff, int maxPositions, float dropout,
-                        TransformerConfig.Activation activation, TransformerConfig.Positions positions) {
+                        TransformerConfig.Activation activation, TransformerConfig.Positions positions, float ropeScale) {
+        public Model(int hidden, int layers, int heads, int ff, int maxPositions, float dropout,
+                     TransformerConfig.Activation activation, TransformerConfig.Positions positions) {
+            this(hidden, layers, heads, ff, maxPositions, dropout, activation, positions, 1f);
+        }
     }
 
     /** Training: batch size, steps, peak learning rate, its warm-up steps, gradient-norm clip, seed. */
@@ -34,7 +41,7 @@ public record Settings(Model model, Schedule schedule, Checks checks) {
     /** The model config for vocabularies of these sizes. */
     public TransformerConfig model(int srcVocab, int tgtVocab) {
         return new TransformerConfig(srcVocab, tgtVocab, hidden(), layers(), heads(), ff(), maxPositions(), dropout(), dropout(),
-                1e-5f, activation(), positions(), Vocabulary.PAD);
+                1e-5f, activation(), positions(), Vocabulary.PAD, model.ropeScale());
     }
 
     public int hidden() {

@@ -23,6 +23,20 @@ public interface Task {
     /** Target length in tokens, without start and end tokens. */
     int targetLength();
 
+    /**
+     * The source length training batches pad to: the longest of {@link #sample}'s sources, which
+     * may be shorter than the longest a test set holds (a task that tests on longer inputs than
+     * it trains on). {@link #sourceLength()} unless a task says so.
+     */
+    default int trainingSourceLength() {
+        return sourceLength();
+    }
+
+    /** The target length of training batches, as {@link #trainingSourceLength()}. */
+    default int trainingTargetLength() {
+        return targetLength();
+    }
+
     /** Fixed-length targets are decoded to exactly {@link #targetLength()} tokens and carry no end token. */
     boolean fixedLength();
 
@@ -43,6 +57,25 @@ public interface Task {
     default Example example(String source) {
         source().encode(source);
         return new Example(source, source);
+    }
+
+    /**
+     * The position id of each source token of {@code e}, or null for 0, 1, 2, ... A task may
+     * number tokens by meaning (the addition task's coupled encoding gives the digits of one
+     * significance one id); the model reads them in training and decoding alike.
+     */
+    default int[] sourcePositions(Example e) {
+        return null;
+    }
+
+    /** The position id of the decoder's first input for {@code e}; the next inputs follow it. */
+    default int targetStart(Example e) {
+        return 0;
+    }
+
+    /** A target as a person reads it (the addition task may train on reversed answers); by default as it is. */
+    default String readable(String target) {
+        return target;
     }
 
     /** Whether targets are numbers, so that evaluation also scores their digits aligned from the right. */

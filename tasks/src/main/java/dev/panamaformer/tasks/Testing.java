@@ -55,7 +55,7 @@ final class Testing {
             long start = System.nanoTime();
             Evaluation.Result r = Evaluation.evaluate(model, task, set.examples(), 1000);
             double seconds = (System.nanoTime() - start) / 1e9;
-            printRows(r.rows().subList(0, Math.min(show, r.rows().size())), out);
+            printRows(task, r.rows().subList(0, Math.min(show, r.rows().size())), out);
             List<Evaluation.Row> wrong = new ArrayList<>();
             for (Evaluation.Row row : r.rows()) {
                 if (!row.correct() && wrong.size() < show) {
@@ -64,19 +64,19 @@ final class Testing {
             }
             if (!wrong.isEmpty()) {
                 out.println("some mistakes:");
-                printRows(wrong, out);
+                printRows(task, wrong, out);
             }
-            for (Task.TestSet extra : task.additionalTests(1000, s.seed() + TEST_SEED_OFFSET)) {
+            for (Task.TestSet extra : task.additionalTests(s.testSize(), s.seed() + TEST_SEED_OFFSET)) {
                 Evaluation.Result x = Evaluation.evaluate(model, task, extra.examples(), 1000);
                 if (extra.examples().size() <= HANDFUL) {
                     out.println(extra.description() + ":");
-                    printRows(x.rows(), out);
+                    printRows(task, x.rows(), out);
                 } else {
                     Evaluation.Row sample = x.rows().get(0);
                     out.printf("%s: exact match %s%% (%d/%d)%s; e.g. %s -> %s (truth %s)%n", extra.description(),
                             Evaluation.percent(x.exactMatch()), x.correct(), x.total(),
                             task.digitTargets() ? ", per digit " + Evaluation.percent(x.perSymbol()) + "%" : "",
-                            sample.example().source(), sample.prediction(), sample.example().target());
+                            sample.example().source(), task.readable(sample.prediction()), task.readable(sample.example().target()));
                 }
             }
             out.printf("decoded %d examples in %.1f s%n", r.total(), seconds);
@@ -89,10 +89,10 @@ final class Testing {
         }
     }
 
-    private static void printRows(List<Evaluation.Row> rows, PrintStream out) {
+    private static void printRows(Task task, List<Evaluation.Row> rows, PrintStream out) {
         for (Evaluation.Row row : rows) {
-            out.printf("  input %-26s prediction %-34s truth %-34s %s%n", row.example().source(), row.prediction(),
-                    row.example().target(), row.correct() ? "correct" : "WRONG");
+            out.printf("  input %-26s prediction %-34s truth %-34s %s%n", row.example().source(), task.readable(row.prediction()),
+                    task.readable(row.example().target()), row.correct() ? "correct" : "WRONG");
         }
     }
 }

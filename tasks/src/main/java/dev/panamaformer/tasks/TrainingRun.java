@@ -64,7 +64,7 @@ final class TrainingRun {
         List<Example> validation = new ArrayList<>();
         SplittableRandom heldRandom = new SplittableRandom(s.seed() ^ 0x5DEECE66DL);
         for (int i = 0; i < s.evalSize(); i++) {
-            validation.add(task.sample(heldRandom));
+            validation.add(task.sample(heldRandom).withoutOffset());
         }
         Trainer.Options options = new Trainer.Options(LearningRate.warmupCosine(s.lr(), s.warmup(), s.steps(), 0.1f),
                 0.9f, 0.98f, 1e-9f, 0f, false, s.clip(), s.seed());
@@ -100,7 +100,7 @@ final class TrainingRun {
                 for (int i = 0; i < s.batch(); i++) {
                     examples.add(task.sample(data));
                 }
-                Batch batch = Batches.of(task, examples);
+                Batch batch = Batches.training(task, examples);
                 double loss = trainer.step(batch);
                 step = trainer.steps();
                 double acc = tokenAccuracy(trainer.logProbs(), batch, tgt.vocabulary().size());

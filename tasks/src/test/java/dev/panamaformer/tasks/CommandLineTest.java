@@ -56,6 +56,9 @@ class CommandLineTest {
         mistake(run("copy", "train", "--max-positions", "5"), 2, "--max-positions must be in [20,");
         mistake(run("copy", "test", "--test-size", "0"), 2, "--test-size must be in [1,");
         mistake(run("addition", "test", "--variant", "huge"), 2, "--variant for addition");
+        mistake(run("addition", "test", "--variant", "lengths", "--encoding", "roman"), 2, "--encoding must be one of plain, reversed, coupled");
+        mistake(run("copy", "train", "--encoding", "plain"), 2, "--encoding is for addition --variant lengths only");
+        mistake(run("addition", "train", "--encoding", "plain"), 2, "--encoding is for addition --variant lengths only");
         mistake(run("parser", "train", "--activation", "tanh"), 2, "--activation must be one of relu, gelu");
         mistake(run("copy", "test", "--out", tmp.resolve("nothing").toString()), 1, "no checkpoint at");
         // a long input is cut in the message, which says how long it was

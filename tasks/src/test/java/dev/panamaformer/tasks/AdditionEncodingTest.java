@@ -1,0 +1,125 @@
+package dev.panamaformer.tasks;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.panamaformer.model.Batch;
+import dev.panamaformer.model.PositionIds;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+
+/** The lengths variant of addition in its three encodings: what the model is given, in training and in tests. */
+class AdditionEncodingTest {
+    private static AdditionTask task(AdditionTask.Encoding encoding) {
+        return new AdditionTask(AdditionTask.Variant.LENGTHS, encoding);
+    }
+
+    @net.jqwik.api.Example
+    void eachEncodingWritesTheSumItsWay() {
+        assertEquals(new Example("153+391", "544"), task(AdditionTask.Encoding.PLAIN).example(153, 391));
+        assertEquals(new Example("153+391", "445"), task(AdditionTask.Encoding.REVERSED).example(153, 391));
+        assertEquals(new Example("999+1=", "0001"), task(AdditionTask.Encoding.COUPLED).example(999, 1));
+        assertEquals(new Example("999+1=", "0001"), task(AdditionTask.Encoding.COUPLED).example("999+1"));
+        assertEquals(new Example("999+1=", "0001"), task(AdditionTask.Encoding.COUPLED).example("999+1="));
+        assertEquals("1000", task(AdditionTask.Encoding.COUPLED).readable("0001"));
+        assertEquals("1000", task(AdditionTask.Encoding.PLAIN).readable("1000"));
+        assertSame(AdditionTask.Encoding.COUPLED, new AdditionTask(AdditionTask.Variant.LENGTHS).encoding(), "the default");
+        assertThrows(UsageException.class, () -> new AdditionTask(AdditionTask.Variant.REFERENCE, AdditionTask.Encoding.COUPLED));
+    }
+
+    /**
+     * A digit's id is its significance plus 1 plus the offset, its operand's marker the id above;
+     * the answer's units digit is at 1 plus the offset.
+     */
+    @net.jqwik.api.Example
+    void coupledIdsAreSignificances() {
+        AdditionTask coupled = task(AdditionTask.Encoding.COUPLED);
+        Example e = coupled.example(153, 91);
+        assertArrayEquals(new int[] {3, 2, 1, 4, 2, 1, 3}, coupled.sourcePositions(e));
+        assertEquals(1, coupled.targetStart(e));
+        Example shifted = new Example(e.source(), e.target(), 5);
+        assertArrayEquals(new int[] {8, 7, 6, 9, 7, 6, 8}, coupled.sourcePositions(shifted));
+        assertEquals(6, coupled.targetStart(shifted));
+        assertEquals(e, shifted.withoutOffset());
+        assertNull(task(AdditionTask.Encoding.REVERSED).sourcePositions(e));
+        assertEquals(0, task(AdditionTask.Encoding.PLAIN).targetStart(e));
+    }
+
+    /**
+     * Training batches are of the trained lengths, with every id inside the default position table,
+     * and each row's decoder ids run on from its start; the longest test (10-digit operands, offset
+     * 0) fits the table too.
+     */
+    @Property(tries = 30)
+    void trainingBatchesCarryTheirIdsInsideTheTable(@ForAll long seed) {
+        AdditionTask coupled = task(AdditionTask.Encoding.COUPLED);
+        int table = coupled.defaults().maxPositions();
+        SplittableRandom r = new SplittableRandom(seed);
+        List<Example> examples = new ArrayList<>();
+        for (int i = 0; i < 64; i++) {
+            examples.add(coupled.sample(r));
+        }
+        Batch batch = Batches.training(coupled, examples);
+        assertEquals(8, batch.srcLength());
+        assertEquals(5, batch.tgtLength());
+        for (int i = 0; i < examples.size(); i++) {
+            Example e = examples.get(i);
+            assertTrue(e.positionOffset() >= 0 && e.positionOffset() <= coupled.maxOffset(), e.toString());
+            int[] ids = coupled.sourcePositions(e);
+            for (int j = 0; j < batch.srcLength(); j++) {
+                int id = batch.srcPositions()[i * 8 + j];
+                assertEquals(j < ids.length ? ids[j] : 0, id);
+                assertTrue(id < table, "id " + id + " of " + e);
+            }
+            for (int j = 0; j < batch.tgtLength(); j++) {
+                assertEquals(coupled.targetStart(e) + j, batch.tgtPositions()[i * 5 + j]);
+                assertTrue(batch.tgtPositions()[i * 5 + j] < table);
+            }
+        }
+        Example longest = coupled.lengthTestSet(10, 1, seed).examples().get(0);
+        PositionIds decoding = Batches.positions(coupled, List.of(longest));
+        assertEquals(1, decoding.targetStart()[0]);
+        assertTrue(decoding.targetStart()[0] + Batches.decoderLength(coupled) <= table);
+        assertSame(PositionIds.SEQUENTIAL, Batches.positions(task(AdditionTask.Encoding.PLAIN), List.of(longest)));
+    }
+
+    /** Every encoding tests the same pairs; the length sets hold operands of exactly their digits. */
+    @net.jqwik.api.Example
+    void theTestSetsAreTheSameSumsInEveryEncoding() {
+        List<String> sources = null;
+        for (AdditionTask.Encoding encoding : AdditionTask.Encoding.values()) {
+            List<String> these = task(encoding).testSet(200, 9).examples().stream().map(e -> e.source().replace("=", "")).toList();
+            if (sources != null) {
+                assertEquals(sources, these, encoding.toString());
+            }
+            sources = these;
+        }
+        List<Task.TestSet> sets = task(AdditionTask.Encoding.COUPLED).additionalTests(20, 3);
+        assertEquals(AdditionTask.TEST_DIGITS.length, sets.size());
+        for (int k = 0; k < sets.size(); k++) {
+            int digits = AdditionTask.TEST_DIGITS[k];
+            for (Example e : sets.get(k).examples()) {
+                assertTrue(e.source().matches("\\d{" + digits + "}\\+\\d{" + digits + "}="), e.source());
+                assertEquals(0, e.positionOffset());
+            }
+        }
+    }
+
+    /** Digits are scored as the number reads, whatever order the model writes them in. */
+    @net.jqwik.api.Example
+    void digitsAreScoredFromTheUnitsInEveryEncoding() {
+        AdditionTask reversed = task(AdditionTask.Encoding.REVERSED);
+        Evaluation.Result r = Evaluation.score(List.of(new Evaluation.Row(reversed.example(50, 60), "001"),
+                new Evaluation.Row(reversed.example(9, 9), "8")), reversed);
+        assertEquals(0, r.correct());
+        assertEquals(5, r.symbolsTotal());
+        assertEquals(3, r.symbolsCorrect(), "1_0 of 110 against 100; 8 of 18");
+    }
+}
