@@ -189,6 +189,9 @@ public final class Decoding {
     public static int[][] sample(Transformer model, int[][] sources, PositionIds positions, Sampling sampling, int bos, int eos,
                                  int maxLength, TokenListener listener) {
         checkLengths(model, bos, eos, maxLength);
+        if (positions == null) {
+            throw new IllegalArgumentException("positions must not be null (PositionIds.SEQUENTIAL for 0, 1, 2, ...)");
+        }
         if (sampling == null || listener == null) {
             throw new IllegalArgumentException("sampling and listener must not be null");
         }
@@ -290,6 +293,9 @@ public final class Decoding {
     private static int[][] greedyRecomputeHeld(Transformer model, int[][] sources, PositionIds positions, int bos, int eos,
                                                int maxLength) {
         checkLengths(model, bos, eos, maxLength);
+        if (positions == null) {
+            throw new IllegalArgumentException("positions must not be null (PositionIds.SEQUENTIAL for 0, 1, 2, ...)");
+        }
         int b = sources.length, s = longest(sources), vocab = model.config().tgtVocabSize();
         int[] src = pad(sources, model.config().padId(), s);
         int[] srcPositions = positions.padded(sources, s);

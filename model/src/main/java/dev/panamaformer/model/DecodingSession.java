@@ -66,7 +66,10 @@ public final class DecodingSession implements AutoCloseable {
         return beams;
     }
 
-    /** The position the next {@link #step} feeds: the number of steps taken. */
+    /**
+     * The step the next {@link #step} feeds: the number of steps taken (its position id is this
+     * plus the row's target start, see {@link PositionIds}).
+     */
     public int position() {
         return position;
     }

@@ -28,7 +28,10 @@ final class MultiHeadAttention {
     private final int headSize;
     private final int width;
     private final float scale;
-    /** The angles that rotate queries and keys by position (RoPE), or null: no rotation (cross-attention, other position types). */
+    /**
+     * The angles that rotate queries and keys by their position ids (RoPE), or null: no rotation
+     * (other position types, and cross-attention unless the type is {@code ROPE_CROSS}).
+     */
     private final GrowingTable<RotaryTable> rotary;
 
     MultiHeadAttention(Parameters params, String name, TransformerConfig config, long dropoutSite, GrowingTable<RotaryTable> rotary) {

@@ -10,10 +10,24 @@ package dev.panamaformer.model;
  * @param targetStart per source, the id of the decoder's first input (the start token), or null
  */
 public record PositionIds(int[][] source, int[] targetStart) {
+    /** Copies the arrays: a caller that reuses its own cannot change ids between the checks and their use. */
+    public PositionIds {
+        if (source != null) {
+            source = source.clone();
+            for (int i = 0; i < source.length; i++) {
+                source[i] = source[i] == null ? null : source[i].clone();
+            }
+        }
+        targetStart = targetStart == null ? null : targetStart.clone();
+    }
+
     /** Every token at its place in its sequence: what a model trained without explicit ids expects. */
     public static final PositionIds SEQUENTIAL = new PositionIds(null, null);
 
-    /** (B, S) ids of {@code sources} padded to {@code s} (padding at the id of its place), or null. */
+    /**
+     * (B, S) ids of {@code sources} padded to {@code s}, or null. Padding is at id 0: it is masked
+     * as a key and its own rows are never read, and 0 is inside every table.
+     */
     int[] padded(int[][] sources, int s) {
         if (source == null) {
             return null;
@@ -28,7 +42,7 @@ public record PositionIds(int[][] source, int[] targetStart) {
                         + (source[b] == null ? "no" : Integer.toString(source[b].length)) + " position ids");
             }
             for (int j = 0; j < s; j++) {
-                ids[b * s + j] = j < source[b].length ? source[b][j] : j;
+                ids[b * s + j] = j < source[b].length ? source[b][j] : 0;
             }
         }
         return ids;

@@ -153,6 +153,13 @@ class PositionIdsTest {
             e = assertThrows(IllegalArgumentException.class,
                     () -> Decoding.greedy(model, src, new PositionIds(new int[][] {{0, -1}, {2}}, null), BOS, EOS, 3));
             assertTrue(e.getMessage().contains("position id -1"), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> Decoding.greedy(model, src, null, BOS, EOS, 3));
+            assertThrows(IllegalArgumentException.class, () -> Decoding.greedyRecompute(model, src, null, BOS, EOS, 3));
+            // the record keeps copies: a caller reusing its arrays changes nothing it handed over
+            int[] start = {0, 1};
+            PositionIds ids = new PositionIds(null, start);
+            start[1] = 99;
+            assertEquals(1, ids.targetStart()[1]);
             // nothing was left half-done: the model still decodes
             assertNotEquals(0, Decoding.greedy(model, src, BOS, -1, 3)[0].length);
         }

@@ -205,6 +205,12 @@ public final class AdditionTask implements Task {
         return encoding == Encoding.PLAIN ? target : reverse(target);
     }
 
+    /** The lengths variant trains all its steps: 100 % on 1-3 digits comes long before its longer sums do. */
+    @Override
+    public boolean stopsEarly() {
+        return variant == Variant.REFERENCE;
+    }
+
     @Override
     public boolean digitTargets() {
         return true;

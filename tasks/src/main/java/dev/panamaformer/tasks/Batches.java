@@ -85,9 +85,20 @@ final class Batches {
                 out[i * t + y.length] = Vocabulary.EOS;
             }
             int[] ids = task.sourcePositions(e);
-            if (ids != null) { // padding at id 0: it is masked as a key, and its own rows are never read
-                srcPositions = srcPositions == null ? new int[b * s] : srcPositions;
-                System.arraycopy(ids, 0, srcPositions, i * s, ids.length);
+            if (ids != null && ids.length != x.length) {
+                throw new IllegalArgumentException(task.name() + " gives " + ids.length + " position ids to the " + x.length
+                        + " tokens of '" + e.source() + "'");
+            }
+            if (ids != null || srcPositions != null) { // padding at id 0: it is masked as a key, and its own rows are never read
+                if (srcPositions == null) {
+                    srcPositions = new int[b * s];
+                    for (int r = 0; r < i * s; r++) {
+                        srcPositions[r] = r % s; // the rows before this one are at their places
+                    }
+                }
+                for (int j = 0; j < s; j++) {
+                    srcPositions[i * s + j] = ids == null ? j : j < ids.length ? ids[j] : 0;
+                }
             }
             int first = task.targetStart(e);
             if (first != 0 || tgtPositions != null) {

@@ -165,7 +165,7 @@ public final class Main {
                         f.real("dropout", d.dropout(), 0f, 0.99f),
                         f.choice("activation", d.activation(), TransformerConfig.Activation.class),
                         f.choice("positions", d.positions(), TransformerConfig.Positions.class),
-                        f.real("rope-scale", d.model().ropeScale(), 1e-6f, 1f)),
+                        f.real("rope-scale", d.model().ropeScale(), 1e-6f, 1e6f)),
                 new Settings.Schedule(f.integer("batch", d.batch(), 1, 100_000), f.integer("steps", d.steps(), 1, 10_000_000),
                         f.real("lr", d.lr(), 1e-7f, 1f), f.integer("warmup", d.warmup(), 0, 10_000_000),
                         f.real("clip", d.clip(), 0f, 1e6f), f.longValue("seed", d.seed())),
@@ -201,7 +201,9 @@ public final class Main {
                     + " and pictures), --resume continues it, --out DIR trains into another directory");
         }
         writable(dir);
-        int patience = flags.has("no-early-stop") ? 0 : flags.integer("patience", 2, 1, 1000);
+        // a task that does not stop early by itself still does when --patience asks it to
+        int patience = flags.has("no-early-stop") || (!task.stopsEarly() && !flags.has("patience")) ? 0
+                : flags.integer("patience", 2, 1, 1000);
         TrainingRun.train(task, s, dir, patience, resume, Integer.MAX_VALUE, kernels, out);
     }
 

@@ -79,13 +79,15 @@ final class MemoryEstimate {
     }
 
     /**
-     * The test set and its predictions are kept on the heap: about three strings of the longest
-     * sequence and three small objects per example. More than half the heap is refused.
+     * The test set and its predictions are kept on the heap, and the task's additional test sets
+     * (as large) beside them: about three strings of the longest sequence and three small objects
+     * per example. More than half the heap is refused.
      */
     static void checkTestSet(Task task, int size) {
         long longest = Math.max(task.sourceLength(), Batches.decoderLength(task));
         long perExample = 3 * (48 + 2 * longest) + 96;
-        long need = perExample * size, heap = Runtime.getRuntime().maxMemory();
+        long sets = 1 + task.additionalTests(1, 0).size(); // the test command holds the extra sets at once, each of --test-size
+        long need = perExample * size * sets, heap = Runtime.getRuntime().maxMemory();
         if (need > heap / 2) {
             throw new UsageException(String.format(Locale.ROOT, "--test-size %d keeps about %s of examples and predictions on the heap,"
                     + " more than half of its %s; lower --test-size (or give the JVM more heap: JAVA_TOOL_OPTIONS=-Xmx...)",

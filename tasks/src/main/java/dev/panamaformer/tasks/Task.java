@@ -78,6 +78,15 @@ public interface Task {
         return target;
     }
 
+    /**
+     * Whether training stops once validation meets its target (at {@code --patience} evaluations
+     * in a row). A task whose validation cannot see what it is tested on (the addition lengths
+     * variant validates on the trained lengths and is tested beyond them) trains all its steps.
+     */
+    default boolean stopsEarly() {
+        return true;
+    }
+
     /** Whether targets are numbers, so that evaluation also scores their digits aligned from the right. */
     default boolean digitTargets() {
         return false;

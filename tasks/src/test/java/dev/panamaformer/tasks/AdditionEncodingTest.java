@@ -32,6 +32,8 @@ class AdditionEncodingTest {
         assertEquals("1000", task(AdditionTask.Encoding.PLAIN).readable("1000"));
         assertSame(AdditionTask.Encoding.COUPLED, new AdditionTask(AdditionTask.Variant.LENGTHS).encoding(), "the default");
         assertThrows(UsageException.class, () -> new AdditionTask(AdditionTask.Variant.REFERENCE, AdditionTask.Encoding.COUPLED));
+        // validation on 1-3 digits says nothing of longer sums: the lengths variant trains every step
+        assertTrue(!task(AdditionTask.Encoding.PLAIN).stopsEarly() && new AdditionTask(AdditionTask.Variant.REFERENCE).stopsEarly());
     }
 
     /**
