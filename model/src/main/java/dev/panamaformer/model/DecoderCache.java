@@ -126,12 +126,8 @@ final class DecoderCache implements DecodingBuffers.DecodingBuffer {
      * lays out the self-attention mask of keys [0, pos] as (R, pos + 1).
      */
     void feed(int[] tokens, int pos) {
-        int keys = pos + 1, max = -1;
-        for (int r = 0; r < rows; r++) {
-            positions.ids[r] = targetStart[r] + pos;
-            max = Math.max(max, positions.ids[r]);
-        }
-        positions.bound = max + 1;
+        int keys = pos + 1;
+        positions.shifted(targetStart, pos, rows);
         for (int r = 0; r < rows; r++) {
             fed[r * capacity + pos] = tokens[r];
             for (int j = 0; j < keys; j++) {

@@ -24,6 +24,16 @@ final class RowPositions {
         bound = max + 1;
     }
 
+    /** Row r (of {@code rows}) gets {@code start[r] + step}: each row's step of incremental decoding. */
+    void shifted(int[] start, int step, int rows) {
+        int max = -1;
+        for (int r = 0; r < rows; r++) {
+            ids[r] = start[r] + step;
+            max = Math.max(max, ids[r]);
+        }
+        bound = max + 1;
+    }
+
     /** Throws an exception naming the first of {@code ids} outside [0, {@code limit}). */
     static void check(String name, int[] ids, int length, int limit) {
         for (int i = 0; i < ids.length; i++) {

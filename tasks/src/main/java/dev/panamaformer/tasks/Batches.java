@@ -60,7 +60,9 @@ final class Batches {
     private static Batch of(Task task, List<Example> examples, int s, int targetLength) {
         int b = examples.size(), t = targetLength + (task.fixedLength() ? 0 : 1);
         int[] src = new int[b * s], in = new int[b * t], out = new int[b * t];
-        int[] srcPositions = null, tgtPositions = null;
+        PositionIds given = positions(task, examples);
+        int[] srcPositions = given.source() == null ? null : new int[b * s];
+        int[] tgtPositions = given.targetStart() == null ? null : new int[b * t];
         for (int i = 0; i < b; i++) {
             Example e = examples.get(i);
             int[] x = sourceIds(task, e.source());
@@ -84,32 +86,19 @@ final class Batches {
             if (!task.fixedLength()) {
                 out[i * t + y.length] = Vocabulary.EOS;
             }
-            int[] ids = task.sourcePositions(e);
-            if (ids != null && ids.length != x.length) {
-                throw new IllegalArgumentException(task.name() + " gives " + ids.length + " position ids to the " + x.length
-                        + " tokens of '" + e.source() + "'");
-            }
-            if (ids != null || srcPositions != null) { // padding at id 0: it is masked as a key, and its own rows are never read
-                if (srcPositions == null) {
-                    srcPositions = new int[b * s];
-                    for (int r = 0; r < i * s; r++) {
-                        srcPositions[r] = r % s; // the rows before this one are at their places
-                    }
+            if (srcPositions != null) { // an example without ids at its places; padding at id 0: masked as a key, never read
+                int[] ids = given.source()[i];
+                if (ids != null && ids.length != x.length) {
+                    throw new IllegalArgumentException(task.name() + " gives " + ids.length + " position ids to the " + x.length
+                            + " tokens of '" + e.source() + "'");
                 }
                 for (int j = 0; j < s; j++) {
                     srcPositions[i * s + j] = ids == null ? j : j < ids.length ? ids[j] : 0;
                 }
             }
-            int first = task.targetStart(e);
-            if (first != 0 || tgtPositions != null) {
-                if (tgtPositions == null) {
-                    tgtPositions = new int[b * t];
-                    for (int r = 0; r < i * t; r++) {
-                        tgtPositions[r] = r % t; // the rows before this one start at 0
-                    }
-                }
+            if (tgtPositions != null) {
                 for (int j = 0; j < t; j++) {
-                    tgtPositions[i * t + j] = first + j;
+                    tgtPositions[i * t + j] = given.targetStart()[i] + j;
                 }
             }
         }
