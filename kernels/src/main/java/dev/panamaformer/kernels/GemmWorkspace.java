@@ -5,17 +5,18 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * Scratch memory for one thread of a blocked matrix product: the packed panels of op(A) and
- * op(B), and one register tile that every micro-kernel call stores to before it is scaled into C.
- * Allocated once per thread by {@link Matmul}.
+ * op(B), in heap arrays (see {@link SimdPanelKernels} for why), and one register tile that every
+ * micro-kernel call stores to before it is scaled into C. Allocated once per thread by
+ * {@link Matmul}.
  */
 final class GemmWorkspace {
-    final MemorySegment packedA;
-    final MemorySegment packedB;
+    final float[] packedA;
+    final float[] packedB;
     final MemorySegment tile;
 
-    GemmWorkspace(Arena arena, long packedAFloats, long packedBFloats, long tileFloats) {
-        this.packedA = arena.allocate(packedAFloats * Float.BYTES, FloatTensor.ALIGNMENT);
-        this.packedB = arena.allocate(packedBFloats * Float.BYTES, FloatTensor.ALIGNMENT);
+    GemmWorkspace(Arena arena, int packedAFloats, int packedBFloats, long tileFloats) {
+        this.packedA = new float[packedAFloats];
+        this.packedB = new float[packedBFloats];
         this.tile = arena.allocate(tileFloats * Float.BYTES, FloatTensor.ALIGNMENT);
     }
 }

@@ -6,9 +6,10 @@ package dev.panamaformer.kernels;
  * <ul>
  *   <li>{@code -Dpanamaformer.kernels=scalar|128|256|512|auto} forces the scalar kernels or a
  *       vector width (default {@code auto}: the CPU's preferred width);</li>
- *   <li>{@code -Dpanamaformer.tile=4x4|4x3|4x2|auto} forces the products' register tile (default
+ *   <li>{@code -Dpanamaformer.tile=4x4|4x3|4x2|auto} forces the products' register tiles (default
  *       {@code auto}: 4x4 with 32 vector registers; with 16, the faster of 4x3 and 4x2, timed
- *       once at first use in a fraction of a second, see {@code TileShape});</li>
+ *       once at first use in a fraction of a second for the GEMM's packed kernels and for fused
+ *       attention's strided ones, see {@code TileShape});</li>
  *   <li>{@code -Dpanamaformer.threads=N} sets the default thread count (default: all cores).</li>
  * </ul>
  * Without {@code --add-modules jdk.incubator.vector} the provider falls back to the scalar
@@ -109,7 +110,10 @@ public final class Kernels {
         throw new IllegalArgumentException("-D" + THREADS_PROPERTY + " must be a positive integer, got '" + value + "'");
     }
 
-    /** For example "SIMD 512-bit (16 float lanes), 4x4-vector tile (32 vector registers), 2 threads" or "scalar (forced by ...), 1 thread". */
+    /**
+     * For example "SIMD 512-bit (16 float lanes), GEMM 4x4-vector tile (32 vector registers), fused
+     * attention 4x4-vector tile (32 vector registers), 2 threads" or "scalar (forced by ...), 1 thread".
+     */
     public String description() {
         return set.description() + ", " + parallel.threads() + (parallel.threads() == 1 ? " thread" : " threads");
     }

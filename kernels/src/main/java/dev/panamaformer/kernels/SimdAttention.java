@@ -40,7 +40,7 @@ final class SimdAttention implements AttentionKernel {
                 long ai = aOff + (long) i * aRowStride, ci = cOff + (long) i * ldc + j;
                 if (accumulate) {
                     SimdTile.multiply(k, a, ai, aRowStride, aColStride, b, bOff + j, ldb, tile, 0, NR);
-                    SimdTile.writeBack(tile, 0, 1f, 1f, c, ci, ldc, MR, NR);
+                    SimdTile.writeBack(tile, 0, NR, 1f, 1f, c, ci, ldc, MR, NR);
                 } else {
                     SimdTile.multiply(k, a, ai, aRowStride, aColStride, b, bOff + j, ldb, c, ci, ldc);
                 }
@@ -60,7 +60,7 @@ final class SimdAttention implements AttentionKernel {
             long ai = aOff + (long) (m - MR) * aRowStride;
             for (int j = 0; j < cols; j += NR) {
                 SimdTile.multiply(k, a, ai, aRowStride, aColStride, b, bOff + j, ldb, tile, 0, NR);
-                SimdTile.writeBack(tile, MR - (m - rows), 1f, 1f, c, cOff + (long) rows * ldc + j, ldc, m - rows, NR);
+                SimdTile.writeBack(tile, MR - (m - rows), NR, 1f, 1f, c, cOff + (long) rows * ldc + j, ldc, m - rows, NR);
             }
         }
         int j = cols;

@@ -9,7 +9,7 @@ final class SimdKernels {
         return new KernelSet(new SimdMatmul(), new SimdSoftmax(), new SimdNorm(), new SimdActivation(),
                 new SimdDropout(), new SimdElementwise(), new SimdOptimizer(), new SimdAttention(),
                 new SimdRotary(), "SIMD " + SimdSpecies.FLOAT.vectorBitSize() + "-bit (" + SimdSpecies.FLOAT.length() + " float lanes), "
-                        + SimdTile.SHAPE.description());
+                        + "GEMM " + SimdPanelTile.SHAPE.description() + ", fused attention " + SimdTile.SHAPE.description());
     }
 
     static int lanes() {

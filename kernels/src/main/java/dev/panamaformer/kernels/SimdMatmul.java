@@ -6,32 +6,33 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 
 /**
  * Blocked matrix product on the Vector API, after Goto and van de Geijn (2008): op(B) is packed
- * into panels NR columns wide, op(A) into row-major blocks, and a register-tile micro-kernel
+ * into panels NR columns wide, op(A) into blocks of MC rows, and a register-tile micro-kernel
  * ({@link SimdPanelTile}) multiplies MR rows of a block by one panel. Packing absorbs both
- * transpositions, so one micro-kernel serves all four forms.
+ * transpositions, so one micro-kernel per layout of A serves all four forms.
  *
  * <p>Every element of C is summed over k in the same order (blocks of KC, ascending) wherever it
  * falls in the tiling, so splitting C across threads does not change a single bit.
  */
 final class SimdMatmul implements MatmulKernel {
     private static final int L = FLOAT.length();
-    /** Register tile: see {@link SimdTile}. */
-    static final int MR = SimdTile.MR;
-    static final int NR = SimdTile.NR;
+    /** Register tile: see {@link SimdPanelTile}. */
+    static final int MR = SimdPanelTile.MR;
+    static final int NR = SimdPanelTile.NR;
     /** A KC x NR panel of B stays in L2 while the MR x KC panels of A stream past it. */
-    static final int KC = 256;
-    static final int MC = 20 * MR;
+    static final int KC = SimdPanelKernels.KC;
+    static final int MC = SimdPanelKernels.MC;
     static final int NC = 1024 / NR * NR;
 
     private static final ScalarMatmul EDGES = new ScalarMatmul();
 
     @Override
     public GemmWorkspace newWorkspace(Arena arena) {
-        return new GemmWorkspace(arena, (long) MC * KC, (long) KC * NC, (long) MR * NR);
+        return new GemmWorkspace(arena, MC * KC, KC * NC, (long) MR * NR);
     }
 
     @Override
@@ -57,7 +58,7 @@ final class SimdMatmul implements MatmulKernel {
                     int mc = Math.min(MC, m - ic);
                     packA(transA, a, aOff, lda, ic, mc, pc, kc, ws.packedA);
                     for (int jr = 0; jr < nc; jr += NR) {
-                        long bPanel = (long) (jr / NR) * kc * NR;
+                        int bPanel = jr / NR * kc * NR;
                         int cols = Math.min(NR, nc - jr);
                         for (int ir = 0; ir < mc; ir += MR) {
                             long cTile = cOff + (long) (ic + ir) * ldc + jc + jr;
@@ -69,10 +70,10 @@ final class SimdMatmul implements MatmulKernel {
                             if (transA) {
                                 SimdPanelTile.multiplyColumns(kc, ws.packedA, ir, ws.packedB, bPanel, d, dOff, ldd);
                             } else {
-                                SimdPanelTile.multiply(kc, ws.packedA, (long) ir * kc, kc, ws.packedB, bPanel, d, dOff, ldd);
+                                SimdPanelTile.multiplyRows(kc, ws.packedA, ir * KC, ws.packedB, bPanel, d, dOff, ldd);
                             }
                             if (!straight) {
-                                SimdTile.writeBack(ws.tile, 0, alpha, betaBlock, c, cTile, ldc, tileRows, cols);
+                                SimdTile.writeBack(ws.tile, 0, NR, alpha, betaBlock, c, cTile, ldc, tileRows, cols);
                             }
                         }
                     }
@@ -209,17 +210,16 @@ final class SimdMatmul implements MatmulKernel {
 
     /** Packs op(B)[pc:pc+kc, jc:jc+nc] as panels of NR columns, each kc rows of NR floats; short panels are zero-padded. */
     private static void packB(boolean transB, MemorySegment b, long bOff, int ldb, int pc, int kc, int jc, int nc,
-                              MemorySegment dst) {
+                              float[] dst) {
         for (int jr = 0; jr < nc; jr += NR) {
             int w = Math.min(NR, nc - jr);
-            long panel = (long) (jr / NR) * kc * NR;
+            int panel = jr / NR * kc * NR;
             if (!transB && w == NR) {
                 // a full panel: vector moves, not one MemorySegment.copy call (and its checks) per row of NR floats
-                long src = (bOff + (long) pc * ldb + jc + jr) * Float.BYTES, d = panel * Float.BYTES;
-                for (int p = 0; p < kc; p++, src += (long) ldb * Float.BYTES, d += (long) NR * Float.BYTES) {
+                long src = (bOff + (long) pc * ldb + jc + jr) * Float.BYTES;
+                for (int p = 0, d = panel; p < kc; p++, src += (long) ldb * Float.BYTES, d += NR) {
                     for (int v = 0; v < NR; v += L) {
-                        FloatVector.fromMemorySegment(FLOAT, b, src + (long) v * Float.BYTES, ORDER)
-                                .intoMemorySegment(dst, d + (long) v * Float.BYTES, ORDER);
+                        FloatVector.fromMemorySegment(FLOAT, b, src + (long) v * Float.BYTES, ORDER).intoArray(dst, d + v);
                     }
                 }
                 continue;
@@ -230,29 +230,26 @@ final class SimdMatmul implements MatmulKernel {
                 // other order read w floats ldb apart for every p: at ldb = 1024 each one its own
                 // page, all in the same cache sets.
                 for (int jj = 0; jj < w; jj++) {
-                    long src = bOff + (long) (jc + jr + jj) * ldb + pc, d = panel + jj;
-                    for (int p = 0; p < kc; p++) {
-                        dst.setAtIndex(JAVA_FLOAT, d + (long) p * NR, b.getAtIndex(JAVA_FLOAT, src + p));
+                    long src = bOff + (long) (jc + jr + jj) * ldb + pc;
+                    for (int p = 0, d = panel + jj; p < kc; p++, d += NR) {
+                        dst[d] = b.getAtIndex(JAVA_FLOAT, src + p);
                     }
                 }
             }
             for (int p = 0; p < kc; p++) {
-                long d = panel + (long) p * NR;
+                int d = panel + p * NR;
                 if (!transB) {
-                    MemorySegment.copy(b, (bOff + (long) (pc + p) * ldb + jc + jr) * Float.BYTES,
-                            dst, d * Float.BYTES, (long) w * Float.BYTES);
+                    MemorySegment.copy(b, JAVA_FLOAT, (bOff + (long) (pc + p) * ldb + jc + jr) * Float.BYTES, dst, d, w);
                 }
-                for (int jj = w; jj < NR; jj++) {
-                    dst.setAtIndex(JAVA_FLOAT, d + jj, 0f);
-                }
+                Arrays.fill(dst, d + w, d + NR, 0f);
             }
         }
     }
 
     /**
      * Packs op(A)[ic:ic+mc, pc:pc+kc] into a block of mc rows rounded up to MR, the rows past mc
-     * zero, in the layout its micro-kernel reads with the loop counter: A stored (m, k) row-major
-     * (row i at i * kc), A stored (k, m) by columns (element (i, p) at p * MC + i); either way one
+     * zero, in the layout its micro-kernel reads with the loop counter: A stored (m, k) by rows
+     * (element (i, p) at i * KC + p), A stored (k, m) by columns (at p * MC + i); either way one
      * bulk copy per stored row of A. Transposing that A into rows instead moved one float per
      * instruction and cost as much as the product at the tasks' shapes (TN 800x64x64: 0.59x
      * OpenBLAS where NN ran 1.05x, Xeon model 207); so did strips of MR rows (element (i, p) at
@@ -260,25 +257,21 @@ final class SimdMatmul implements MatmulKernel {
      * packing took 40 % of TN 800x64x64 (JMH's stack profiler, AMD EPYC Zen 4, AVX-512).
      */
     private static void packA(boolean transA, MemorySegment a, long aOff, int lda, int ic, int mc, int pc, int kc,
-                              MemorySegment dst) {
+                              float[] dst) {
         int rows = (mc + MR - 1) / MR * MR;
         if (!transA) {
             for (int i = 0; i < mc; i++) {
-                MemorySegment.copy(a, (aOff + (long) (ic + i) * lda + pc) * Float.BYTES,
-                        dst, (long) i * kc * Float.BYTES, (long) kc * Float.BYTES);
+                MemorySegment.copy(a, JAVA_FLOAT, (aOff + (long) (ic + i) * lda + pc) * Float.BYTES, dst, i * KC, kc);
             }
-            for (long d = (long) mc * kc, end = (long) rows * kc; d < end; d++) {
-                dst.setAtIndex(JAVA_FLOAT, d, 0f);
+            for (int i = mc; i < rows; i++) {
+                Arrays.fill(dst, i * KC, i * KC + kc, 0f);
             }
             return;
         }
         for (int p = 0; p < kc; p++) {
-            long d = (long) p * MC;
-            MemorySegment.copy(a, (aOff + (long) (pc + p) * lda + ic) * Float.BYTES,
-                    dst, d * Float.BYTES, (long) mc * Float.BYTES);
-            for (int i = mc; i < rows; i++) {
-                dst.setAtIndex(JAVA_FLOAT, d + i, 0f);
-            }
+            int d = p * MC;
+            MemorySegment.copy(a, JAVA_FLOAT, (aOff + (long) (pc + p) * lda + ic) * Float.BYTES, dst, d, mc);
+            Arrays.fill(dst, d + mc, d + rows, 0f);
         }
     }
 

@@ -8,15 +8,15 @@ import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 
 /**
- * The register-tile micro-kernels of fused attention's block products ({@link SimdAttention}), and
- * the tile shape and write-back that the GEMM's packed kernels ({@link SimdPanelTile}) share:
- * an MR x NR block of C = A B for an (MR, k) A of any layout and a (k, NR) B with rows
- * {@code ldb} apart. The accumulators are zeroed, summed over k and stored: straight into C where
+ * The register-tile micro-kernels of fused attention's block products ({@link SimdAttention}) over
+ * native segments, and the write-back that the GEMM ({@link SimdMatmul}) shares: an MR x NR block
+ * of C = A B for an (MR, k) A of any layout and a (k, NR) B with rows {@code ldb} apart. The accumulators are zeroed, summed over k and stored: straight into C where
  * C = A B is wanted, else into a tile buffer that {@link #writeBack} scales into C.
  *
  * <p>One micro-kernel per shape, as BLIS and OpenBLAS keep one per register file; {@link TileShape}
  * picks the shape once (4x4 where the JIT has 32 vector registers; where it has 16, 4x3 or 4x2 from
- * {@link SimdTile16}, whichever {@link TileCalibration} timed faster) and
+ * {@link SimdTile16}, whichever {@link TileCalibration} timed faster over strided segments; the
+ * GEMM's packed kernels choose their own, {@link SimdPanelTile}) and
  * {@link #multiply} dispatches on a static final that C2 folds. Each kernel is written out: its
  * accumulators must be locals, and a helper taking or returning vectors boxes them when C2 does
  * not inline it. For the same reason C += A B is two calls, not one kernel that loads C.
@@ -37,7 +37,7 @@ final class SimdTile {
     /** Bytes of one vector. */
     private static final long V = (long) L * Float.BYTES;
     /** The shape in use; see {@link TileShape}. */
-    static final TileShape SHAPE = TileShape.choose(SimdSpecies.preferredBits());
+    static final TileShape SHAPE = TileShape.choose(SimdSpecies.preferredBits(), TileCalibration.Form.STRIDED);
     /** Rows of a tile. */
     static final int MR = SHAPE.rows();
     /** Columns of a tile: whole vectors. */
@@ -125,16 +125,17 @@ final class SimdTile {
     }
 
     /**
-     * C (rows x cols, at most MR x NR, rows ldc apart) = alpha * tile + beta * C, from the tile
-     * buffer's row {@code tileRow} on; C is not read when beta is 0. Multiply, then add, never
+     * C (rows x cols, at most the tile's, rows ldc apart) = alpha * tile + beta * C, from the tile
+     * buffer's row {@code tileRow} on, its rows {@code tileWidth} floats apart; C is not read when
+     * beta is 0. Multiply, then add, never
      * fused, in vectors and in the scalar edge alike, so that an element rounds the same whichever
      * way a thread's range cuts the tiles.
      */
-    static void writeBack(MemorySegment tile, int tileRow, float alpha, float beta, MemorySegment c, long cTile, int ldc,
-                          int rows, int cols) {
+    static void writeBack(MemorySegment tile, int tileRow, int tileWidth, float alpha, float beta, MemorySegment c,
+                          long cTile, int ldc, int rows, int cols) {
         int vecCols = cols / L * L;
         for (int i = 0; i < rows; i++) {
-            long t = (long) (tileRow + i) * NR, ci = cTile + (long) i * ldc;
+            long t = (long) (tileRow + i) * tileWidth, ci = cTile + (long) i * ldc;
             int j = 0;
             for (; j < vecCols; j += L) {
                 FloatVector v = FloatVector.fromMemorySegment(FLOAT, tile, (t + j) * Float.BYTES, ORDER).mul(alpha);

@@ -8,8 +8,8 @@ import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 
 /**
- * The micro-kernels for a register file of 16 vectors (x86 SSE and AVX2), with the contract of
- * {@link SimdTile#multiply}: 4x3 (exactly 16 live vectors) and 4x2 (11). Which one is faster
+ * Fused attention's micro-kernels for a register file of 16 vectors (x86 SSE and AVX2), over
+ * strided native segments, with the contract of {@link SimdTile#multiply}: 4x3 (exactly 16 live vectors) and 4x2 (11). Which one is faster
  * depends on the CPU, not on the count (see {@link TileCalibration}), so they live apart from
  * {@link SimdTile}: the calibration runs them, compiled as they will be used, while SimdTile's
  * shape is still being decided in its class initializer.

@@ -31,10 +31,21 @@ import java.util.Locale;
  *   -XX:UseAVX=2 (AVX2)                  16         256     16 %  58 %  54 %
  *   -XX:UseAVX=1                         16         128     63 %  59 %  52 %
  * </pre>
- * 32 registers (AVX-512, ARM NEON and SVE) take 4x4, 21 live vectors. With 16 (x86 SSE and AVX2)
- * neither table nor count settles it: 4x3 (exactly 16 live vectors) won here, 4x2 by more than
- * twice on an AMD Zen 3 (issue 11's probe), so {@link TileCalibration} times both at start-up
- * and takes the faster; the description names both figures. A 6x4 tile is faster still with 32
+ * Those tables ran the GEMM's kernels over native segments. Since 2026-12-07 the GEMM packs into
+ * heap arrays ({@link SimdPanelKernels}), and with 16 registers that reversed the ranking: the
+ * same sweep on an AMD EPYC Zen 4 ({@code bench/run --main TileSweep avx2,avx1 4x2,4x3}):
+ * <pre>
+ *   -XX:UseAVX=2 (AVX2)                  16         256           40 %  79 %
+ *   -XX:UseAVX=1                         16         128           49 %  87 %
+ * </pre>
+ * while fused attention's kernels, which still read strided segments, kept 4x3 ahead (65 against
+ * 44 % under AVX2). So each kind of kernel has its own shape ({@link SimdPanelTile#SHAPE},
+ * {@link SimdTile#SHAPE}).
+ *
+ * <p>32 registers (AVX-512, ARM NEON and SVE) take 4x4, 21 live vectors. With 16 (x86 SSE and
+ * AVX2) neither table nor count settles it: 4x3 (exactly 16 live vectors) or 4x2, by CPU and by
+ * kind of kernel, so {@link TileCalibration} times both at start-up, per kind, and takes the
+ * faster; the description names both figures. A 6x4 tile is faster still with 32
  * registers but falls out of the JIT (see {@link SimdTile}). At 128 bits with 32 registers
  * (NEON's shape) 4x3 beat 4x4 in this GEMM while the micro-kernels alone ranked 4x4 first (45.5
  * against 40.8 GFLOPS): the two runs disagree by more than the difference, so it stays 4x4 until
@@ -52,8 +63,11 @@ record TileShape(int rows, int vectors, String why) {
         return rows + "x" + vectors + "-vector tile (" + why + ")";
     }
 
-    /** The tile on a CPU whose widest preferred vector is {@code preferredBits}, at any width the kernels use. */
-    static TileShape choose(int preferredBits) {
+    /**
+     * The tile of the {@code form} kernels on a CPU whose widest preferred vector is
+     * {@code preferredBits}, at any width the kernels use.
+     */
+    static TileShape choose(int preferredBits, TileCalibration.Form form) {
         TileShape forced = forced();
         if (forced != null) {
             return forced;
@@ -61,7 +75,7 @@ record TileShape(int rows, int vectors, String why) {
         int registers = vectorRegisters(preferredBits);
         return registers >= 32
                 ? new TileShape(4, 4, registers + " vector registers")
-                : TileCalibration.measure().shape(registers);
+                : TileCalibration.measure(form).shape(registers);
     }
 
     /** The shape forced by the system property, null for auto; IllegalArgumentException naming a bad value. */

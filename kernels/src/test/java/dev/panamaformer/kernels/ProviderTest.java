@@ -48,8 +48,8 @@ class ProviderTest {
     }
 
     /**
-     * The tile follows the register file: 4x4 with 32 vector registers, with 16 the faster of 4x3
-     * and 4x2 as timed at start-up, or what {@code -Dpanamaformer.tile} forces. {@code panamaformer.expect.registers} (16 under
+     * Both tiles follow the register file: 4x4 with 32 vector registers, with 16 the faster of 4x3
+     * and 4x2 as timed at start-up for each kind of kernel, or what {@code -Dpanamaformer.tile} forces. {@code panamaformer.expect.registers} (16 under
      * {@code -XX:UseAVX=2} and {@code =1}) is checked on x86 only: elsewhere the flag is ignored.
      */
     @Test
@@ -64,17 +64,23 @@ class ProviderTest {
         if (expectedRegisters != null && (arch.equals("amd64") || arch.equals("x86_64"))) {
             assertEquals(Integer.parseInt(expectedRegisters), registers, k.description());
         }
-        String tile = SimdTile.MR + "x" + SimdTile.NR / k.floatLanes();
         String expected = System.getProperty("panamaformer.expect.tile");
-        if (expected != null) {
-            assertEquals(expected, tile, k.description());
-        } else if (registers >= 32) {
-            assertEquals("4x4", tile, k.description());
-        } else {
-            assertTrue(tile.equals("4x3") || tile.equals("4x2"), k.description());
-            assertTrue(k.description().contains("measured at start-up") || k.description().contains("not measured"), k.description());
+        // the GEMM's packed kernels and fused attention's strided ones, each chosen on its own
+        for (String tile : new String[] {SimdPanelTile.MR + "x" + SimdPanelTile.NR / k.floatLanes(),
+                SimdTile.MR + "x" + SimdTile.NR / k.floatLanes()}) {
+            if (expected != null) {
+                assertEquals(expected, tile, k.description());
+            } else if (registers >= 32) {
+                assertEquals("4x4", tile, k.description());
+            } else {
+                assertTrue(tile.equals("4x3") || tile.equals("4x2"), k.description());
+                assertTrue(k.description().contains("measured at start-up") || k.description().contains("not measured"), k.description());
+            }
         }
-        assertTrue(k.description().contains(tile + "-vector tile"), k.description());
+        assertTrue(k.description().contains("GEMM " + SimdPanelTile.MR + "x" + SimdPanelTile.NR / k.floatLanes() + "-vector tile"),
+                k.description());
+        assertTrue(k.description().contains("fused attention " + SimdTile.MR + "x" + SimdTile.NR / k.floatLanes() + "-vector tile"),
+                k.description());
     }
 
     @Test
