@@ -80,12 +80,14 @@ ref = load_reference()
 # The reference twin is written for the parity fixtures, which run with dropout 0, so its forward passes
 # have no dropout. These subclasses keep its parameters and add dropout where Panamaformer applies it.
 class Embeddings(ref.Embeddings):
-    def forward(self, ids):
-        return self.drop(super().forward(ids))
+    def forward(self, ids, positions):
+        return self.drop(super().forward(ids, positions))
 
 
+# the tasks' configs use learned positions: no RoPE rotation reaches these modules
 class Attention(ref.Attention):
-    def forward(self, xq, xkv, allowed):
+    def forward(self, xq, xkv, allowed, rotate_q=None, rotate_k=None):
+        assert rotate_q is None and rotate_k is None
         b, tq, d = xq.shape
         tk, dk = xkv.shape[1], d // self.h
         q = self.q(xq).view(b, tq, self.h, dk).transpose(1, 2)
@@ -104,14 +106,14 @@ class FeedForward(ref.FeedForward):
 
 
 class EncoderLayer(ref.EncoderLayer):
-    def forward(self, x, src_allowed):
+    def forward(self, x, src_allowed, src_rot):
         n = self.norm1(x)
         x = x + self.drop(self.self_attn(n, n, src_allowed))
         return x + self.drop(self.ffn(self.norm2(x)))
 
 
 class DecoderLayer(ref.DecoderLayer):
-    def forward(self, x, memory, tgt_allowed, src_allowed):
+    def forward(self, x, memory, tgt_allowed, src_allowed, tgt_rot, src_rot, cross):
         n = self.norm1(x)
         x = x + self.drop(self.self_attn(n, n, tgt_allowed))
         x = x + self.drop(self.cross_attn(self.norm2(x), memory, src_allowed))

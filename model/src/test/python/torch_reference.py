@@ -2,10 +2,13 @@
 """PyTorch twin of Panamaformer's Transformer, for the Java tests' fixtures.
 
     torch_reference.py fixtures OUTDIR
-        Builds the model for two small configs (ReLU with learned positions and source padding;
-        GELU with sinusoidal positions), runs one forward and backward pass with dropout 0 on
+        Builds the model for small configs, one per position type (ReLU with learned positions and
+        source padding; GELU with sinusoidal positions; ReLU with RoPE in self-attention and source
+        padding; GELU with RoPE in cross-attention too, RoPE's position scale 0.25 and explicit
+        position ids; ReLU with no positions), runs one forward and backward pass with dropout 0 on
         fixed inputs in float64 from float32 weights, and writes OUTDIR/NAME.safetensors with the
-        weights (param.*), inputs (input.*), logits, log-probabilities, loss (output.*) and
+        weights (param.*), inputs (input.*; input.src_pos and input.tgt_pos where the ids are
+        explicit), logits, log-probabilities, loss (output.*) and
         every parameter gradient (grad.*); the config rides in the header metadata.
 
     torch_reference.py check CHECKPOINT INPUTS
@@ -71,7 +74,7 @@ class Embeddings(nn.Module):
         self.learned = cfg["position_embedding_type"] == "learned"
         if self.learned:
             self.position = nn.Embedding(p, d)
-        else:
+        elif cfg["position_embedding_type"] == "sinusoidal":
             table = torch.zeros(p, d, dtype=torch.float64)
             for pos in range(p):
                 for i in range(d):
@@ -81,10 +84,30 @@ class Embeddings(nn.Module):
             self.register_buffer("sinusoid", table.float().double(), persistent=False)
         self.norm = nn.LayerNorm(d, eps=cfg["layer_norm_eps"])
 
-    def forward(self, ids):
-        positions = torch.arange(ids.shape[1])
-        pos = self.position(positions) if self.learned else self.sinusoid[positions]
-        return self.norm(self.token(ids) + pos)
+    def forward(self, ids, positions):
+        x = self.token(ids)
+        if self.learned:
+            x = x + self.position(positions)
+        elif hasattr(self, "sinusoid"):
+            x = x + self.sinusoid[positions]
+        return self.norm(x)
+
+
+def rotary(cfg, positions):
+    """RoPE's cos and sin, (B, T, d_k / 2), for position ids (B, T): pair i of a head at id m turns
+    by m / scale * 10000^(-2i / d_k), computed in double and rounded to float32 as the Java table is."""
+    dk = cfg["hidden_size"] // cfg["num_attention_heads"]
+    i = torch.arange(dk // 2, dtype=torch.float64)
+    angle = positions.double()[..., None] / cfg.get("rope_position_scale", 1.0) * torch.pow(10000.0, -2.0 * i / dk)
+    return torch.cos(angle).float().double(), torch.sin(angle).float().double()
+
+
+def rotate(x, table):
+    """x (B, H, T, d_k): element i of a head's first half and element i of its second half are one pair."""
+    cos, sin = table[0][:, None], table[1][:, None]
+    half = x.shape[-1] // 2
+    a, b = x[..., :half], x[..., half:]
+    return torch.cat([a * cos - b * sin, b * cos + a * sin], dim=-1)
 
 
 class Attention(nn.Module):
@@ -94,11 +117,13 @@ class Attention(nn.Module):
         self.h = cfg["num_attention_heads"]
         self.q, self.k, self.v, self.o = (nn.Linear(d, d) for _ in range(4))
 
-    def forward(self, xq, xkv, allowed):
+    def forward(self, xq, xkv, allowed, rotate_q=None, rotate_k=None):
         b, tq, d = xq.shape
         tk, dk = xkv.shape[1], d // self.h
         q = self.q(xq).view(b, tq, self.h, dk).transpose(1, 2)
         k = self.k(xkv).view(b, tk, self.h, dk).transpose(1, 2)
+        if rotate_q is not None:
+            q, k = rotate(q, rotate_q), rotate(k, rotate_k)
         v = self.v(xkv).view(b, tk, self.h, dk).transpose(1, 2)
         scores = q @ k.transpose(-2, -1) / math.sqrt(dk)
         scores = scores.masked_fill(~allowed, float("-inf"))
@@ -125,9 +150,9 @@ class EncoderLayer(nn.Module):
         self.norm1, self.norm2 = nn.LayerNorm(d, eps=eps), nn.LayerNorm(d, eps=eps)
         self.self_attn, self.ffn = Attention(cfg), FeedForward(cfg)
 
-    def forward(self, x, src_allowed):
+    def forward(self, x, src_allowed, src_rot):
         n = self.norm1(x)
-        x = x + self.self_attn(n, n, src_allowed)
+        x = x + self.self_attn(n, n, src_allowed, src_rot, src_rot)
         return x + self.ffn(self.norm2(x))
 
 
@@ -138,10 +163,10 @@ class DecoderLayer(nn.Module):
         self.norm1, self.norm2, self.norm3 = (nn.LayerNorm(d, eps=eps) for _ in range(3))
         self.self_attn, self.cross_attn, self.ffn = Attention(cfg), Attention(cfg), FeedForward(cfg)
 
-    def forward(self, x, memory, tgt_allowed, src_allowed):
+    def forward(self, x, memory, tgt_allowed, src_allowed, tgt_rot, src_rot, cross):
         n = self.norm1(x)
-        x = x + self.self_attn(n, n, tgt_allowed)
-        x = x + self.cross_attn(self.norm2(x), memory, src_allowed)
+        x = x + self.self_attn(n, n, tgt_allowed, tgt_rot, tgt_rot)
+        x = x + self.cross_attn(self.norm2(x), memory, src_allowed, *((tgt_rot, src_rot) if cross else (None, None)))
         return x + self.ffn(self.norm3(x))
 
 
@@ -163,19 +188,27 @@ class Transformer(nn.Module):
         self.decoder.norm = nn.LayerNorm(d, eps=eps)
         self.generator = nn.Linear(d, cfg["tgt_vocab_size"])
 
-    def forward(self, src, tgt_in):
-        pad = self.cfg["pad_token_id"]
+    def forward(self, src, tgt_in, src_pos=None, tgt_pos=None):
+        """src_pos, tgt_pos: (B, S) and (B, T) position ids, or None for 0, 1, 2, ... in every row."""
+        pad, kind = self.cfg["pad_token_id"], self.cfg["position_embedding_type"]
+        b, s = src.shape
         t = tgt_in.shape[1]
+        # without ids, one row of positions for the whole batch (broadcast), as the model had before ids
+        src_pos = torch.arange(s) if src_pos is None else src_pos
+        tgt_pos = torch.arange(t) if tgt_pos is None else tgt_pos
+        rope = kind in ("rope", "rope_cross")
+        src_rot = rotary(self.cfg, src_pos.expand(b, s)) if rope else None
+        tgt_rot = rotary(self.cfg, tgt_pos.expand(b, t)) if rope else None
         src_allowed = (src != pad)[:, None, None, :]
         causal = torch.tril(torch.ones(t, t, dtype=torch.bool))
         tgt_allowed = (tgt_in != pad)[:, None, None, :] & causal[None, None, :, :]
-        x = self.encoder.embed(src)
+        x = self.encoder.embed(src, src_pos)
         for layer in self.encoder.layers:
-            x = layer(x, src_allowed)
+            x = layer(x, src_allowed, src_rot)
         memory = self.encoder.norm(x)
-        y = self.decoder.embed(tgt_in)
+        y = self.decoder.embed(tgt_in, tgt_pos)
         for layer in self.decoder.layers:
-            y = layer(y, memory, tgt_allowed, src_allowed)
+            y = layer(y, memory, tgt_allowed, src_allowed, tgt_rot, src_rot, kind == "rope_cross")
         return self.generator(self.decoder.norm(y))
 
 
@@ -203,7 +236,24 @@ CONFIGS = {
                             num_attention_heads=3, intermediate_size=20, max_position_embeddings=7,
                             hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, layer_norm_eps=1e-5,
                             hidden_act="gelu", position_embedding_type="sinusoidal", pad_token_id=0),
+    "relu-rope": dict(src_vocab_size=11, tgt_vocab_size=9, hidden_size=16, num_hidden_layers=2,
+                      num_attention_heads=2, intermediate_size=20, max_position_embeddings=8,
+                      hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, layer_norm_eps=1e-5,
+                      hidden_act="relu", position_embedding_type="rope", pad_token_id=0, rope_position_scale=1.0),
+    "gelu-rope_cross": dict(src_vocab_size=10, tgt_vocab_size=12, hidden_size=12, num_hidden_layers=2,
+                            num_attention_heads=2, intermediate_size=16, max_position_embeddings=24,
+                            hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, layer_norm_eps=1e-5,
+                            hidden_act="gelu", position_embedding_type="rope_cross", pad_token_id=0,
+                            rope_position_scale=0.25),
+    "relu-none": dict(src_vocab_size=8, tgt_vocab_size=8, hidden_size=8, num_hidden_layers=1,
+                      num_attention_heads=2, intermediate_size=12, max_position_embeddings=7,
+                      hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, layer_norm_eps=1e-5,
+                      hidden_act="relu", position_embedding_type="none", pad_token_id=0),
 }
+# fixtures whose sources are padded (keys masked, targets ignored by the loss)
+PADDED = {"relu-learned", "relu-rope"}
+# fixtures with explicit position ids: random source ids, and each row's target from a random start
+EXPLICIT_IDS = {"gelu-rope_cross"}
 
 
 def fixture(name, cfg, out_dir, seed):
@@ -220,12 +270,17 @@ def fixture(name, cfg, out_dir, seed):
     pad = cfg["pad_token_id"]
     src = torch.randint(1, cfg["src_vocab_size"], (b, s))
     tgt = torch.randint(1, cfg["tgt_vocab_size"], (b, t + 1))
-    if name == "relu-learned":
+    if name in PADDED:
         src[1, 4:] = pad  # padded source keys are masked
         src[2, 5:] = pad
         tgt[2, 4:] = pad  # padded targets are ignored by the loss
     tgt_in, tgt_out = tgt[:, :-1].clone(), tgt[:, 1:].clone()
-    logits = model(src, tgt_in)
+    src_pos = tgt_pos = None
+    if name in EXPLICIT_IDS:
+        p = cfg["max_position_embeddings"]
+        src_pos = torch.randint(0, p, (b, s))
+        tgt_pos = torch.randint(0, p - t + 1, (b, 1)) + torch.arange(t)[None, :]
+    logits = model(src, tgt_in, src_pos, tgt_pos)
     log_probs, loss = loss_of(cfg, logits, tgt_out)
     loss.backward()
     tensors = {}
@@ -235,6 +290,9 @@ def fixture(name, cfg, out_dir, seed):
     tensors["input.src"] = src.int().numpy()
     tensors["input.tgt_in"] = tgt_in.int().numpy()
     tensors["input.tgt_out"] = tgt_out.int().numpy()
+    if src_pos is not None:
+        tensors["input.src_pos"] = src_pos.int().numpy()
+        tensors["input.tgt_pos"] = tgt_pos.int().numpy()
     tensors["output.logits"] = logits.detach().float().numpy()
     tensors["output.log_probs"] = log_probs.detach().float().numpy()
     tensors["output.loss"] = np.array([loss.item()], dtype=np.float32)

@@ -59,15 +59,23 @@ class PyTorchParityTest {
         assertEquals(fixtureNames, modelNames, "the same parameter names as PyTorch's state_dict");
     }
 
-    /** The fixture's inputs as a batch. */
+    /** The fixture's inputs as a batch, with its position ids where it has them. */
     static Batch batch(SafeTensors f) {
         int[] srcShape = f.entry("input.src").shape(), tgtShape = f.entry("input.tgt_in").shape();
-        return new Batch(srcShape[0], srcShape[1], tgtShape[1], f.ints("input.src"), f.ints("input.tgt_in"), f.ints("input.tgt_out"));
+        boolean ids = f.entries().containsKey("input.src_pos");
+        return new Batch(srcShape[0], srcShape[1], tgtShape[1], f.ints("input.src"), f.ints("input.tgt_in"), f.ints("input.tgt_out"),
+                ids ? f.ints("input.src_pos") : null, ids ? f.ints("input.tgt_pos") : null);
     }
 
-    /** Each fixture on the materialized attention path and on the fused one (every attention fused). */
+    /**
+     * Each fixture on the materialized attention path and on the fused one (every attention
+     * fused): one per position type; gelu-rope_cross with RoPE's position scale 0.25 and explicit
+     * position ids (random source ids, targets from a random start per row).
+     */
     @ParameterizedTest
-    @CsvSource({"relu-learned, false", "relu-learned, true", "gelu-sinusoidal, false", "gelu-sinusoidal, true"})
+    @CsvSource({"relu-learned, false", "relu-learned, true", "gelu-sinusoidal, false", "gelu-sinusoidal, true",
+            "relu-rope, false", "relu-rope, true", "gelu-rope_cross, false", "gelu-rope_cross, true",
+            "relu-none, false", "relu-none, true"})
     void logitsLossAndEveryGradientMatchPyTorch(String name, boolean fused) throws Exception {
         try (SafeTensors f = SafeTensors.open(fixture(name))) {
             TransformerConfig config = TransformerConfig.fromJson(f.metadata().get("config"));
@@ -113,7 +121,7 @@ class PyTorchParityTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"relu-learned", "gelu-sinusoidal"})
+    @ValueSource(strings = {"relu-learned", "gelu-sinusoidal", "relu-rope", "gelu-rope_cross", "relu-none"})
     void backwardAddsIntoGradients(String name) throws Exception {
         try (SafeTensors f = SafeTensors.open(fixture(name))) {
             TransformerConfig config = TransformerConfig.fromJson(f.metadata().get("config"));
