@@ -20,7 +20,7 @@ import java.util.Locale;
  *
  * <p>The kernels run as the GEMM runs them: 4 rows of an A block packed by rows by one panel of
  * B packed NR columns wide, both of depth {@link #DEPTH}, 16 rows of A by 48 vectors of B columns
- * per round (the same flops for both shapes; B is 48 KB per vector lane, in L2 as the GEMM's packed
+ * per round (the same flops for both shapes; B is 96 KB per vector lane, in L2 as the GEMM's packed
  * block is). The two alternate in slices of {@link #SLICE_NANOS} until both have reached C2's code:
  * each keeps its best slice, and the measurement ends once both run at C2's speed (above
  * {@link #COMPILED_FLOPS}, and within 4x of each other: the two have differed by at most 2.2x on
