@@ -16,7 +16,11 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 final class Workers {
     private static final Workers SHARED = new Workers();
-    /** About 20 microseconds of spinning before a thread parks. */
+    /**
+     * Spin-wait hints before a thread parks: 4,096 took 94-150 µs on an AMD EPYC Zen 4 (JDK 25).
+     * 65,536 changed nothing measurable in the copy task's training step under AVX2 (three JVMs
+     * each, alternating: 20.2-23.3 ms per step against 20.3-24.7).
+     */
     private static final int SPINS = 1 << 12;
 
     private final ReentrantLock lock = new ReentrantLock();
