@@ -162,22 +162,66 @@ final class SimdMatmul implements MatmulKernel {
         }
     }
 
-    /** C = alpha A Bᵀ + beta C with A stored (m, k) and B stored (n, k): dot products of rows. */
+    /**
+     * C = alpha A Bᵀ + beta C with A stored (m, k) and B stored (n, k): dot products of rows, four
+     * of B's rows at a time against one of A's, so that each vector of A is loaded once for four
+     * FMAs. Each dot product keeps its own accumulator and reduction, so it has the bits it had
+     * alone.
+     */
     private static void smallDots(int m, int n, int k, float alpha, MemorySegment a, long aOff, int lda,
                                   MemorySegment b, long bOff, int ldb, float beta, MemorySegment c, long cOff, int ldc) {
         int bound = FLOAT.loopBound(k);
         for (int i = 0; i < m; i++) {
             long ai = aOff + (long) i * lda, ci = cOff + (long) i * ldc;
-            for (int j = 0; j < n; j++) {
+            int j = 0;
+            for (; j + 4 <= n; j += 4) {
+                long b0 = bOff + (long) j * ldb, b1 = b0 + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
+                FloatVector s0 = FloatVector.zero(FLOAT), s1 = s0, s2 = s0, s3 = s0;
+                for (int p = 0; p < bound; p += L) {
+                    FloatVector av = FloatVector.fromMemorySegment(FLOAT, a, (ai + p) * Float.BYTES, ORDER);
+                    s0 = av.fma(FloatVector.fromMemorySegment(FLOAT, b, (b0 + p) * Float.BYTES, ORDER), s0);
+                    s1 = av.fma(FloatVector.fromMemorySegment(FLOAT, b, (b1 + p) * Float.BYTES, ORDER), s1);
+                    s2 = av.fma(FloatVector.fromMemorySegment(FLOAT, b, (b2 + p) * Float.BYTES, ORDER), s2);
+                    s3 = av.fma(FloatVector.fromMemorySegment(FLOAT, b, (b3 + p) * Float.BYTES, ORDER), s3);
+                }
+                // each sum's lanes added in SimdSpecies.sum's butterfly order, written out: a vector
+                // handed to a method the JIT leaves out of line is boxed
+                if (L > 8) {
+                    s0 = s0.add(s0.rearrange(SimdSpecies.SWAP_8));
+                    s1 = s1.add(s1.rearrange(SimdSpecies.SWAP_8));
+                    s2 = s2.add(s2.rearrange(SimdSpecies.SWAP_8));
+                    s3 = s3.add(s3.rearrange(SimdSpecies.SWAP_8));
+                }
+                if (L > 4) {
+                    s0 = s0.add(s0.rearrange(SimdSpecies.SWAP_4));
+                    s1 = s1.add(s1.rearrange(SimdSpecies.SWAP_4));
+                    s2 = s2.add(s2.rearrange(SimdSpecies.SWAP_4));
+                    s3 = s3.add(s3.rearrange(SimdSpecies.SWAP_4));
+                }
+                if (L > 2) {
+                    s0 = s0.add(s0.rearrange(SimdSpecies.SWAP_2));
+                    s1 = s1.add(s1.rearrange(SimdSpecies.SWAP_2));
+                    s2 = s2.add(s2.rearrange(SimdSpecies.SWAP_2));
+                    s3 = s3.add(s3.rearrange(SimdSpecies.SWAP_2));
+                }
+                if (L > 1) {
+                    s0 = s0.add(s0.rearrange(SimdSpecies.SWAP_1));
+                    s1 = s1.add(s1.rearrange(SimdSpecies.SWAP_1));
+                    s2 = s2.add(s2.rearrange(SimdSpecies.SWAP_1));
+                    s3 = s3.add(s3.rearrange(SimdSpecies.SWAP_1));
+                }
+                dotStore(s0.lane(0), a, ai, b, b0, bound, k, alpha, beta, c, ci + j);
+                dotStore(s1.lane(0), a, ai, b, b1, bound, k, alpha, beta, c, ci + j + 1);
+                dotStore(s2.lane(0), a, ai, b, b2, bound, k, alpha, beta, c, ci + j + 2);
+                dotStore(s3.lane(0), a, ai, b, b3, bound, k, alpha, beta, c, ci + j + 3);
+            }
+            for (; j < n; j++) {
                 long bj = bOff + (long) j * ldb;
                 FloatVector acc = FloatVector.zero(FLOAT);
                 for (int p = 0; p < bound; p += L) {
                     acc = FloatVector.fromMemorySegment(FLOAT, a, (ai + p) * Float.BYTES, ORDER)
                             .fma(FloatVector.fromMemorySegment(FLOAT, b, (bj + p) * Float.BYTES, ORDER), acc);
                 }
-                // the lanes added in SimdSpecies.sum's butterfly order, written out here: a vector
-                // handed to a method the JIT leaves out of line is boxed, and this method is large
-                // enough for C2 to stop inlining (11.5 MB per addition step at 512 bits)
                 if (L > 8) {
                     acc = acc.add(acc.rearrange(SimdSpecies.SWAP_8));
                 }

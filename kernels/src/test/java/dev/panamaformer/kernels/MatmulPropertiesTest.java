@@ -2,6 +2,7 @@ package dev.panamaformer.kernels;
 
 import static dev.panamaformer.kernels.TestData.EPS;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -141,6 +142,31 @@ class MatmulPropertiesTest {
         }
     }
 
+    /**
+     * The small path's A Bᵀ takes B's rows four at a time; each column of C still has the bits of
+     * the same product computed alone (one row of B, n = 1).
+     */
+    @Property(tries = 40)
+    void smallDotProductsHaveTheBitsOfOneColumnAlone(@ForAll @IntRange(min = 1, max = 9) int m,
+                                                    @ForAll @IntRange(min = 1, max = 11) int n,
+                                                    @ForAll @IntRange(min = 1, max = 70) int k, @ForAll long seed) {
+        Random random = new Random(seed);
+        MatmulKernel kernel = TestData.UNDER_TEST.kernelSet().matmul();
+        try (Arena arena = Arena.ofConfined()) {
+            FloatTensor a = TestData.tensor(arena, TestData.uniform(random, m * k, 1f));
+            FloatTensor b = TestData.tensor(arena, TestData.uniform(random, n * k, 1f));
+            FloatTensor all = FloatTensor.allocate(arena, m * n), one = FloatTensor.allocate(arena, m);
+            kernel.gemmSmall(false, true, m, n, k, 1.5f, a.segment(), 0, k, b.segment(), 0, k, 0f, all.segment(), 0, n);
+            for (int j = 0; j < n; j++) {
+                kernel.gemmSmall(false, true, m, 1, k, 1.5f, a.segment(), 0, k, b.segment(), (long) j * k, k, 0f, one.segment(), 0, 1);
+                for (int i = 0; i < m; i++) {
+                    assertEquals(Float.floatToRawIntBits(one.get(i)), Float.floatToRawIntBits(all.get((long) i * n + j)),
+                            "C(" + i + ", " + j + ") of " + m + "x" + k + "x" + n);
+                }
+            }
+        }
+    }
+
     @Property(tries = 40)
     @AddLifecycleHook(SimdOnly.class)
     void simdMatchesScalarTwin(@ForAll("dims") int m, @ForAll("dims") int n, @ForAll @IntRange(min = 1, max = 300) int k,
@@ -164,12 +190,12 @@ class MatmulPropertiesTest {
         assertArrayEquals(one, p.run(Kernels.withThreads(3)));
     }
 
-    /** Sizes that cross every blocking boundary of the SIMD kernel: KC = 256, MC = 80, NC = 1024. */
+    /** Sizes that cross every blocking boundary of the SIMD kernel: KC = 512, MC = 80, NC = 1024. */
     @Example
     void blockBoundariesAreSeamless() {
         for (boolean ta : new boolean[] {false, true}) {
             for (boolean tb : new boolean[] {false, true}) {
-                Problem p = Problem.random(7, ta, tb, 121, 1025, 257, 1f, 0.25f, 1);
+                Problem p = Problem.random(7, ta, tb, 121, 1025, 513, 1f, 0.25f, 1);
                 p.check("blocked " + ta + "/" + tb, p.run(TestData.UNDER_TEST));
             }
         }
