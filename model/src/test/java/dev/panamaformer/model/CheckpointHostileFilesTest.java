@@ -113,6 +113,19 @@ class CheckpointHostileFilesTest {
         }
     }
 
+    /**
+     * A position type this version does not know (t5 and alibi are not built; a typo; an
+     * upper-case spelling) is refused, naming the key and the types it knows.
+     */
+    @Example
+    void anUnknownPositionTypeIsRefusedByName() throws IOException {
+        for (String type : new String[] {"t5", "alibi", "rotary", "ROPE ", ""}) {
+            CheckpointException e = refused(withHeader(config(Map.of("position_embedding_type", type)), new byte[0]));
+            assertTrue(e.getMessage().contains("position_embedding_type"), type + ": " + e.getMessage());
+            assertTrue(e.getMessage().toLowerCase(java.util.Locale.ROOT).contains("rope_cross"), type + ": " + e.getMessage());
+        }
+    }
+
     @Example
     void sinusoidalPositionsUpToTheLargestIntLoadWithoutATable() throws IOException {
         for (long positions : new long[] {(1L << 22), (1L << 26) + 1, Integer.MAX_VALUE}) {
