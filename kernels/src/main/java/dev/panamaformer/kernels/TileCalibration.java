@@ -82,9 +82,10 @@ final class TileCalibration {
     static Result measure(Form form) {
         long start = System.nanoTime();
         int lanes = FLOAT.length();
-        // an automatic arena, as the GEMM's packed blocks have: the kernels' compiled code keeps
-        // the memory-session checks of the segments it was profiled with (a confined arena here
-        // left the GEMM under AVX2 at 43-56 % of the FMA peak instead of 64-75 %)
+        // an automatic arena, as the GEMM's tile buffer and fused attention's operands have: the
+        // kernels' compiled code keeps the memory-session checks of the segments it was profiled
+        // with (a confined arena here left the segment GEMM of 2026-12-06 under AVX2 at 43-56 %
+        // of the FMA peak instead of 64-75 %); PACKED reads heap copies of the same values
         Arena arena = Arena.ofAuto();
         MemorySegment a = filled(arena, (long) A_ROWS * DEPTH, 3);
         MemorySegment b = filled(arena, (long) DEPTH * B_VECTORS * lanes, 5);

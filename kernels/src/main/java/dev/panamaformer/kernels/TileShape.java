@@ -55,7 +55,11 @@ import java.util.Locale;
  */
 record TileShape(int rows, int vectors, String why) {
     static final String PROPERTY = "panamaformer.tile";
-    /** The shapes {@link SimdTile} has a micro-kernel for. */
+    /**
+     * The shapes {@link SimdTile} and {@link SimdPanelKernels} have micro-kernels for. The property
+     * forces both kinds of kernel to one shape (for sweeps such as {@code TileSweep}); each is
+     * calibrated on its own only under {@code auto}.
+     */
     static final String SHAPES = "4x4, 4x3, 4x2";
 
     /** For example "4x4-vector tile (32 vector registers)". */
