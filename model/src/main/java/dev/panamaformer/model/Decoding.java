@@ -310,14 +310,7 @@ public final class Decoding {
             for (int r = 0; r < b; r++) {
                 System.arraycopy(prefix[r], 0, tgtIn, r * t, t);
             }
-            int[] tgtPositions = null;
-            if (positions.targetStart() != null) {
-                tgtPositions = new int[b * t];
-                for (int i = 0; i < tgtPositions.length; i++) {
-                    tgtPositions[i] = positions.targetStart()[i / t] + i % t;
-                }
-            }
-            model.forward(new Batch(b, s, t, src, tgtIn, new int[b * t], srcPositions, tgtPositions), false, 0);
+            model.forward(new Batch(b, s, t, src, tgtIn, new int[b * t], srcPositions, positions.target(t)), false, 0);
             FloatTensor logProbs = model.logProbs();
             for (int r = 0; r < b; r++) {
                 prefix[r][t] = argmax(logProbs, r * t + t - 1, vocab);

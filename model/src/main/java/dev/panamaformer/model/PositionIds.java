@@ -48,6 +48,21 @@ public record PositionIds(int[][] source, int[] targetStart) {
         return ids;
     }
 
+    /**
+     * (B, T) ids of the decoder's inputs for {@code t} steps, {@code targetStart[i] + j} at
+     * (i, j), as a {@link Batch}'s {@code tgtPositions}; null where every target starts at 0.
+     */
+    public int[] target(int t) {
+        if (targetStart == null) {
+            return null;
+        }
+        int[] ids = new int[targetStart.length * t];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = targetStart[i / t] + i % t;
+        }
+        return ids;
+    }
+
     /** Throws an exception unless {@code targetStart} (if any) has one id per source and leaves room for {@code capacity} steps. */
     void checkTarget(int sources, int capacity, int maxPositions) {
         if (targetStart == null) {

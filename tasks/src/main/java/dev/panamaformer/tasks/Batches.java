@@ -62,7 +62,7 @@ final class Batches {
         int[] src = new int[b * s], in = new int[b * t], out = new int[b * t];
         PositionIds given = positions(task, examples);
         int[] srcPositions = given.source() == null ? null : new int[b * s];
-        int[] tgtPositions = given.targetStart() == null ? null : new int[b * t];
+        int[] tgtPositions = given.target(t);
         for (int i = 0; i < b; i++) {
             Example e = examples.get(i);
             int[] x = sourceIds(task, e.source());
@@ -94,11 +94,6 @@ final class Batches {
                 }
                 for (int j = 0; j < s; j++) {
                     srcPositions[i * s + j] = ids == null ? j : j < ids.length ? ids[j] : 0;
-                }
-            }
-            if (tgtPositions != null) {
-                for (int j = 0; j < t; j++) {
-                    tgtPositions[i * t + j] = given.targetStart()[i] + j;
                 }
             }
         }
