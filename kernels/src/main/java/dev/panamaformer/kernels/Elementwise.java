@@ -202,7 +202,8 @@ public final class Elementwise {
         try {
             double[] parts = reduction.results(count);
             reduction.set(op, x, y, n);
-            par.forParts(count, par.parts(count, Chunks.SIZE), reduction);
+            int threads = par.parts(count, Chunks.SIZE);
+            par.forParts(count, threads, Parallel.chunks(count, Chunks.SIZE, threads), reduction);
             double total = op == Reduction.MAX ? Double.NEGATIVE_INFINITY : 0;
             for (int i = 0; i < count; i++) {
                 total = op == Reduction.MAX ? Math.max(total, parts[i]) : total + parts[i];

@@ -169,7 +169,8 @@ public final class FusedAttention {
                 s.fit(call.shape.headSize());
             }
             this.mode = mode;
-            par.forParts(units, par.parts(units, workPerUnit), this);
+            int parts = par.parts(units, workPerUnit);
+            par.forParts(units, parts, Parallel.chunks(units, workPerUnit, parts), this);
         }
 
         @Override

@@ -10,6 +10,10 @@ package dev.panamaformer.kernels;
 final class Parallel {
     /** Below this many multiply-adds (or comparable work) per part, a fork (some microseconds) costs more than it saves. */
     static final long MIN_WORK_PER_PART = 1L << 18;
+    /** Chunks per thread a job is cut into, at most. */
+    static final int CHUNKS_PER_PART = 4;
+    /** Below this much work a chunk is not cut smaller. */
+    static final long MIN_WORK_PER_CHUNK = 1L << 16;
 
     /** A task over part of a range that learns which part it is, to pick per-thread scratch memory. */
     @FunctionalInterface
@@ -78,23 +82,41 @@ final class Parallel {
         return (int) Math.max(1, Math.min(Math.min(threads, n), work / MIN_WORK_PER_PART));
     }
 
-    /** Runs {@code task} over {@code [0, n)} split into {@code parts(n, workPerItem)} contiguous ranges. */
+    /**
+     * How many chunks {@code n} items of {@code workPerItem} each, to be run by {@code parts}
+     * threads, are cut into: up to {@link #CHUNKS_PER_PART} per thread while each chunk keeps at
+     * least {@link #MIN_WORK_PER_CHUNK}, so that a thread that starts late leaves its share to
+     * the others.
+     */
+    static int chunks(int n, long workPerItem, int parts) {
+        if (parts <= 1) {
+            return 1;
+        }
+        long work = n * Math.max(1, workPerItem);
+        return (int) Math.max(parts, Math.min(Math.min(n, (long) parts * CHUNKS_PER_PART), work / MIN_WORK_PER_CHUNK));
+    }
+
+    /** Runs {@code task} over {@code [0, n)} in {@code parts(n, workPerItem)} threads. */
     void forRange(int n, long workPerItem, RangeTask task) {
         int parts = parts(n, workPerItem);
         if (parts == 1) {
             task.run(0, n);
             return;
         }
-        forParts(n, parts, task);
+        forParts(n, parts, chunks(n, workPerItem, parts), task);
     }
 
-    /** Runs {@code task} over {@code [0, n)} split into exactly {@code parts} contiguous ranges. */
-    void forParts(int n, int parts, PartTask task) {
+    /**
+     * Runs {@code task} over {@code [0, n)} cut into {@code chunks} contiguous ranges, on at most
+     * {@code parts} threads; the part number handed to the task is the thread's (from 0 to
+     * {@code parts - 1}), for its scratch memory.
+     */
+    void forParts(int n, int parts, int chunks, PartTask task) {
         if (parts == 1) {
             task.run(0, 0, n);
             return;
         }
-        Workers.shared().run(n, parts, task);
+        Workers.shared().run(n, parts, chunks, task);
     }
 
     /** First item of part {@code p} when {@code n} items are split into {@code parts}. */

@@ -1,6 +1,7 @@
 package dev.panamaformer.kernels;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -8,11 +9,18 @@ import java.util.concurrent.locks.ReentrantLock;
  * The worker threads that {@link Parallel} hands parts of a job to, shared by every
  * {@link Kernels} instance of the JVM (like the JDK's common pool) and grown to the largest
  * thread count asked for. A job allocates nothing: the caller posts it in fields, wakes the
- * workers it needs, runs part 0 itself and waits. Workers spin briefly between jobs, because a
- * training step hands them one every few microseconds, and park when idle.
+ * workers it needs and claims chunks of it like they do, then waits for the chunks it did not
+ * run. Workers spin briefly between jobs, because a training step hands them one every few
+ * microseconds, and park when idle.
  *
- * <p>One job runs at a time; a caller that finds the workers busy runs all parts itself, which
- * gives the same result, since every caller's partition is independent of who runs a part.
+ * <p>Chunks are claimed from a counter, not assigned: a worker that wakes late (parked, or its
+ * virtual CPU taken by the host) leaves its chunks to the others instead of holding the caller,
+ * and one that wakes after the last chunk was claimed does nothing. A chunk's bounds depend only
+ * on the job, and the number a chunk is run with only picks scratch memory (each thread has its
+ * own), so results do not depend on who runs which chunk.
+ *
+ * <p>One job runs at a time; a caller that finds the workers busy runs all chunks itself, which
+ * gives the same result.
  */
 final class Workers {
     private static final Workers SHARED = new Workers();
@@ -24,12 +32,16 @@ final class Workers {
     private static final int SPINS = 1 << 12;
 
     private final ReentrantLock lock = new ReentrantLock();
-    private final AtomicInteger pending = new AtomicInteger();
+    /** The job's number in the high 32 bits and its next unclaimed chunk in the low 32. */
+    private final AtomicLong claims = new AtomicLong();
+    /** Chunks of the current job that have finished. */
+    private final AtomicInteger finished = new AtomicInteger();
     private Worker[] workers = new Worker[0];
-    // the current job, written by the caller before it publishes parts to the workers
+    private int job;
+    // the current job, written by the caller before it publishes the job's number in claims
     private Parallel.PartTask task;
     private int items;
-    private int parts;
+    private int chunks;
     private volatile Thread caller;
     private volatile Throwable failure;
 
@@ -40,34 +52,39 @@ final class Workers {
         return SHARED;
     }
 
-    /** Runs {@code task} over {@code [0, n)} in {@code parts} contiguous parts; part 0 on this thread. */
-    void run(int n, int parts, Parallel.PartTask task) {
-        if (!lock.tryLock()) {
-            // one after another on this thread, each as part 0: a part's number only picks its
-            // scratch memory, and parts run in turn can share part 0's instead of each creating
-            // its own (a job would otherwise grow one workspace per part for every busy caller)
-            for (int p = 0; p < parts; p++) {
-                task.run(0, Parallel.start(n, parts, p), Parallel.start(n, parts, p + 1));
+    /**
+     * Runs {@code task} over {@code [0, n)} cut into {@code chunks} contiguous chunks, on this
+     * thread (as part 0) and at most {@code parts - 1} workers (as parts 1, 2, ...).
+     */
+    void run(int n, int parts, int chunks, Parallel.PartTask task) {
+        if (lock.isHeldByCurrentThread() || !lock.tryLock()) {
+            // a job from inside a job's chunk, or while another thread's job runs: on this thread, each chunk as part 0: a part's number only picks its scratch
+            // memory, and chunks run in turn can share part 0's instead of each creating its own
+            // (a job would otherwise grow one workspace per part for every busy caller)
+            for (int c = 0; c < chunks; c++) {
+                task.run(0, Parallel.start(n, chunks, c), Parallel.start(n, chunks, c + 1));
             }
             return;
         }
         try {
             grow(parts - 1);
+            int id = ++job;
+            // closed first: a worker still looking at the last job could otherwise read this
+            // job's chunk count, find that job's spent counter below it and claim a chunk of it
+            // (the CAS succeeding while the counter is unchanged), then run this job's task
+            claims.set(((long) id << 32) | Integer.MAX_VALUE);
             this.task = task;
             this.items = n;
-            this.parts = parts;
+            this.chunks = chunks;
             this.failure = null;
             this.caller = Thread.currentThread();
-            pending.set(parts - 1);
+            finished.set(0);
+            claims.set((long) id << 32);
             for (int p = 1; p < parts; p++) {
-                workers[p - 1].assign(p);
+                workers[p - 1].assign(id);
             }
-            try {
-                task.run(0, 0, Parallel.start(n, parts, 1));
-            } catch (RuntimeException | Error e) {
-                failed(e);
-            }
-            for (int spins = 0; pending.get() > 0; ) {
+            work(id, 0);
+            for (int spins = 0; finished.get() < chunks; ) {
                 if (++spins < SPINS) {
                     Thread.onSpinWait();
                 } else {
@@ -86,6 +103,34 @@ final class Workers {
         }
     }
 
+    /** Claims and runs chunks of job {@code id} as {@code part} until none is left. */
+    private void work(int id, int part) {
+        while (true) {
+            long claim = claims.get();
+            if ((int) (claim >>> 32) != id) {
+                return; // that job is over (a late worker)
+            }
+            int chunk = (int) claim, count = chunks;
+            // count may already be a later job's; then claims has changed too and the CAS fails
+            if (chunk >= count || !claims.compareAndSet(claim, claim + 1)) {
+                if (chunk >= count) {
+                    return;
+                }
+                continue;
+            }
+            // the claim holds job id open until this chunk is counted, so its fields stay put
+            Thread waiting = caller;
+            try {
+                task.run(part, Parallel.start(items, count, chunk), Parallel.start(items, count, chunk + 1));
+            } catch (RuntimeException | Error e) {
+                failed(e);
+            }
+            if (finished.incrementAndGet() == count && part != 0) {
+                LockSupport.unpark(waiting);
+            }
+        }
+    }
+
     private void failed(Throwable t) {
         if (failure == null) {
             failure = t;
@@ -98,45 +143,42 @@ final class Workers {
         }
         Worker[] more = java.util.Arrays.copyOf(workers, needed);
         for (int i = workers.length; i < needed; i++) {
-            more[i] = new Worker(i);
+            more[i] = new Worker(i + 1);
             more[i].start();
         }
         workers = more;
     }
 
     private final class Worker extends Thread {
-        private volatile int part = -1;
+        private final int part;
+        /** The last job this worker was asked to help with; it has helped with every earlier one it was asked for. */
+        private volatile int assigned;
 
-        Worker(int index) {
-            super("panamaformer-kernels-" + index);
+        Worker(int part) {
+            super("panamaformer-kernels-" + (part - 1));
+            this.part = part;
             setDaemon(true);
         }
 
-        void assign(int p) {
-            part = p;
+        void assign(int id) {
+            assigned = id;
             LockSupport.unpark(this);
         }
 
         @Override
         public void run() {
+            int done = 0;
             while (true) {
-                int p;
-                for (int spins = 0; (p = part) < 0; ) {
+                int id;
+                for (int spins = 0; (id = assigned) == done; ) {
                     if (++spins < SPINS) {
                         Thread.onSpinWait();
                     } else {
                         LockSupport.park(this);
                     }
                 }
-                try {
-                    task.run(p, Parallel.start(items, parts, p), Parallel.start(items, parts, p + 1));
-                } catch (RuntimeException | Error e) {
-                    failed(e);
-                }
-                part = -1;
-                if (pending.decrementAndGet() == 0) {
-                    LockSupport.unpark(caller);
-                }
+                done = id;
+                work(id, part);
             }
         }
     }
