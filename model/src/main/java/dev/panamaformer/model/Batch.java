@@ -49,15 +49,20 @@ public record Batch(int size, int srcLength, int tgtLength, int[] src, int[] tgt
 
     /** Throws an exception naming the first id outside its vocabulary or a position beyond the position table. */
     void check(TransformerConfig config) {
-        if ((srcPositions == null && srcLength > config.maxPositions()) || (tgtPositions == null && tgtLength > config.maxPositions())) {
+        check(config, config.maxPositions());
+    }
+
+    /** {@link #check(TransformerConfig)} with positions allowed up to {@code positions} (a decoding session's, with scaling). */
+    void check(TransformerConfig config, int positions) {
+        if ((srcPositions == null && srcLength > positions) || (tgtPositions == null && tgtLength > positions)) {
             throw new IllegalArgumentException("sequence lengths (S, T) = (" + srcLength + ", " + tgtLength
-                    + ") exceed the " + config.maxPositions() + " positions of the model");
+                    + ") exceed the " + positions + " positions of the model" + PositionScaling.hint(config, positions));
         }
         if (srcPositions != null) {
-            RowPositions.check("srcPositions", srcPositions, srcLength, config.maxPositions());
+            RowPositions.check("srcPositions", srcPositions, srcLength, positions);
         }
         if (tgtPositions != null) {
-            RowPositions.check("tgtPositions", tgtPositions, tgtLength, config.maxPositions());
+            RowPositions.check("tgtPositions", tgtPositions, tgtLength, positions);
         }
         ids("src", src, config.srcVocabSize(), srcLength);
         ids("tgtIn", tgtIn, config.tgtVocabSize(), tgtLength);

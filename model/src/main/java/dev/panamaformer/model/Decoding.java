@@ -120,12 +120,19 @@ public final class Decoding {
     }
 
     static void checkLengths(Transformer model, int bos, int eos, int maxLength) {
+        checkLengths(model, bos, eos, maxLength, false);
+    }
+
+    /** With {@code recompute}, lengths for {@link #greedyRecompute}, whose forward passes never scale positions. */
+    private static void checkLengths(Transformer model, int bos, int eos, int maxLength, boolean recompute) {
         if (model == null) {
             throw new IllegalArgumentException("model must not be null");
         }
         TransformerConfig c = model.config();
-        if (maxLength < 1 || maxLength > c.maxPositions()) {
-            throw new IllegalArgumentException("maxLength " + maxLength + " outside [1, " + c.maxPositions() + "]");
+        int limit = recompute ? c.maxPositions() : model.positionLimit();
+        if (maxLength < 1 || maxLength > limit) {
+            throw new IllegalArgumentException("maxLength " + maxLength + " outside [1, " + limit + "]"
+                    + (maxLength > limit ? PositionScaling.hint(c, recompute ? -1 : limit) : ""));
         }
         if (bos < 0 || bos >= c.tgtVocabSize() || eos >= c.tgtVocabSize()) {
             throw new IllegalArgumentException("start token " + bos + " or end token " + eos + " outside the target vocabulary [0, "
@@ -292,7 +299,7 @@ public final class Decoding {
 
     private static int[][] greedyRecomputeHeld(Transformer model, int[][] sources, PositionIds positions, int bos, int eos,
                                                int maxLength) {
-        checkLengths(model, bos, eos, maxLength);
+        checkLengths(model, bos, eos, maxLength, true);
         if (positions == null) {
             throw new IllegalArgumentException("positions must not be null (PositionIds.SEQUENTIAL for 0, 1, 2, ...)");
         }

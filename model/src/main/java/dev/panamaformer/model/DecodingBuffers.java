@@ -72,6 +72,7 @@ final class DecodingBuffers implements AutoCloseable {
 
     /** As {@link #give(SourceEncoding)}, for a cache. */
     synchronized void give(DecoderCache c) {
+        c.positions.scaled = null; // a scaling session's tables go with it
         keep(caches, c);
     }
 

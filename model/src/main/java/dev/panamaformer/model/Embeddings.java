@@ -40,10 +40,15 @@ final class Embeddings {
 
     /** PE(pos, 2i) = sin(pos / 10000^(2i/d)), PE(pos, 2i+1) = cos(pos / 10000^(2i/d)). */
     static FloatTensor sinusoids(Arena arena, int positions, int width) {
+        return sinusoids(arena, positions, width, 1);
+    }
+
+    /** The sinusoids at positions pos / {@code scale} for pos in [0, positions): interpolated where scale > 1. */
+    static FloatTensor sinusoids(Arena arena, int positions, int width, double scale) {
         float[] table = new float[Math.multiplyExact(positions, width)];
         for (int pos = 0; pos < positions; pos++) {
             for (int i = 0; i < width; i++) {
-                double angle = pos / Math.pow(10000, (i - i % 2) / (double) width);
+                double angle = pos / scale / Math.pow(10000, (i - i % 2) / (double) width);
                 table[pos * width + i] = (float) (i % 2 == 0 ? Math.sin(angle) : Math.cos(angle));
             }
         }
@@ -55,10 +60,44 @@ final class Embeddings {
     }
 
     /**
-     * Gathers the position rows of {@code ids} into {@code out}: from the learned table, or from
-     * the sinusoids, grown to cover positions [0, needed) (see {@link GrowingTable}).
+     * The rows this stream adds for positions [0, {@code needed}) of a decoding session that
+     * scales them ({@link PositionScaling}): the learned table read between its rows at
+     * p (L - 1) / (needed - 1), L the trained length, interpolated linearly; or the sinusoids
+     * at p L / needed. Null where positions are not added here (RoPE, none).
      */
-    private void gatherPositions(Kernels k, int[] ids, int rows, int needed, FloatTensor out) {
+    FloatTensor scaledTable(Arena arena, int needed, PositionScaling scaling) {
+        int trained = scaling.trainedLength();
+        if (sinusoids != null) {
+            return sinusoids(arena, needed, width, needed / (double) trained);
+        }
+        if (position == null) {
+            return null;
+        }
+        float[] learned = position.value().toArray(), table = new float[Math.multiplyExact(needed, width)];
+        for (int p = 0; p < needed; p++) {
+            double x = (double) p * (trained - 1) / (needed - 1);
+            int low = (int) Math.floor(x), high = Math.min(low + 1, trained - 1);
+            double w = x - low;
+            for (int c = 0; c < width; c++) {
+                table[p * width + c] = (float) ((1 - w) * learned[low * width + c] + w * learned[high * width + c]);
+            }
+        }
+        return FloatTensor.of(arena, table, needed, width);
+    }
+
+    /**
+     * Gathers the position rows of {@code positions} into {@code out}: from a scaling session's
+     * own table, the learned table, or the sinusoids, grown to cover the ids (see {@link GrowingTable}).
+     */
+    private void gatherPositions(Kernels k, RowPositions positions, int rows, FloatTensor out) {
+        int[] ids = positions.ids;
+        ScaledPositions scaled = positions.scaled;
+        if (scaled != null) {
+            FloatTensor table = scaled.absolute();
+            k.elementwise().gatherRows(table, table.shape()[0], ids, rows, out, width);
+            return;
+        }
+        int needed = positions.bound;
         if (position != null) {
             k.elementwise().gatherRows(position.value(), maxPositions, ids, rows, out, width);
             return;
@@ -102,22 +141,21 @@ final class Embeddings {
     void forward(Kernels k, Activations a, int[] ids, boolean training, long seed) {
         int rows = a.rows;
         a.tokenIds = ids;
-        embedRows(k, ids, a.positions.ids, rows, a.positions.bound, a.tokens, a.sum, a.normed,
-                a.normStats.mean(), a.normStats.rstd());
+        embedRows(k, ids, a.positions, rows, a.tokens, a.sum, a.normed, a.normStats.mean(), a.normStats.rstd());
         dropout.forward(k, a.normed, a.out, (long) rows * width, training, seed);
     }
 
     /**
      * What every path shares: {@code normed} = LN(tokens + positions) for {@code rows} rows (no
      * positions with RoPE or none), the token rows gathered into {@code tokens}, their sum with the position rows into {@code sum}
-     * (the LayerNorm input, saved by training); {@code needed} bounds the positions. {@code tokens}
-     * may be {@code normed}: it is read before the LayerNorm writes.
+     * (the LayerNorm input, saved by training). {@code tokens} may be {@code normed}: it is read
+     * before the LayerNorm writes.
      */
-    private void embedRows(Kernels k, int[] ids, int[] positions, int rows, int needed, FloatTensor tokens, FloatTensor sum,
+    private void embedRows(Kernels k, int[] ids, RowPositions positions, int rows, FloatTensor tokens, FloatTensor sum,
                        FloatTensor normed, FloatTensor mean, FloatTensor rstd) {
         k.elementwise().gatherRows(token.value(), vocab, ids, rows, tokens, width);
         if (absolute) {
-            gatherPositions(k, positions, rows, needed, sum);
+            gatherPositions(k, positions, rows, sum);
             k.elementwise().add(tokens, sum, sum, (long) rows * width);
         } else {
             java.lang.foreign.MemorySegment.copy(tokens.segment(), 0, sum.segment(), 0, (long) rows * width * Float.BYTES);
@@ -127,12 +165,11 @@ final class Embeddings {
 
     /**
      * Incremental decoding: {@code out} (rows, C) = LN(token(tokens[r]) + position(positions[r]))
-     * for every row, in evaluation mode; {@code bound} is one past the largest position.
-     * {@code sum} is (rows, C), {@code mean} and {@code rstd} (rows).
+     * for every row, in evaluation mode. {@code sum} is (rows, C), {@code mean} and {@code rstd} (rows).
      */
-    void step(Kernels k, int[] tokens, int rows, int[] positions, int bound, FloatTensor sum, FloatTensor out,
+    void step(Kernels k, int[] tokens, int rows, RowPositions positions, FloatTensor sum, FloatTensor out,
               FloatTensor mean, FloatTensor rstd) {
-        embedRows(k, tokens, positions, rows, bound, out, sum, out, mean, rstd);
+        embedRows(k, tokens, positions, rows, out, sum, out, mean, rstd);
     }
 
     /**
@@ -141,7 +178,7 @@ final class Embeddings {
      * same kernel calls as {@link #forward} with dropout off, so the same bits.
      */
     void embed(Kernels k, int[] ids, SourceEncoding e) {
-        embedRows(k, ids, e.positions.ids, e.rows, e.positions.bound, e.x, e.normed, e.x, e.mean, e.rstd);
+        embedRows(k, ids, e.positions, e.rows, e.x, e.normed, e.x, e.mean, e.rstd);
     }
 
     /** The parameters' gradients from dOut = dL/d(a.out). */

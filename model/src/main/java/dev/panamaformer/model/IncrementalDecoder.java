@@ -2,6 +2,8 @@ package dev.panamaformer.model;
 
 import dev.panamaformer.kernels.FloatTensor;
 import dev.panamaformer.kernels.Kernels;
+import dev.panamaformer.kernels.RotaryTable;
+import java.lang.foreign.Arena;
 
 /**
  * The inference path of a {@link Transformer}: encode sources into a key/value cache, then run
@@ -23,6 +25,7 @@ final class IncrementalDecoder implements AutoCloseable {
     private final Norm decoderNorm;
     private final Linear generator;
     private final DecodingBuffers buffers;
+    private final PositionScaling scaling;
 
     IncrementalDecoder(TransformerConfig config, RunOptions options, Embeddings srcEmbed, EncoderLayer[] encoder,
                        Norm encoderNorm, Embeddings tgtEmbed, DecoderLayer[] decoder, Norm decoderNorm, Linear generator) {
@@ -36,6 +39,7 @@ final class IncrementalDecoder implements AutoCloseable {
         this.decoderNorm = decoderNorm;
         this.generator = generator;
         this.buffers = new DecodingBuffers(config, options.fusedAttentionFrom());
+        this.scaling = options.positionScaling();
     }
 
     /**
@@ -50,6 +54,18 @@ final class IncrementalDecoder implements AutoCloseable {
         SourceEncoding e = buffers.takeEncoding(b, s);
         try {
             e.load(src, srcPositions, b, s);
+            int needed = Math.max(e.positions.bound, targetBound(targetStart, b, capacity));
+            ScaledPositions srcScaled = null, tgtScaled = null;
+            if (scaling.scales(needed)) {
+                // the session's own tables, freed with the last reference to them
+                Arena arena = Arena.ofAuto();
+                TransformerConfig.Positions p = config.positions();
+                RotaryTable rotary = p == TransformerConfig.Positions.ROPE || p == TransformerConfig.Positions.ROPE_CROSS
+                        ? scaling.rotary(arena, needed, config.headSize(), config.ropeScale()) : null;
+                srcScaled = new ScaledPositions(srcEmbed.scaledTable(arena, needed, scaling), rotary);
+                tgtScaled = new ScaledPositions(tgtEmbed.scaledTable(arena, needed, scaling), rotary);
+            }
+            e.positions.scaled = srcScaled;
             srcEmbed.embed(kernels, src, e);
             for (EncoderLayer layer : encoder) {
                 layer.apply(kernels, e);
@@ -58,6 +74,7 @@ final class IncrementalDecoder implements AutoCloseable {
             int rows = b * beams;
             DecoderCache cache = pooled ? buffers.takeCache(rows, capacity, s, weightsVersion)
                     : new DecoderCache(config, rows, capacity, s, weightsVersion, new CountingArena());
+            cache.positions.scaled = tgtScaled;
             try {
                 FloatTensor keys = e.k, values = e.v; // (B*S, C), free once the encoder has run
                 for (int i = 0; i < decoder.length; i++) {
@@ -77,8 +94,18 @@ final class IncrementalDecoder implements AutoCloseable {
                 throw ex;
             }
         } finally {
+            e.positions.scaled = null;
             buffers.give(e);
         }
+    }
+
+    /** One past the largest target position id of {@code capacity} steps from {@code targetStart} (null: 0). */
+    private static int targetBound(int[] targetStart, int b, int capacity) {
+        int start = 0;
+        for (int i = 0; targetStart != null && i < b; i++) {
+            start = Math.max(start, targetStart[i]);
+        }
+        return start + capacity;
     }
 
     /** Gives a cache of {@link #start} back to the idle buffers where it came from them, else frees it. */
@@ -94,8 +121,7 @@ final class IncrementalDecoder implements AutoCloseable {
     FloatTensor step(DecoderCache cache, int[] tokens, int pos) {
         int rows = cache.rows;
         cache.feed(tokens, pos);
-        tgtEmbed.step(kernels, tokens, rows, cache.positions.ids, cache.positions.bound, cache.sublayer, cache.x, cache.mean,
-                cache.rstd);
+        tgtEmbed.step(kernels, tokens, rows, cache.positions, cache.sublayer, cache.x, cache.mean, cache.rstd);
         for (int i = 0; i < decoder.length; i++) {
             decoder[i].step(kernels, cache.x, rows, cache.layers[i], pos, cache.crossMask, cache);
         }

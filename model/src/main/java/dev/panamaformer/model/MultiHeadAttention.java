@@ -34,6 +34,12 @@ final class MultiHeadAttention {
      */
     private final GrowingTable<RotaryTable> rotary;
 
+    /** RoPE's angles for the rows of {@code positions}: a scaling session's own, else the model's table. */
+    private RotaryTable table(RowPositions positions) {
+        ScaledPositions scaled = positions.scaled;
+        return scaled != null ? scaled.rotary() : rotary.covering(positions.bound);
+    }
+
     MultiHeadAttention(Parameters params, String name, TransformerConfig config, long dropoutSite, GrowingTable<RotaryTable> rotary) {
         this.rotary = rotary;
         this.width = config.hiddenSize();
@@ -196,7 +202,7 @@ final class MultiHeadAttention {
                           RowPositions positions, FloatTensor scratch) {
         k.forward(kn, x, scratch, rows);
         if (rotary != null) {
-            kn.rotary().rotate(scratch, scratch, rows, heads, positions.ids, rotary.covering(positions.bound), false);
+            kn.rotary().rotate(scratch, scratch, rows, heads, positions.ids, table(positions), false);
         }
         copyRows(scratch, kCache, rows, capacity, pos);
         v.forward(kn, x, scratch, rows);
@@ -219,7 +225,7 @@ final class MultiHeadAttention {
     void projectKeysValues(Kernels kn, FloatTensor x, int rows, RowPositions positions, FloatTensor kOut, FloatTensor vOut) {
         k.forward(kn, x, kOut, rows);
         if (rotary != null) {
-            kn.rotary().rotate(kOut, kOut, rows, heads, positions.ids, rotary.covering(positions.bound), false);
+            kn.rotary().rotate(kOut, kOut, rows, heads, positions.ids, table(positions), false);
         }
         v.forward(kn, x, vOut, rows);
     }
@@ -234,7 +240,7 @@ final class MultiHeadAttention {
                       int capacity, int keys, RowMask mask, FloatTensor query, FloatTensor scores, FloatTensor context, FloatTensor out) {
         q.forward(kn, x, query, rows);
         if (rotary != null) {
-            kn.rotary().rotate(query, query, rows, heads, positions.ids, rotary.covering(positions.bound), false);
+            kn.rotary().rotate(query, query, rows, heads, positions.ids, table(positions), false);
         }
         MatrixBatch qh = new MatrixBatch(query, 0, width, width, headSize);
         MatrixBatch kh = new MatrixBatch(kCache, 0, width, (long) capacity * width, headSize);
@@ -258,7 +264,7 @@ final class MultiHeadAttention {
         k.forward(kn, e.normed, e.k, n);
         v.forward(kn, e.normed, e.v, n);
         if (rotary != null) {
-            var table = rotary.covering(e.positions.bound);
+            var table = table(e.positions);
             kn.rotary().rotate(e.q, e.q, n, heads, e.positions.ids, table, false);
             kn.rotary().rotate(e.k, e.k, n, heads, e.positions.ids, table, false);
         }

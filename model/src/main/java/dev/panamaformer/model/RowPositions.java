@@ -9,6 +9,12 @@ package dev.panamaformer.model;
 final class RowPositions {
     final int[] ids;
     int bound;
+    /**
+     * A decoding session's own tables where it scales positions ({@link PositionScaling}), else
+     * null: the absolute position rows of this stream's embeddings (learned or sinusoids, or
+     * null for RoPE) and RoPE's angles (or null), each covering every id of the session.
+     */
+    ScaledPositions scaled;
 
     RowPositions(int rows) {
         ids = new int[rows];

@@ -86,6 +86,7 @@ public final class Transformer implements AutoCloseable {
         this.config = config;
         this.options = options;
         this.kernels = options.kernels();
+        options.positionScaling().checkFor(config);
         try {
             // RoPE's angles, computed for the positions in use (as the sinusoids are)
             GrowingTable<RotaryTable> rotary = config.positions() == TransformerConfig.Positions.ROPE
@@ -133,6 +134,14 @@ public final class Transformer implements AutoCloseable {
     /** How this model runs: its kernels and when attention takes the fused kernel. */
     public RunOptions options() {
         return options;
+    }
+
+    /**
+     * The most positions a decoding session may use: the config's {@code max_position_embeddings},
+     * or more with {@link RunOptions#positionScaling()}. Training and {@link #forward} stay within the former.
+     */
+    public int positionLimit() {
+        return options.positionScaling().limit(config);
     }
 
     public Parameters parameters() {
@@ -261,7 +270,7 @@ public final class Transformer implements AutoCloseable {
         }
         int s = Decoding.longest(sources);
         int[] srcPositions = positions.padded(sources, s);
-        positions.checkTarget(sources.length, capacity, config.maxPositions());
+        positions.checkTarget(sources.length, capacity, positionLimit());
         DecoderCache cache = startCache(Decoding.pad(sources, config.padId(), s), srcPositions, positions.targetStart(),
                 sources.length, s, beams, capacity, pooled);
         Runnable release = () -> incremental.release(cache, pooled);
@@ -278,11 +287,12 @@ public final class Transformer implements AutoCloseable {
         guard.enterShared("startDecoding");
         try {
             checkOpen();
-            if (capacity < 1 || capacity > config.maxPositions()) {
+            int limit = positionLimit();
+            if (capacity < 1 || capacity > limit) {
                 throw new IllegalArgumentException("cannot decode " + capacity + " positions with a position table of "
-                        + config.maxPositions() + " (at least 1)");
+                        + limit + " (at least 1)" + PositionScaling.hint(config, limit));
             }
-            new Batch(b, s, 1, src, new int[b], new int[b], srcPositions, null).check(config);
+            new Batch(b, s, 1, src, new int[b], new int[b], srcPositions, null).check(config, limit);
             if ((long) b * beams > Integer.MAX_VALUE / Math.max(1, capacity)) {
                 throw new IllegalArgumentException(b + " sources x " + beams + " beams x " + capacity + " positions is too many");
             }

@@ -158,6 +158,12 @@ public record TransformerConfig(int srcVocabSize, int tgtVocabSize, int hiddenSi
                 maxPositions, dropout, attentionDropout, layerNormEps, activation, positions, padId, ropeScale);
     }
 
+    /** This config with {@code maxPositions} positions (the learned tables' rows, and the longest sequence). */
+    public TransformerConfig withMaxPositions(int maxPositions) {
+        return new TransformerConfig(srcVocabSize, tgtVocabSize, hiddenSize, numLayers, numHeads, intermediateSize,
+                maxPositions, dropout, attentionDropout, layerNormEps, activation, positions, padId, ropeScale);
+    }
+
     public TransformerConfig withRopeScale(float ropeScale) {
         return new TransformerConfig(srcVocabSize, tgtVocabSize, hiddenSize, numLayers, numHeads, intermediateSize,
                 maxPositions, dropout, attentionDropout, layerNormEps, activation, positions, padId, ropeScale);
