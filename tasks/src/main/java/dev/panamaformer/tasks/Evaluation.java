@@ -42,9 +42,10 @@ final class Evaluation {
 
     static List<Row> predict(Transformer model, Task task, List<Example> examples, int batchSize) {
         List<Row> rows = new ArrayList<>(examples.size());
-        int maxLength = Batches.decoderLength(task), eos = task.fixedLength() ? -1 : Vocabulary.EOS;
+        int eos = task.fixedLength() ? -1 : Vocabulary.EOS;
         for (int from = 0; from < examples.size(); from += batchSize) {
             List<Example> chunk = examples.subList(from, Math.min(examples.size(), from + batchSize));
+            int maxLength = task.decodeLength(chunk);
             int[][] sources = new int[chunk.size()][];
             for (int i = 0; i < sources.length; i++) {
                 sources[i] = Batches.sourceIds(task, chunk.get(i).source());

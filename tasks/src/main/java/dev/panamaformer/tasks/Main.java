@@ -1,6 +1,7 @@
 package dev.panamaformer.tasks;
 
 import dev.panamaformer.kernels.Kernels;
+import dev.panamaformer.model.PositionScaling;
 import dev.panamaformer.model.CheckpointException;
 import dev.panamaformer.model.TransformerConfig;
 import java.io.IOException;
@@ -27,13 +28,14 @@ public final class Main {
                       attention   draw an annotated attention heatmap of one example (attention-*.png)
                       (none)      train, then test, then attention (encoder layer 0, and cross-attention of the last layer)
 
-            addition and parser run two variants unless --variant picks one:
+            addition and parser run two variants unless --variant picks one; copy runs its reference:
               addition  reference (3 digits, zero-padded; all 250,000 pairs) and lengths (1-3 digits, tested up to 10)
               parser    simple (v=d op d; all 1,200 expressions) and nested (parentheses, precedence, depth <= 3)
+              copy      reference (20 symbols) or lengths (1-20 symbols, tested at 30 and 40)
 
             FLAGS (defaults are each task's reference settings)
               --out DIR             run directory (default runs/TASK; variants go below it)
-              --variant V           reference|lengths|all (addition), simple|nested|all (parser)
+              --variant V           reference|lengths|all (addition), simple|nested|all (parser), reference|lengths (copy)
               --encoding E          plain|reversed|coupled: how addition's lengths variant writes sums (default coupled)
               --steps N --batch N --lr X --warmup N --clip X --seed N
               --hidden N --layers N --heads N --ff N --max-positions N --dropout X
@@ -41,6 +43,8 @@ public final class Main {
               --eval-every N --eval-size N --target P --patience N --no-early-stop --overwrite
               --resume              continue the run in the run directory from its last evaluation (same flags)
               --test-size N --show N --threads N
+              --interpolate linear|ntk  test and draw past the trained positions by position interpolation
+                                    (learned, sinusoidal, rope) or NTK-aware scaling (rope)
               --attention encoder|decoder|cross --layer N --head N --example TEXT
             """;
 
@@ -71,6 +75,11 @@ public final class Main {
             List<Task> tasks = tasks(taskName, flags.string("variant", "all"), flags.has("encoding")
                     ? flags.choice("encoding", AdditionTask.Encoding.COUPLED, AdditionTask.Encoding.class) : null);
             Kernels kernels = flags.has("threads") ? Kernels.withThreads(flags.integer("threads", 1, 1, 256)) : Kernels.defaults();
+            Testing.Options options = new Testing.Options(kernels, flags.has("interpolate")
+                    ? flags.choice("interpolate", PositionScaling.Method.LINEAR, PositionScaling.Method.class) : PositionScaling.Method.NONE);
+            if (options.interpolate() == PositionScaling.Method.NONE && flags.has("interpolate")) {
+                throw new UsageException("--interpolate must be linear or ntk");
+            }
             for (Task task : tasks) {
                 Settings s = settings(task, flags);
                 Path dir = directory(task, flags);
@@ -80,11 +89,11 @@ public final class Main {
                 switch (command) {
                     case "explain" -> out.println(task.explain(new SplittableRandom(s.seed())));
                     case "train" -> train(task, s, dir, flags, kernels, out);
-                    case "test" -> Testing.test(task, s, dir, flags.integer("show", 5, 0, 1000), kernels, out);
+                    case "test" -> Testing.test(task, s, dir, flags.integer("show", 5, 0, 1000), options, out);
                     case "attention" -> Attention.draw(task, s, dir, flags, kernels, out);
                     default -> {
                         train(task, s, dir, flags, kernels, out);
-                        Testing.test(task, s, dir, flags.integer("show", 5, 0, 1000), kernels, out);
+                        Testing.test(task, s, dir, flags.integer("show", 5, 0, 1000), options, out);
                         Attention.draw(task, s, dir, flags, kernels, out);
                         if (!flags.has("attention")) {
                             // and where the decoder looks in the source, in its last layer
@@ -132,12 +141,12 @@ public final class Main {
             throw new UsageException("--encoding is for addition --variant lengths only");
         }
         return switch (name) {
-            case "copy" -> {
-                if (!v.equals("all")) {
-                    throw new UsageException("copy has no variants; drop --variant");
-                }
-                yield List.of(new CopyTask(20));
-            }
+            case "copy" -> switch (v) {
+                // "all" is the default of every task: for copy the reference alone, the main job
+                case "all", "reference" -> List.of(new CopyTask(20));
+                case "lengths" -> List.of(new CopyTask(20, CopyTask.Variant.LENGTHS));
+                default -> throw new UsageException("--variant for copy must be reference or lengths, got " + UserText.quoted(variant));
+            };
             case "addition" -> switch (v) {
                 case "all" -> List.of(new AdditionTask(AdditionTask.Variant.REFERENCE), new AdditionTask(AdditionTask.Variant.LENGTHS));
                 case "reference" -> List.of(new AdditionTask(AdditionTask.Variant.REFERENCE));

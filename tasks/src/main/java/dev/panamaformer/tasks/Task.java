@@ -37,6 +37,16 @@ public interface Task {
         return targetLength();
     }
 
+    /**
+     * The most decoding steps a batch of {@code examples} takes: by default the decoder length of
+     * the longest target ({@link #targetLength()}, plus the end token where targets vary). A task
+     * whose output length follows from its input (copy) may bound it by the batch's sources, so
+     * that a decoding session asks for no more positions than it uses.
+     */
+    default int decodeLength(List<Example> examples) {
+        return targetLength() + (fixedLength() ? 0 : 1);
+    }
+
     /** Fixed-length targets are decoded to exactly {@link #targetLength()} tokens and carry no end token. */
     boolean fixedLength();
 

@@ -3,6 +3,8 @@ package dev.panamaformer.tasks;
 import dev.panamaformer.kernels.Kernels;
 import dev.panamaformer.model.Checkpoint;
 import dev.panamaformer.model.CheckpointException;
+import dev.panamaformer.model.PositionScaling;
+import dev.panamaformer.model.RunOptions;
 import dev.panamaformer.model.Transformer;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -22,8 +24,24 @@ final class Testing {
     private Testing() {
     }
 
+    /**
+     * How the test command runs a trained model: its kernels, and how decoding goes past the
+     * trained positions ({@link PositionScaling.Method#NONE}: it does not).
+     */
+    record Options(Kernels kernels, PositionScaling.Method interpolate) {
+    }
+
     /** Loads the run's checkpoint, refusing one made for another task or vocabulary. */
     static Transformer load(Task task, Path dir, Kernels kernels) throws IOException {
+        return load(task, dir, new Options(kernels, PositionScaling.Method.NONE));
+    }
+
+    /**
+     * {@link #load(Task, Path, Kernels)} with decoding scaled past the positions the task trains
+     * on (its training sources, and its training targets with the start token) as
+     * {@code options.interpolate()} says.
+     */
+    static Transformer load(Task task, Path dir, Options options) throws IOException {
         Path path = dir.resolve(TrainingRun.CHECKPOINT);
         if (!Files.exists(path) && !Files.notExists(path)) {
             // neither: the directory cannot be searched, which is not the same as no checkpoint
@@ -37,7 +55,19 @@ final class Testing {
         if (!task.directory().equals(meta.get("task"))) {
             throw new CheckpointException(path + " holds a model of task '" + meta.get("task") + "', not '" + task.directory() + "'");
         }
-        Transformer model = Checkpoint.load(path, kernels);
+        RunOptions run = RunOptions.defaults().withKernels(options.kernels());
+        if (options.interpolate() != PositionScaling.Method.NONE) {
+            int trained = Math.max(task.trainingSourceLength(), task.trainingTargetLength() + 1);
+            int longest = Math.max(task.sourceLength(), Batches.decoderLength(task));
+            run = run.withPositionScaling(new PositionScaling(options.interpolate(), trained, longest));
+        }
+        Transformer model;
+        try {
+            model = Checkpoint.load(path, run);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--interpolate " + options.interpolate().name().toLowerCase(java.util.Locale.ROOT)
+                    + ": " + e.getMessage());
+        }
         if (model.config().srcVocabSize() != task.source().vocabulary().size()
                 || model.config().tgtVocabSize() != task.target().vocabulary().size()
                 || model.config().maxPositions() < Math.max(task.sourceLength(), Batches.decoderLength(task))) {
@@ -48,8 +78,17 @@ final class Testing {
     }
 
     static Evaluation.Result test(Task task, Settings s, Path dir, int show, Kernels kernels, PrintStream out) throws IOException {
+        return test(task, s, dir, show, new Options(kernels, PositionScaling.Method.NONE), out);
+    }
+
+    static Evaluation.Result test(Task task, Settings s, Path dir, int show, Options options, PrintStream out) throws IOException {
         MemoryEstimate.checkTestSet(task, s.testSize());
-        try (Transformer model = load(task, dir, kernels)) {
+        try (Transformer model = load(task, dir, options)) {
+            if (options.interpolate() != PositionScaling.Method.NONE) {
+                PositionScaling p = model.options().positionScaling();
+                out.printf("positions past the trained %d: %s scaling, up to %d%n", p.trainedLength(),
+                        p.method().name().toLowerCase(java.util.Locale.ROOT), p.maxLength());
+            }
             Task.TestSet set = task.testSet(s.testSize(), s.seed() + TEST_SEED_OFFSET);
             out.printf("testing %s on %s, greedy decoding%n", task.name(), set.description());
             long start = System.nanoTime();

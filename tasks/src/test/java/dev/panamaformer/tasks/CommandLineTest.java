@@ -52,7 +52,8 @@ class CommandLineTest {
         mistake(run("copy", "train", "--lr", "-1"), 2, "--lr must be in");
         mistake(run("copy", "train", "--steps"), 2, "--steps needs a value");
         mistake(run("copy", "train", "--hidden", "10", "--heads", "3"), 2, "not divisible");
-        mistake(run("copy", "--variant", "lengths"), 2, "copy has no variants");
+        mistake(run("copy", "--variant", "nested"), 2, "--variant for copy must be reference or lengths");
+        mistake(run("copy", "test", "--interpolate", "cubic"), 2, "--interpolate");
         mistake(run("copy", "train", "--max-positions", "5"), 2, "--max-positions must be in [20,");
         mistake(run("copy", "test", "--test-size", "0"), 2, "--test-size must be in [1,");
         mistake(run("addition", "test", "--variant", "huge"), 2, "--variant for addition");

@@ -37,6 +37,38 @@ class TaskDataTest {
     }
 
     @Example
+    void copyLengthsTrainsOnOneToTwentyAndTestsAtThirtyAndForty() {
+        CopyTask task = new CopyTask(20, CopyTask.Variant.LENGTHS);
+        SplittableRandom r = new SplittableRandom(5);
+        Set<Integer> lengths = new HashSet<>();
+        for (int i = 0; i < 2_000; i++) {
+            dev.panamaformer.tasks.Example e = task.sample(r);
+            assertEquals(e.source(), e.target());
+            lengths.add(task.source().encode(e.source()).length);
+        }
+        assertEquals(20, lengths.size(), "every length 1 to 20 drawn: " + lengths);
+        assertTrue(lengths.stream().allMatch(n -> n >= 1 && n <= 20), lengths.toString());
+        assertEquals(20, task.trainingSourceLength());
+        assertEquals(40, task.sourceLength());
+        assertFalse(task.fixedLength(), "variable lengths end with the end token");
+        assertEquals(41, task.defaults().model().maxPositions(), "positions for the longest test and its end token");
+        List<Task.TestSet> beyond = task.additionalTests(30, 9);
+        assertEquals(2, beyond.size());
+        for (int k = 0; k < 2; k++) {
+            int n = CopyTask.TEST_LENGTHS[k];
+            assertEquals(30, beyond.get(k).examples().size());
+            for (dev.panamaformer.tasks.Example e : beyond.get(k).examples()) {
+                assertEquals(n, task.source().encode(e.source()).length);
+                assertEquals(e.source(), e.target());
+            }
+            // a batch decodes as many steps as its longest copy and its end token, no more
+            assertEquals(n + 1, task.decodeLength(beyond.get(k).examples()));
+        }
+        assertEquals(20, new CopyTask(20).decodeLength(beyond.get(1).examples()), "the reference decodes its one length");
+        assertTrue(new CopyTask(20).additionalTests(30, 9).isEmpty());
+    }
+
+    @Example
     void theReferenceAdditionExampleAndTheWholeSpace() {
         AdditionTask task = new AdditionTask(AdditionTask.Variant.REFERENCE);
         assertEquals(new dev.panamaformer.tasks.Example("153+391", "544"), task.example(153, 391));
