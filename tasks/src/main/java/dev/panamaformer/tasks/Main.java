@@ -26,6 +26,8 @@ public final class Main {
                       train       train, with a progress line; writes model.safetensors, curve.png, metrics.csv
                       test        greedy-decode fresh examples with the trained model; ends with 'exact match: P% (k/n)'
                       attention   draw an annotated attention heatmap of one example (attention-*.png)
+                      predict     the trained model's output for each INPUT after the command (e.g. "499+499"),
+                                  or for each line of standard input; one line each
                       (none)      train, then test, then attention (encoder layer 0, and cross-attention of the last layer)
 
             addition and parser run two variants unless --variant picks one; copy runs its reference:
@@ -46,6 +48,8 @@ public final class Main {
               --interpolate linear|ntk  test and draw past the trained positions by position interpolation
                                     (learned, sinusoidal, rope) or NTK-aware scaling (rope)
               --attention encoder|decoder|cross --layer N --head N --example TEXT
+              --beam N | --temperature X --top-k N --top-p X   predict by beam search or by sampling (default greedy)
+              --show-scores         predict: the log-probability of each output after a tab
             """;
 
     private Main() {
@@ -57,6 +61,11 @@ public final class Main {
 
     /** Runs the command line; returns the exit status (0 fine, 1 failed, 2 a usage mistake). */
     static int run(String[] args, PrintStream out, PrintStream err) {
+        return run(args, System.in, out, err);
+    }
+
+    /** {@link #run(String[], PrintStream, PrintStream)} with {@code predict}'s inputs, where none are arguments, from {@code in}. */
+    static int run(String[] args, java.io.InputStream in, PrintStream out, PrintStream err) {
         try {
             List<String> rest = new ArrayList<>(Arrays.asList(args));
             if (rest.isEmpty() || rest.contains("--help") || rest.get(0).equals("help") || rest.get(0).equals("-h")) {
@@ -67,13 +76,33 @@ public final class Main {
             String command = "all";
             if (!rest.isEmpty() && !rest.get(0).startsWith("--")) {
                 command = rest.remove(0).toLowerCase(Locale.ROOT);
-                if (!List.of("explain", "train", "test", "attention").contains(command)) {
-                    throw new UsageException("unknown command '" + command + "'; use explain, train, test or attention");
+                if (!List.of("explain", "train", "test", "attention", "predict").contains(command)) {
+                    throw new UsageException("unknown command '" + command + "'; use explain, train, test, attention or predict");
+                }
+            }
+            List<String> inputs = new ArrayList<>();
+            for (int i = 0; command.equals("predict") && i < rest.size(); ) {
+                // predict's inputs are the arguments that are neither flags nor their values
+                String a = rest.get(i);
+                if (a.startsWith("--")) {
+                    i += Flags.VALUED.contains(a.substring(2)) ? 2 : 1;
+                } else {
+                    inputs.add(rest.remove(i));
                 }
             }
             Flags flags = Flags.parse(rest);
             List<Task> tasks = tasks(taskName, flags.string("variant", "all"), flags.has("encoding")
                     ? flags.choice("encoding", AdditionTask.Encoding.COUPLED, AdditionTask.Encoding.class) : null);
+            if (command.equals("predict")) {
+                // one model answers: the first variant (reference, simple) unless --variant names another
+                Task task = tasks.get(0);
+                Settings s = settings(task, flags);
+                Prediction.Choice choice = Prediction.Choice.of(flags, s.seed());
+                Kernels k = flags.has("threads") ? Kernels.withThreads(flags.integer("threads", 1, 1, 256)) : Kernels.defaults();
+                int failed = Prediction.run(task, directory(task, flags), k, choice, inputs,
+                        new java.io.BufferedReader(new java.io.InputStreamReader(in, java.nio.charset.StandardCharsets.UTF_8)), out, err);
+                return failed == 0 ? 0 : 1;
+            }
             Kernels kernels = flags.has("threads") ? Kernels.withThreads(flags.integer("threads", 1, 1, 256)) : Kernels.defaults();
             Testing.Options options = new Testing.Options(kernels, flags.has("interpolate")
                     ? flags.choice("interpolate", PositionScaling.Method.LINEAR, PositionScaling.Method.class) : PositionScaling.Method.NONE);
