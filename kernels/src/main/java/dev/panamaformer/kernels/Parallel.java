@@ -5,7 +5,8 @@ package dev.panamaformer.kernels;
  *
  * <p>Every caller partitions work so that each output element is computed by exactly one task in
  * an order that does not depend on the partition, so results are bit-identical for any thread
- * count. The calling thread runs the first part itself; {@link Workers} run the others.
+ * count. A job is cut into chunks that the calling thread and the {@link Workers} claim as they
+ * come free; the part number a task gets is the thread's, for its scratch memory.
  */
 final class Parallel {
     /** Below this many multiply-adds (or comparable work) per part, a fork (some microseconds) costs more than it saves. */

@@ -41,7 +41,12 @@ final class Workers {
     // the current job, written by the caller before it publishes the job's number in claims
     private Parallel.PartTask task;
     private int items;
-    private int chunks;
+    /**
+     * Volatile although it is written before the job is opened: a late worker reads it beside an
+     * old claim word, and a count it sees must come with the closed word before it (a plain write
+     * may become visible before an earlier volatile one on weakly ordered CPUs, e.g. ARM).
+     */
+    private volatile int chunks;
     private volatile Thread caller;
     private volatile Throwable failure;
 
@@ -97,6 +102,8 @@ final class Workers {
                 throw re;
             } else if (t instanceof Error err) {
                 throw err;
+            } else if (t != null) {
+                throw new IllegalStateException("a part of a parallel job failed", t);
             }
         } finally {
             lock.unlock();
@@ -122,7 +129,7 @@ final class Workers {
             Thread waiting = caller;
             try {
                 task.run(part, Parallel.start(items, count, chunk), Parallel.start(items, count, chunk + 1));
-            } catch (RuntimeException | Error e) {
+            } catch (Throwable e) { // whatever a chunk throws, the job's count must go on, or its caller waits forever
                 failed(e);
             }
             if (finished.incrementAndGet() == count && part != 0) {
@@ -131,9 +138,12 @@ final class Workers {
         }
     }
 
-    private void failed(Throwable t) {
+    /** The job's first failure is rethrown to its caller, later ones added to it as suppressed. */
+    private synchronized void failed(Throwable t) {
         if (failure == null) {
             failure = t;
+        } else if (failure != t) {
+            failure.addSuppressed(t);
         }
     }
 

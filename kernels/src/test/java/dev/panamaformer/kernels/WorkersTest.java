@@ -14,12 +14,15 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * The shared worker threads: whoever claims a chunk, every item of a job runs exactly once, as a
  * part the job allowed, and the caller returns only after all of them; failures reach the caller;
- * jobs posted from many threads at once, or from inside a chunk, neither mix nor wait forever.
+ * jobs posted from many threads at once, or from inside a chunk, neither mix nor wait forever
+ * (a lost wake-up fails the timeout instead of hanging the build).
  */
+@Timeout(120)
 class WorkersTest {
     @Test
     void everyItemRunsExactlyOnceInAPartTheJobAllows() {
@@ -57,10 +60,15 @@ class WorkersTest {
     @Test
     void aJobPostedFromInsideAChunkRunsThere() {
         AtomicIntegerArray inner = new AtomicIntegerArray(8 * 16);
+        java.util.concurrent.atomic.AtomicInteger elsewhere = new java.util.concurrent.atomic.AtomicInteger();
         Workers.shared().run(8, 2, 8, (part, from, to) -> {
+            Thread outerThread = Thread.currentThread();
             for (int i = from; i < to; i++) {
                 int outer = i;
                 Workers.shared().run(16, 2, 4, (p, f, t) -> {
+                    if (Thread.currentThread() != outerThread || p != 0) {
+                        elsewhere.incrementAndGet();
+                    }
                     for (int j = f; j < t; j++) {
                         inner.incrementAndGet(outer * 16 + j);
                     }
@@ -70,6 +78,7 @@ class WorkersTest {
         for (int i = 0; i < inner.length(); i++) {
             assertEquals(1, inner.get(i), "item " + i);
         }
+        assertEquals(0, elsewhere.get(), "an inner job's chunks run on the chunk's own thread, as part 0");
     }
 
     @Test

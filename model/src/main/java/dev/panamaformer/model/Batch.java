@@ -49,14 +49,17 @@ public record Batch(int size, int srcLength, int tgtLength, int[] src, int[] tgt
 
     /** Throws an exception naming the first id outside its vocabulary or a position beyond the position table. */
     void check(TransformerConfig config) {
-        check(config, config.maxPositions());
+        check(config, config.maxPositions(), "");
     }
 
-    /** {@link #check(TransformerConfig)} with positions allowed up to {@code positions} (a decoding session's, with scaling). */
-    void check(TransformerConfig config, int positions) {
+    /**
+     * {@link #check(TransformerConfig)} with positions allowed up to {@code positions} (a decoding
+     * session's, with scaling), {@code hint} added to the message of too long a sequence.
+     */
+    void check(TransformerConfig config, int positions, String hint) {
         if ((srcPositions == null && srcLength > positions) || (tgtPositions == null && tgtLength > positions)) {
             throw new IllegalArgumentException("sequence lengths (S, T) = (" + srcLength + ", " + tgtLength
-                    + ") exceed the " + positions + " positions of the model" + PositionScaling.hint(config, positions));
+                    + ") exceed the " + positions + " positions of the model" + hint);
         }
         if (srcPositions != null) {
             RowPositions.check("srcPositions", srcPositions, srcLength, positions);

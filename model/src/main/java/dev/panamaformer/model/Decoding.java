@@ -132,7 +132,7 @@ public final class Decoding {
         int limit = recompute ? c.maxPositions() : model.positionLimit();
         if (maxLength < 1 || maxLength > limit) {
             throw new IllegalArgumentException("maxLength " + maxLength + " outside [1, " + limit + "]"
-                    + (maxLength > limit ? PositionScaling.hint(c, recompute ? -1 : limit) : ""));
+                    + (maxLength > limit && !recompute ? model.options().positionScaling().hint(c) : ""));
         }
         if (bos < 0 || bos >= c.tgtVocabSize() || eos >= c.tgtVocabSize()) {
             throw new IllegalArgumentException("start token " + bos + " or end token " + eos + " outside the target vocabulary [0, "

@@ -4,9 +4,10 @@ import dev.panamaformer.kernels.RotaryTable;
 
 /**
  * How decoding reaches positions past those a model was trained on: not at all (the default), by
- * position interpolation, or by NTK-aware scaling. A decoding session whose positions stay within
- * {@link #trainedLength} computes exactly what it would without scaling; one that needs
- * {@code n > trainedLength} positions squeezes them into the trained range by the factor
+ * position interpolation, or by NTK-aware scaling. A decoding session started for positions within
+ * {@link #trainedLength} (its sources, its targets' first ids and its capacity of steps) computes
+ * exactly what it would without scaling; one started for {@code n > trainedLength} positions, even
+ * if it ends sooner, squeezes them into the trained range by the factor
  * {@code s = n / trainedLength}, fixed for the whole session (its position tables are built
  * when it starts):
  * <ul>
@@ -24,8 +25,8 @@ import dev.panamaformer.kernels.RotaryTable;
  *
  * @param method        what to do past {@code trainedLength}
  * @param trainedLength positions the model was trained on (at most its {@code max_position_embeddings})
- * @param maxLength     the most positions a session may use with scaling (the positions a
- *                      session's tables and checks allow)
+ * @param maxLength     the most positions a session may use with scaling (where it is below the
+ *                      model's {@code max_position_embeddings}, those remain the limit)
  */
 public record PositionScaling(Method method, int trainedLength, int maxLength) {
     /** What decoding does with positions past the trained length. */
@@ -83,12 +84,12 @@ public record PositionScaling(Method method, int trainedLength, int maxLength) {
     }
 
     /**
-     * What to add to an error about too many positions: how to decode further, where scaling
-     * would (no scaling asked for, and the model's positions can be scaled).
+     * What to add to a decoding session's error about too many positions: how to decode further,
+     * where this scaling is {@link #NONE} and the model's positions can be scaled; else nothing.
      */
-    static String hint(TransformerConfig config, int limit) {
+    String hint(TransformerConfig config) {
         TransformerConfig.Positions p = config.positions();
-        if (limit != config.maxPositions() || p == TransformerConfig.Positions.NONE) {
+        if (method != Method.NONE || p == TransformerConfig.Positions.NONE) {
             return "";
         }
         return "; to decode further, interpolate positions: RunOptions.withPositionScaling(PositionScaling.linear(trained length,"

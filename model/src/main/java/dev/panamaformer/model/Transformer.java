@@ -86,8 +86,8 @@ public final class Transformer implements AutoCloseable {
         this.config = config;
         this.options = options;
         this.kernels = options.kernels();
-        options.positionScaling().checkFor(config);
         try {
+            options.positionScaling().checkFor(config);
             // RoPE's angles, computed for the positions in use (as the sinusoids are)
             GrowingTable<RotaryTable> rotary = config.positions() == TransformerConfig.Positions.ROPE
                     || config.positions() == TransformerConfig.Positions.ROPE_CROSS
@@ -290,9 +290,10 @@ public final class Transformer implements AutoCloseable {
             int limit = positionLimit();
             if (capacity < 1 || capacity > limit) {
                 throw new IllegalArgumentException("cannot decode " + capacity + " positions with a position table of "
-                        + limit + " (at least 1)" + PositionScaling.hint(config, limit));
+                        + limit + " (at least 1)" + options.positionScaling().hint(config));
             }
-            new Batch(b, s, 1, src, new int[b], new int[b], srcPositions, null).check(config, limit);
+            new Batch(b, s, 1, src, new int[b], new int[b], srcPositions, null).check(config, limit,
+                    options.positionScaling().hint(config));
             if ((long) b * beams > Integer.MAX_VALUE / Math.max(1, capacity)) {
                 throw new IllegalArgumentException(b + " sources x " + beams + " beams x " + capacity + " positions is too many");
             }

@@ -171,6 +171,38 @@ class PositionScalingTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(value = TransformerConfig.Positions.class, names = {"LEARNED", "SINUSOIDAL", "ROPE_CROSS"})
+    void aPooledSessionAfterAScaledOneTakesTheModelsTablesAgain(TransformerConfig.Positions positions) {
+        TransformerConfig c = config(positions);
+        int[][] sources = sources(new Random(4), c, 3, MAX);
+        try (Transformer plain = new Transformer(c, 8);
+             Transformer scaled = new Transformer(c, 8, RunOptions.defaults().withPositionScaling(PositionScaling.linear(MAX, 3 * MAX)))) {
+            Decoding.greedy(scaled, sources, 1, -1, 3 * MAX); // scaled, in the model's pooled buffers
+            Decoding.beamSearch(scaled, sources, 3, 1, 2, 3 * MAX, 1f);
+            assertArrayEquals(Decoding.greedy(plain, sources, 1, -1, MAX), Decoding.greedy(scaled, sources, 1, -1, MAX));
+            assertArrayEquals(Decoding.beamSearch(plain, sources, 3, 1, 2, MAX, 1f), Decoding.beamSearch(scaled, sources, 3, 1, 2, MAX, 1f));
+        }
+    }
+
+    @Test
+    void onlyADecodingSessionWithoutScalingIsToldAboutIt() {
+        TransformerConfig c = config(TransformerConfig.Positions.LEARNED);
+        try (Transformer scaled = new Transformer(c, 1, RunOptions.defaults().withPositionScaling(PositionScaling.linear(5, 8)));
+             Transformer plain = new Transformer(c, 1)) {
+            assertEquals(MAX, scaled.positionLimit(), "a maximum below the model's positions leaves them the limit");
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> scaled.startDecoding(new int[][] {{1, 2}}, 1, MAX + 1));
+            assertFalse(e.getMessage().contains("interpolate"), "scaling is on already: " + e.getMessage());
+            int[] ids = new int[MAX + 1];
+            Arrays.fill(ids, 1);
+            Batch tooLong = new Batch(1, MAX + 1, 1, ids, new int[] {1}, new int[] {1});
+            e = assertThrows(IllegalArgumentException.class, () -> plain.forward(tooLong, false, 0));
+            assertTrue(e.getMessage().contains("exceed the " + MAX + " positions") && !e.getMessage().contains("interpolate"),
+                    "training never scales: " + e.getMessage());
+        }
+    }
+
     private static boolean rope(TransformerConfig.Positions p) {
         return p == TransformerConfig.Positions.ROPE || p == TransformerConfig.Positions.ROPE_CROSS;
     }
