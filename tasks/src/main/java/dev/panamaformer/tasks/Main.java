@@ -21,7 +21,7 @@ public final class Main {
     static final String USAGE = """
             usage: ./panamaformer TASK [COMMAND] [FLAGS]
 
-            TASK      copy | addition | parser
+            TASK      copy | addition | parser | pairs (your own data: --data FILE)
             COMMAND   explain     show the data layout and tokenization of a few examples
                       train       train, with a progress line; writes model.safetensors, curve.png, metrics.csv
                       test        greedy-decode fresh examples with the trained model; ends with 'exact match: P% (k/n)'
@@ -45,6 +45,8 @@ public final class Main {
               --eval-every N --eval-size N --target P --patience N --no-early-stop --overwrite
               --resume              continue the run in the run directory from its last evaluation (same flags)
               --test-size N --show N --threads N
+              --data FILE           pairs: lines of source, a tab, target (UTF-8); split 85/5/10 by --seed
+              --units chars|words   pairs: what a token is (--source-units/--target-units: per side; default chars)
               --interpolate linear|ntk  test and draw past the trained positions by position interpolation
                                     (learned, sinusoidal, rope) or NTK-aware scaling (rope)
               --attention encoder|decoder|cross --layer N --head N --example TEXT
@@ -91,7 +93,8 @@ public final class Main {
                 }
             }
             Flags flags = Flags.parse(rest);
-            List<Task> tasks = tasks(taskName, flags.string("variant", "all"), flags.has("encoding")
+            List<Task> tasks = taskName.equals("pairs") ? List.of(pairs(flags))
+                    : tasks(taskName, flags.string("variant", "all"), flags.has("encoding")
                     ? flags.choice("encoding", AdditionTask.Encoding.COUPLED, AdditionTask.Encoding.class) : null);
             if (command.equals("predict")) {
                 // one model answers: the first variant (reference, simple) unless --variant names another
@@ -157,6 +160,19 @@ public final class Main {
                     + "); lower --hidden, --ff, --layers or --batch");
             return 1;
         }
+    }
+
+    /** The pairs task of {@code --data FILE}, split by {@code --seed}, units from {@code --units} or per side. */
+    static PairsTask pairs(Flags flags) throws IOException {
+        if (!flags.has("data")) {
+            throw new UsageException("pairs needs --data FILE: lines of source, a tab, target (UTF-8)");
+        }
+        if (flags.has("variant") || flags.has("encoding")) {
+            throw new UsageException("pairs has no variants or encodings; drop --variant and --encoding");
+        }
+        PairsTask.Units both = flags.choice("units", PairsTask.Units.CHARS, PairsTask.Units.class);
+        return PairsTask.read(Path.of(flags.string("data", "")), flags.choice("source-units", both, PairsTask.Units.class),
+                flags.choice("target-units", both, PairsTask.Units.class), flags.longValue("seed", 1));
     }
 
     static List<Task> tasks(String name, String variant) {

@@ -111,6 +111,29 @@ public interface Task {
         return List.of();
     }
 
+    /**
+     * The validation examples a training run checks itself on: by default {@code size} fresh ones
+     * drawn from {@code random} (a stream apart from training's); a task of a fixed data set
+     * returns its held-out pairs.
+     */
+    default List<Example> validation(int size, SplittableRandom random) {
+        List<Example> examples = new java.util.ArrayList<>(size);
+        for (int i = 0; i < size; i++) {
+            examples.add(sample(random).withoutOffset());
+        }
+        return examples;
+    }
+
+    /** Whether the test command also reports the error rate: edits per reference token (character or word error rate). */
+    default boolean reportsErrorRate() {
+        return false;
+    }
+
+    /** What the checkpoint keeps beside the weights for this task (e.g. a vocabulary read from data); none by default. */
+    default java.util.Map<String, String> metadata() {
+        return java.util.Map.of();
+    }
+
     /** A few lines that show the data layout and tokenization, like the reference's explain functions. */
     String explain(SplittableRandom random);
 

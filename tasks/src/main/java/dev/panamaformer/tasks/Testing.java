@@ -119,6 +119,15 @@ final class Testing {
                 }
             }
             out.printf("decoded %d examples in %.1f s%n", r.total(), seconds);
+            if (task.reportsErrorRate()) {
+                long edits = 0, units = 0;
+                for (Evaluation.Row row : r.rows()) {
+                    int[] truth = task.target().encode(row.example().target()), guess = task.target().encode(row.prediction());
+                    edits += EditDistance.of(guess, truth);
+                    units += truth.length;
+                }
+                out.printf("error rate: %.2f%% (%d edits over %d target units)%n", units == 0 ? 0 : 100.0 * edits / units, edits, units);
+            }
             if (task.digitTargets()) {
                 out.printf("per-digit accuracy: %s%% (%d/%d digits)%n", Evaluation.percent(r.perSymbol()), r.symbolsCorrect(),
                         r.symbolsTotal());

@@ -61,11 +61,7 @@ final class TrainingRun {
         MemoryEstimate.checkParameters(config);
         Files.createDirectories(dir);
         SplittableRandom data = new SplittableRandom(s.seed());
-        List<Example> validation = new ArrayList<>();
-        SplittableRandom heldRandom = new SplittableRandom(s.seed() ^ 0x5DEECE66DL);
-        for (int i = 0; i < s.evalSize(); i++) {
-            validation.add(task.sample(heldRandom).withoutOffset());
-        }
+        List<Example> validation = task.validation(s.evalSize(), new SplittableRandom(s.seed() ^ 0x5DEECE66DL));
         Trainer.Options options = new Trainer.Options(LearningRate.warmupCosine(s.lr(), s.warmup(), s.steps(), 0.1f),
                 0.9f, 0.98f, 1e-9f, 0f, false, s.clip(), s.seed());
         out.printf("training %s: d=%d, %d layers, %d heads, d_ff=%d, batch %d, up to %d steps, lr %.1e (warm-up %d, cosine), %s%n",
@@ -216,8 +212,9 @@ final class TrainingRun {
     /** Writes checkpoint, metrics and curve; returns false when the picture could not be drawn. */
     private static boolean save(Transformer model, Task task, Settings s, Path dir, int step, List<Charts.Point> curve,
                                 StringBuilder csv) throws IOException {
-        Checkpoint.save(model, dir.resolve(CHECKPOINT),
-                Map.of("task", task.directory(), "seed", Long.toString(s.seed()), "step", Integer.toString(step)));
+        Map<String, String> metadata = new java.util.LinkedHashMap<>(task.metadata());
+        metadata.putAll(Map.of("task", task.directory(), "seed", Long.toString(s.seed()), "step", Integer.toString(step)));
+        Checkpoint.save(model, dir.resolve(CHECKPOINT), metadata);
         AtomicFile.write(dir.resolve(METRICS), out -> out.write(csv.toString().getBytes(StandardCharsets.UTF_8)));
         try {
             Charts.curve(dir.resolve("curve.png"), task.name() + ": training", curve);

@@ -151,4 +151,18 @@ class CommandLineTest {
         Run p = run("parser", "explain", "--variant", "simple");
         assertTrue(p.out().contains("x=1+2") && p.out().contains("ASSIGN x ADD 1 2"), p.out());
     }
+
+    @Test
+    void pairsNeedADataFileOfPairsAndSayWhatIsWrongWithOne(@TempDir Path dir) throws IOException {
+        mistake(run("pairs"), 2, "pairs needs --data FILE");
+        mistake(run("pairs", "--data", dir.resolve("none.tsv").toString()), 1, "none.tsv: no such file");
+        Path bad = dir.resolve("bad.tsv");
+        Files.writeString(bad, "a\tb\nc d\n");
+        mistake(run("pairs", "train", "--data", bad.toString(), "--out", dir.resolve("run").toString()), 1, "bad.tsv line 2: no tab");
+        assertFalse(Files.exists(dir.resolve("run").resolve("model.safetensors")), "nothing written");
+        Path good = dir.resolve("good.tsv");
+        Files.writeString(good, "a\tb\nc\td\ne\tf\n");
+        mistake(run("pairs", "--data", good.toString(), "--variant", "lengths"), 2, "pairs has no variants");
+        mistake(run("pairs", "--data", good.toString(), "--units", "bytes"), 2, "--units must be one of chars, words");
+    }
 }
