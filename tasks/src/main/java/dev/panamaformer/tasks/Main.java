@@ -93,7 +93,8 @@ public final class Main {
                 }
             }
             Flags flags = Flags.parse(rest);
-            List<Task> tasks = taskName.equals("pairs") ? List.of(pairs(flags))
+            List<Task> tasks = taskName.equals("pairs") ? List.of(command.equals("predict") && !flags.has("data")
+                    ? PairsTask.fromCheckpoint(pairsDirectory(flags).resolve(TrainingRun.CHECKPOINT)) : pairs(flags))
                     : tasks(taskName, flags.string("variant", "all"), flags.has("encoding")
                     ? flags.choice("encoding", AdditionTask.Encoding.COUPLED, AdditionTask.Encoding.class) : null);
             if (command.equals("predict")) {
@@ -173,6 +174,14 @@ public final class Main {
         PairsTask.Units both = flags.choice("units", PairsTask.Units.CHARS, PairsTask.Units.class);
         return PairsTask.read(Path.of(flags.string("data", "")), flags.choice("source-units", both, PairsTask.Units.class),
                 flags.choice("target-units", both, PairsTask.Units.class), flags.longValue("seed", 1));
+    }
+
+    /** Where a pairs run lives: --out, or runs/pairs. */
+    private static Path pairsDirectory(Flags flags) {
+        if (flags.has("out") && flags.string("out", "").isBlank()) {
+            throw new UsageException("--out needs a directory, got an empty one");
+        }
+        return flags.has("out") ? Path.of(flags.string("out", "")) : Path.of("runs", "pairs");
     }
 
     static List<Task> tasks(String name, String variant) {

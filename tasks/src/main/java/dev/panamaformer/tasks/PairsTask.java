@@ -31,6 +31,45 @@ public final class PairsTask implements Task {
     private final int sourceLength;
     private final int targetLength;
 
+    /**
+     * The task of a trained model without its data: the units and vocabularies from the
+     * checkpoint's metadata, the lengths from its positions. It reads and writes text (predict);
+     * it has no pairs to train or test on.
+     */
+    public static PairsTask fromCheckpoint(Path checkpoint) throws IOException {
+        if (!java.nio.file.Files.exists(checkpoint)) {
+            throw new dev.panamaformer.model.CheckpointException("no checkpoint at " + checkpoint
+                    + "; train first: ./panamaformer pairs --data FILE");
+        }
+        java.util.Map<String, String> meta = dev.panamaformer.model.Checkpoint.metadata(checkpoint);
+        if (!"pairs".equals(meta.get("task"))) {
+            throw new dev.panamaformer.model.CheckpointException(checkpoint + " holds a model of task '" + meta.get("task")
+                    + "', not 'pairs'");
+        }
+        try {
+            Units su = Units.valueOf(meta.get("source_units").toUpperCase(java.util.Locale.ROOT));
+            Units tu = Units.valueOf(meta.get("target_units").toUpperCase(java.util.Locale.ROOT));
+            List<String> sv = parseJson(meta.get("source_vocabulary")), tv = parseJson(meta.get("target_vocabulary"));
+            int positions = dev.panamaformer.model.TransformerConfig.fromJson(meta.get("config")).maxPositions();
+            return new PairsTask(Path.of(meta.getOrDefault("data", "pairs")), su, tu, sv.subList(3, sv.size()),
+                    tv.subList(3, tv.size()), positions);
+        } catch (RuntimeException e) {
+            throw new dev.panamaformer.model.CheckpointException(checkpoint + " lacks the units or vocabularies of a pairs model ("
+                    + e.getMessage() + "); give --data FILE, the file it was trained on");
+        }
+    }
+
+    private PairsTask(Path file, Units sourceUnits, Units targetUnits, List<String> sourceTokens, List<String> targetTokens,
+                      int positions) {
+        this.file = file;
+        this.sourceUnits = sourceUnits;
+        this.targetUnits = targetUnits;
+        this.source = tokenizer(new Vocabulary(sourceTokens), sourceUnits);
+        this.target = tokenizer(new Vocabulary(targetTokens), targetUnits);
+        this.sourceLength = positions;
+        this.targetLength = positions - 1;
+    }
+
     /** Reads {@code file} and splits it with {@code seed}; IOException naming the file (and line) for one that is not pairs. */
     public static PairsTask read(Path file, Units sourceUnits, Units targetUnits, long seed) throws IOException {
         return new PairsTask(file, PairsFile.read(file), sourceUnits, targetUnits, seed);
@@ -135,6 +174,9 @@ public final class PairsTask implements Task {
 
     @Override
     public Example sample(SplittableRandom random) {
+        if (training.isEmpty()) {
+            throw new UsageException("this pairs model was read from its checkpoint, without data: give --data FILE to train or test");
+        }
         return training.get(random.nextInt(training.size()));
     }
 
@@ -147,6 +189,9 @@ public final class PairsTask implements Task {
     /** The test pairs, all of them. */
     @Override
     public TestSet testSet(int size, long seed) {
+        if (test.isEmpty()) {
+            throw new UsageException("this pairs model was read from its checkpoint, without data: give --data FILE to test it");
+        }
         return new TestSet(test.size() + " test pairs of " + file.getFileName() + " (held out of training)", test);
     }
 
@@ -171,6 +216,46 @@ public final class PairsTask implements Task {
         m.put("target_vocabulary", json(target.vocabulary().tokens()));
         m.put("data", file.getFileName().toString());
         return m;
+    }
+
+    /** The strings of a JSON array that {@link #json} wrote. */
+    static List<String> parseJson(String text) {
+        List<String> out = new ArrayList<>();
+        int i = text.indexOf('[') + 1;
+        if (i == 0) {
+            throw new IllegalArgumentException("not a JSON array");
+        }
+        while (true) {
+            while (i < text.length() && (text.charAt(i) == ',' || Character.isWhitespace(text.charAt(i)))) {
+                i++;
+            }
+            if (i >= text.length()) {
+                throw new IllegalArgumentException("an unterminated JSON array");
+            }
+            if (text.charAt(i) == ']') {
+                return out;
+            }
+            if (text.charAt(i) != '"') {
+                throw new IllegalArgumentException("a JSON array of strings expected");
+            }
+            StringBuilder sb = new StringBuilder();
+            for (i++; text.charAt(i) != '"'; i++) {
+                char c = text.charAt(i);
+                if (c == '\\') {
+                    char e = text.charAt(++i);
+                    if (e == 'u') {
+                        sb.append((char) Integer.parseInt(text.substring(i + 1, i + 5), 16));
+                        i += 4;
+                    } else {
+                        sb.append(e);
+                    }
+                } else {
+                    sb.append(c);
+                }
+            }
+            out.add(sb.toString());
+            i++;
+        }
     }
 
     /** A JSON array of strings. */

@@ -103,6 +103,12 @@ class PairsTaskTest {
         assertThrows(IOException.class, () -> PairsTask.read(file("a\tb\nc\td\n"), PairsTask.Units.CHARS, PairsTask.Units.CHARS, 1));
     }
 
+    @Test
+    void vocabulariesSurviveTheirJson() {
+        List<String> tokens = List.of("<pad>", "a", "\"", "\\", "\t", "é", "🙂", "x y");
+        assertEquals(tokens, PairsTask.parseJson(PairsTask.json(tokens)));
+    }
+
     @Property(tries = 300)
     void editDistanceIsTheFewestEdits(@ForAll("short") List<Integer> a, @ForAll("short") List<Integer> b) {
         assertEquals(naive(a, 0, b, 0), EditDistance.of(ints(a), ints(b)));
@@ -151,5 +157,18 @@ class PairsTaskTest {
         assertTrue(text.contains("error rate: "), text);
         List<String> lines = new ArrayList<>(text.lines().toList());
         assertTrue(lines.get(lines.size() - 1).equals(r.exactMatchLine()));
+        // the checkpoint alone answers: units and vocabularies from its metadata, no --data
+        CommandLineTest.Run p = CommandLineTest.run("pairs", "predict", "abca", "dd", "--out", run.toString());
+        assertEquals(0, p.status(), p.err());
+        List<String> withData = new ArrayList<>();
+        try (dev.panamaformer.model.Transformer model = Testing.load(task, run, Kernels.defaults())) {
+            for (Evaluation.Row row : Evaluation.predict(model, task, List.of(task.example("abca"), task.example("dd")), 2)) {
+                withData.add(row.prediction());
+            }
+        }
+        assertEquals(withData, p.out().lines().toList(), "the same answers as with the data file");
+        CommandLineTest.mistake(CommandLineTest.run("pairs", "predict", "abz", "--out", run.toString()), 1, "unknown token 'z'");
+        CommandLineTest.mistake(CommandLineTest.run("pairs", "predict", "ab", "--out", dir.resolve("none").toString()), 1,
+                "no checkpoint at");
     }
 }
