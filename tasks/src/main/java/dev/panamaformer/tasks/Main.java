@@ -46,6 +46,7 @@ public final class Main {
               --resume              continue the run in the run directory from its last evaluation (same flags)
               --test-size N --show N --threads N
               --data FILE           pairs: lines of source, a tab, target (UTF-8); split 85/5/10 by --seed
+              --valid FILE --test FILE  pairs: validation and test pairs of their own (then not held out of --data)
               --units chars|words   pairs: what a token is (--source-units/--target-units: per side; default chars)
               --interpolate linear|ntk  test and draw past the trained positions by position interpolation
                                     (learned, sinusoidal, rope) or NTK-aware scaling (rope)
@@ -93,6 +94,11 @@ public final class Main {
                 }
             }
             Flags flags = Flags.parse(rest);
+            for (String pairsOnly : List.of("data", "valid", "test", "units", "source-units", "target-units")) {
+                if (!taskName.equals("pairs") && flags.has(pairsOnly)) {
+                    throw new UsageException("--" + pairsOnly + " is for the pairs task only");
+                }
+            }
             List<Task> tasks = taskName.equals("pairs") ? List.of(command.equals("predict") && !flags.has("data")
                     ? PairsTask.fromCheckpoint(pairsDirectory(flags).resolve(TrainingRun.CHECKPOINT)) : pairs(flags))
                     : tasks(taskName, flags.string("variant", "all"), flags.has("encoding")
@@ -172,7 +178,8 @@ public final class Main {
             throw new UsageException("pairs has no variants or encodings; drop --variant and --encoding");
         }
         PairsTask.Units both = flags.choice("units", PairsTask.Units.CHARS, PairsTask.Units.class);
-        return PairsTask.read(Path.of(flags.string("data", "")), flags.choice("source-units", both, PairsTask.Units.class),
+        return PairsTask.read(Path.of(flags.string("data", "")), flags.has("valid") ? Path.of(flags.string("valid", "")) : null,
+                flags.has("test") ? Path.of(flags.string("test", "")) : null, flags.choice("source-units", both, PairsTask.Units.class),
                 flags.choice("target-units", both, PairsTask.Units.class), flags.longValue("seed", 1));
     }
 

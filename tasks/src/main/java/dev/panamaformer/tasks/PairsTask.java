@@ -72,13 +72,35 @@ public final class PairsTask implements Task {
 
     /** Reads {@code file} and splits it with {@code seed}; IOException naming the file (and line) for one that is not pairs. */
     public static PairsTask read(Path file, Units sourceUnits, Units targetUnits, long seed) throws IOException {
-        return new PairsTask(file, PairsFile.read(file), sourceUnits, targetUnits, seed);
+        return read(file, null, null, sourceUnits, targetUnits, seed);
+    }
+
+    /**
+     * {@link #read(Path, Units, Units, long)} with the validation and test pairs from files of
+     * their own where {@code validFile}, {@code testFile} are not null (then none of {@code file}
+     * is held out for them).
+     */
+    public static PairsTask read(Path file, Path validFile, Path testFile, Units sourceUnits, Units targetUnits, long seed)
+            throws IOException {
+        return new PairsTask(file, PairsFile.read(file), validFile == null ? null : PairsFile.read(validFile),
+                testFile == null ? null : PairsFile.read(testFile), sourceUnits, targetUnits, seed);
     }
 
     PairsTask(Path file, List<PairsFile.Pair> pairs, Units sourceUnits, Units targetUnits, long seed) throws IOException {
-        if (pairs.size() < 3) {
-            throw new IOException(file + " holds " + pairs.size() + " pairs; training, validation and test need at least 3");
+        this(file, pairs, null, null, sourceUnits, targetUnits, seed);
+    }
+
+    /** {@code validPairs}, {@code testPairs}: given apart, or null to hold them out of {@code pairs}. */
+    PairsTask(Path file, List<PairsFile.Pair> pairs, List<PairsFile.Pair> validPairs, List<PairsFile.Pair> testPairs,
+              Units sourceUnits, Units targetUnits, long seed) throws IOException {
+        int heldOut = (validPairs == null ? 1 : 0) + (testPairs == null ? 1 : 0);
+        if (pairs.size() < 1 + heldOut) {
+            throw new IOException(file + " holds " + pairs.size() + " pairs; training" + (heldOut > 0 ? " and what is held out" : "")
+                    + " need at least " + (1 + heldOut));
         }
+        List<PairsFile.Pair> all = new ArrayList<>(pairs);
+        all.addAll(validPairs == null ? List.of() : validPairs);
+        all.addAll(testPairs == null ? List.of() : testPairs);
         this.file = file;
         this.sourceUnits = sourceUnits;
         this.targetUnits = targetUnits;
@@ -86,7 +108,7 @@ public final class PairsTask implements Task {
         Tokenizer splitSource = tokenizer(new Vocabulary(List.of()), sourceUnits);
         Tokenizer splitTarget = tokenizer(new Vocabulary(List.of()), targetUnits);
         int longestSource = 0, longestTarget = 0;
-        for (PairsFile.Pair p : pairs) {
+        for (PairsFile.Pair p : all) {
             List<String> s = splitSource.split(p.source()), t = splitTarget.split(p.target());
             sourceTokens.addAll(s);
             targetTokens.addAll(t);
@@ -108,12 +130,22 @@ public final class PairsTask implements Task {
             order[i] = order[j];
             order[j] = t;
         }
-        int testSize = Math.max(1, Math.min(2_000, n / 10)), validSize = Math.max(1, Math.min(1_000, n / 20));
+        int testSize = testPairs != null ? 0 : Math.max(1, Math.min(2_000, n / 10));
+        int validSize = validPairs != null ? 0 : Math.max(1, Math.min(1_000, n / 20));
         for (int i = 0; i < n; i++) {
             PairsFile.Pair p = pairs.get(order[i]);
-            Example e = new Example(canonical(p.source(), sourceUnits), canonical(p.target(), targetUnits));
-            (i < testSize ? test : i < testSize + validSize ? validation : training).add(e);
+            (i < testSize ? test : i < testSize + validSize ? validation : training).add(example(p));
         }
+        for (PairsFile.Pair p : validPairs == null ? List.<PairsFile.Pair>of() : validPairs) {
+            validation.add(example(p));
+        }
+        for (PairsFile.Pair p : testPairs == null ? List.<PairsFile.Pair>of() : testPairs) {
+            test.add(example(p));
+        }
+    }
+
+    private Example example(PairsFile.Pair p) {
+        return new Example(canonical(p.source(), sourceUnits), canonical(p.target(), targetUnits));
     }
 
     private static Tokenizer tokenizer(Vocabulary v, Units units) {

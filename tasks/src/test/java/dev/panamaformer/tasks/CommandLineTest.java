@@ -164,5 +164,6 @@ class CommandLineTest {
         Files.writeString(good, "a\tb\nc\td\ne\tf\n");
         mistake(run("pairs", "--data", good.toString(), "--variant", "lengths"), 2, "pairs has no variants");
         mistake(run("pairs", "--data", good.toString(), "--units", "bytes"), 2, "--units must be one of chars, words");
+        mistake(run("copy", "--data", good.toString()), 2, "--data is for the pairs task only");
     }
 }

@@ -104,6 +104,30 @@ class PairsTaskTest {
     }
 
     @Test
+    void validationAndTestFilesOfTheirOwnAreNotHeldOutOfTheData() throws IOException {
+        Path data = dir.resolve("train.tsv"), valid = dir.resolve("valid.tsv"), test = dir.resolve("test.tsv");
+        Files.writeString(data, "ab\tba\ncd\tdc\n");
+        Files.writeString(valid, "bc\tcb\n");
+        Files.writeString(test, "da\tad\nxy\tyx\n");
+        PairsTask task = PairsTask.read(data, valid, test, PairsTask.Units.CHARS, PairsTask.Units.CHARS, 1);
+        assertEquals(List.of(new Example("bc", "cb")), task.validation(10, null));
+        assertEquals(List.of(new Example("da", "ad"), new Example("xy", "yx")), task.testSet(0, 0).examples());
+        Set<String> drawn = new HashSet<>();
+        SplittableRandom r = new SplittableRandom(1);
+        for (int i = 0; i < 100; i++) {
+            drawn.add(task.sample(r).source());
+        }
+        assertEquals(Set.of("ab", "cd"), drawn, "all of the data trains");
+        assertTrue(task.source().vocabulary().contains("x"), "units of the test file are in the vocabulary");
+        Files.writeString(test, "da\tad\nno tab\n");
+        IOException e = assertThrows(IOException.class, () -> PairsTask.read(data, valid, test, PairsTask.Units.CHARS,
+                PairsTask.Units.CHARS, 1));
+        assertTrue(e.getMessage().equals(test + " line 2: no tab between source and target"), e.getMessage());
+        assertThrows(IOException.class, () -> PairsTask.read(data, null, test, PairsTask.Units.CHARS, PairsTask.Units.CHARS, 1),
+                "two pairs: one for training, one held out for validation, is fine; the test file's bad line is not");
+    }
+
+    @Test
     void vocabulariesSurviveTheirJson() {
         List<String> tokens = List.of("<pad>", "a", "\"", "\\", "\t", "é", "🙂", "x y");
         assertEquals(tokens, PairsTask.parseJson(PairsTask.json(tokens)));
