@@ -103,17 +103,16 @@ public final class Main {
                     ? PairsTask.fromCheckpoint(pairsDirectory(flags).resolve(TrainingRun.CHECKPOINT)) : pairs(flags))
                     : tasks(taskName, flags.string("variant", "all"), flags.has("encoding")
                     ? flags.choice("encoding", AdditionTask.Encoding.COUPLED, AdditionTask.Encoding.class) : null);
+            Kernels kernels = flags.has("threads") ? Kernels.withThreads(flags.integer("threads", 1, 1, 256)) : Kernels.defaults();
             if (command.equals("predict")) {
                 // one model answers: the first variant (reference, simple) unless --variant names another
                 Task task = tasks.get(0);
                 Settings s = settings(task, flags);
                 Prediction.Choice choice = Prediction.Choice.of(flags, s.seed());
-                Kernels k = flags.has("threads") ? Kernels.withThreads(flags.integer("threads", 1, 1, 256)) : Kernels.defaults();
-                int failed = Prediction.run(task, directory(task, flags), k, choice, inputs,
+                int failed = Prediction.run(task, directory(task, flags), kernels, choice, inputs,
                         new java.io.BufferedReader(new java.io.InputStreamReader(in, java.nio.charset.StandardCharsets.UTF_8)), out, err);
                 return failed == 0 ? 0 : 1;
             }
-            Kernels kernels = flags.has("threads") ? Kernels.withThreads(flags.integer("threads", 1, 1, 256)) : Kernels.defaults();
             Testing.Options options = new Testing.Options(kernels, flags.has("interpolate")
                     ? flags.choice("interpolate", PositionScaling.Method.LINEAR, PositionScaling.Method.class) : PositionScaling.Method.NONE);
             if (options.interpolate() == PositionScaling.Method.NONE && flags.has("interpolate")) {
