@@ -8,6 +8,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Blocked matrix product on the Vector API, after Goto and van de Geijn (2008): op(B) is packed
@@ -28,7 +29,15 @@ final class SimdMatmul implements MatmulKernel {
     static final int MC = SimdPanelKernels.MC;
     static final int NC = 1024 / NR * NR;
 
+    /** One p of a strip of A: MR floats, 4 for every tile shape. */
+    private static final VectorSpecies<Float> STRIP = FloatVector.SPECIES_128;
     private static final ScalarMatmul EDGES = new ScalarMatmul();
+
+    static {
+        if (STRIP.length() != MR) {
+            throw new AssertionError("a strip of A is " + MR + " rows, its move " + STRIP);
+        }
+    }
 
     @Override
     public GemmWorkspace newWorkspace(Arena arena) {
@@ -68,7 +77,7 @@ final class SimdMatmul implements MatmulKernel {
                             MemorySegment d = straight ? c : ws.tile;
                             long dOff = straight ? cTile : 0, ldd = straight ? ldc : NR;
                             if (transA) {
-                                SimdPanelTile.multiplyColumns(kc, ws.packedA, ir, ws.packedB, bPanel, d, dOff, ldd);
+                                SimdPanelTile.multiplyStrips(kc, ws.packedA, ir * KC, ws.packedB, bPanel, d, dOff, ldd);
                             } else {
                                 SimdPanelTile.multiplyRows(kc, ws.packedA, ir * KC, ws.packedB, bPanel, d, dOff, ldd);
                             }
@@ -292,13 +301,17 @@ final class SimdMatmul implements MatmulKernel {
 
     /**
      * Packs op(A)[ic:ic+mc, pc:pc+kc] into a block of mc rows rounded up to MR, the rows past mc
-     * zero, in the layout its micro-kernel reads with the loop counter: A stored (m, k) by rows
-     * (element (i, p) at i * KC + p), A stored (k, m) by columns (at p * MC + i); either way one
-     * bulk copy per stored row of A. Transposing that A into rows instead moved one float per
-     * instruction and cost as much as the product at the tasks' shapes (TN 800x64x64: 0.59x
-     * OpenBLAS where NN ran 1.05x, Xeon model 207); so did strips of MR rows (element (i, p) at
-     * (i / MR) * MR * kc + p * MR + i % MR), whose 16-byte moves each paid the segment's checks:
-     * packing took 40 % of TN 800x64x64 (JMH's stack profiler, AMD EPYC Zen 4, AVX-512).
+     * zero, in the layout its micro-kernel reads with the loop counter. A stored (m, k): by rows,
+     * element (i, p) at i * KC + p, one bulk copy per row. A stored (k, m): in strips of MR rows,
+     * element (i, p) at (i / MR) * MR * KC + p * MR + i % MR, so that a tile reads its A in one
+     * stream, one 128-bit move per p and strip. Before, that A was packed by columns (element
+     * (i, p) at p * MC + i, one bulk copy per stored row), so a tile read 16 bytes per step of a
+     * 320-byte stride, four times the cache lines it used: the GEMM 1024³ TN on one thread under
+     * AVX2 (AMD EPYC Zen 4, best of 4 s per JVM) ran 80.1-88.7 GFLOPS that way, 93.0-97.0 in
+     * strips; at the tasks' small shapes (800x64x64, 800x128x64), where A is used by few panels
+     * of B, the strips' packing costs 4 % (92.3-94.6 against 88.3-91.6 GFLOPS). Strips first and
+     * p inside reads A down its columns; the other order wrote 16 KiB apart and ran the small
+     * shapes at 61-66.
      */
     private static void packA(boolean transA, MemorySegment a, long aOff, int lda, int ic, int mc, int pc, int kc,
                               float[] dst) {
@@ -312,10 +325,20 @@ final class SimdMatmul implements MatmulKernel {
             }
             return;
         }
-        for (int p = 0; p < kc; p++) {
-            int d = p * MC;
-            MemorySegment.copy(a, JAVA_FLOAT, (aOff + (long) (pc + p) * lda + ic) * Float.BYTES, dst, d, mc);
-            Arrays.fill(dst, d + mc, d + rows, 0f);
+        int whole = mc / MR * MR;
+        for (int i = 0; i < whole; i += MR) {
+            long src = (aOff + (long) pc * lda + ic + i) * Float.BYTES, step = (long) lda * Float.BYTES;
+            for (int p = 0, d = i * KC; p < kc; p++, src += step, d += MR) {
+                FloatVector.fromMemorySegment(STRIP, a, src, ORDER).intoArray(dst, d);
+            }
+        }
+        if (whole < rows) {
+            for (int p = 0; p < kc; p++) {
+                int d = whole * KC + p * MR;
+                for (int r = 0; r < MR; r++) {
+                    dst[d + r] = whole + r < mc ? a.getAtIndex(JAVA_FLOAT, aOff + (long) (pc + p) * lda + ic + whole + r) : 0f;
+                }
+            }
         }
     }
 

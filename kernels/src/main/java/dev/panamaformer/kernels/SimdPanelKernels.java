@@ -33,14 +33,18 @@ final class SimdPanelKernels {
     private static final long V = (long) L * Float.BYTES;
     /**
      * Depth of a packed block, and the distance between two rows of A packed by rows. Each block
-     * after the first adds its tile into C through a tile buffer, so fewer blocks pay: the GEMM
-     * 1024³ on one thread (AMD EPYC Zen 4, best of 4 s, NN / TN / NT) ran 87.6 / 78.1 / 87.2
-     * GFLOPS at 256 and 94.2 / 87.6 / 91.4 at 512 under AVX2, 99.2 / 102.8 / 100.5 and 106.9 /
-     * 104.1 / 100.4 with AVX-512. At 1024 NN gained more (99.8 under AVX2) but TN lost (79.1):
-     * A packed by columns is read 16 bytes per step of a 320-byte stride.
+     * after the first adds its tile into C through a tile buffer, so fewer blocks pay, and at this
+     * depth the products of the tasks and the GEMM 1024³ have one. Under AVX2 the B panel of a
+     * tile (1024 x 16 floats, 64 KiB) then streams from L2 rather than sitting in L1, which the
+     * kernel's two loads per 8 FMAs absorb. GEMM 1024³ on one thread (AMD EPYC Zen 4, best of 3 s
+     * per JVM, NN / TN / NT, A strips as now): under AVX2 97.6-99.1 / 93.6-96.0 / 94.4-94.5 GFLOPS
+     * at 512, 101.5-102.2 / 97.9-98.4 / 99.4-100.2 at 1024, 94.4-94.6 / 90.8-92.0 / 93.9-94.3
+     * at 256; with AVX-512 105.1-105.4 / 102.3-107.0 / 102.1-102.9 at 512 and 111.3-112.4 /
+     * 102.1-104.7 / 107.2-108.1 at 1024; 128-bit 47.9-51.6 / 46.9-47.1 / 49.5 at 512 (A by
+     * columns) and 51.6 / 50.9 / 51.3 at 1024.
      */
-    static final int KC = 512;
-    /** Rows of a packed block of A (20 tiles of 4 rows), and the distance between two columns of A packed by columns. */
+    static final int KC = 1024;
+    /** Rows of a packed block of A: 20 strips of 4 rows. */
     static final int MC = 80;
 
     private SimdPanelKernels() {
@@ -101,14 +105,14 @@ final class SimdPanelKernels {
         c33.intoMemorySegment(dst, d + 3 * V, ORDER);
     }
 
-    /** 4 rows by 4 vectors over A packed by columns: element (r, p) at {@code aOff + r + p * MC}. */
-    static void multiply4x4Columns(int k, float[] a, int aOff, float[] b, int bOff, MemorySegment dst, long dOff, long ldd) {
+    /** 4 rows by 4 vectors over A packed in a strip of 4 rows: element (r, p) at {@code aOff + p * 4 + r}. */
+    static void multiply4x4Strips(int k, float[] a, int aOff, float[] b, int bOff, MemorySegment dst, long dOff, long ldd) {
         FloatVector z = FloatVector.zero(FLOAT);
         FloatVector c00 = z, c01 = z, c02 = z, c03 = z;
         FloatVector c10 = z, c11 = z, c12 = z, c13 = z;
         FloatVector c20 = z, c21 = z, c22 = z, c23 = z;
         FloatVector c30 = z, c31 = z, c32 = z, c33 = z;
-        for (int p = 0, ap = aOff, bp = bOff; p < k; p++, ap += MC, bp += 4 * L) {
+        for (int p = 0, ap = aOff, bp = bOff; p < k; p++, ap += 4, bp += 4 * L) {
             FloatVector b0 = FloatVector.fromArray(FLOAT, b, bp);
             FloatVector b1 = FloatVector.fromArray(FLOAT, b, bp + L);
             FloatVector b2 = FloatVector.fromArray(FLOAT, b, bp + 2 * L);
@@ -202,14 +206,14 @@ final class SimdPanelKernels {
         c32.intoMemorySegment(dst, d + 2 * V, ORDER);
     }
 
-    /** 4 rows by 3 vectors over A packed by columns: element (r, p) at {@code aOff + r + p * MC}. */
-    static void multiply4x3Columns(int k, float[] a, int aOff, float[] b, int bOff, MemorySegment dst, long dOff, long ldd) {
+    /** 4 rows by 3 vectors over A packed in a strip of 4 rows: element (r, p) at {@code aOff + p * 4 + r}. */
+    static void multiply4x3Strips(int k, float[] a, int aOff, float[] b, int bOff, MemorySegment dst, long dOff, long ldd) {
         FloatVector z = FloatVector.zero(FLOAT);
         FloatVector c00 = z, c01 = z, c02 = z;
         FloatVector c10 = z, c11 = z, c12 = z;
         FloatVector c20 = z, c21 = z, c22 = z;
         FloatVector c30 = z, c31 = z, c32 = z;
-        for (int p = 0, ap = aOff, bp = bOff; p < k; p++, ap += MC, bp += 3 * L) {
+        for (int p = 0, ap = aOff, bp = bOff; p < k; p++, ap += 4, bp += 3 * L) {
             FloatVector b0 = FloatVector.fromArray(FLOAT, b, bp);
             FloatVector b1 = FloatVector.fromArray(FLOAT, b, bp + L);
             FloatVector b2 = FloatVector.fromArray(FLOAT, b, bp + 2 * L);
@@ -285,14 +289,14 @@ final class SimdPanelKernels {
         c31.intoMemorySegment(dst, d + V, ORDER);
     }
 
-    /** 4 rows by 2 vectors over A packed by columns: element (r, p) at {@code aOff + r + p * MC}. */
-    static void multiply4x2Columns(int k, float[] a, int aOff, float[] b, int bOff, MemorySegment dst, long dOff, long ldd) {
+    /** 4 rows by 2 vectors over A packed in a strip of 4 rows: element (r, p) at {@code aOff + p * 4 + r}. */
+    static void multiply4x2Strips(int k, float[] a, int aOff, float[] b, int bOff, MemorySegment dst, long dOff, long ldd) {
         FloatVector z = FloatVector.zero(FLOAT);
         FloatVector c00 = z, c01 = z;
         FloatVector c10 = z, c11 = z;
         FloatVector c20 = z, c21 = z;
         FloatVector c30 = z, c31 = z;
-        for (int p = 0, ap = aOff, bp = bOff; p < k; p++, ap += MC, bp += 2 * L) {
+        for (int p = 0, ap = aOff, bp = bOff; p < k; p++, ap += 4, bp += 2 * L) {
             FloatVector b0 = FloatVector.fromArray(FLOAT, b, bp);
             FloatVector b1 = FloatVector.fromArray(FLOAT, b, bp + L);
             FloatVector x0 = FloatVector.broadcast(FLOAT, a[ap]);

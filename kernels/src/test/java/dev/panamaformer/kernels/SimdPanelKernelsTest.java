@@ -19,22 +19,21 @@ import net.jqwik.api.lifecycle.AddLifecycleHook;
 @AddLifecycleHook(SimdOnly.class)
 class SimdPanelKernelsTest {
     private static final int KC = SimdPanelKernels.KC;
-    private static final int MC = SimdPanelKernels.MC;
 
     @Property(tries = 150)
     void everyPackedKernelSumsEachElementOverKInOrder(@ForAll @IntRange(min = 0, max = KC) int k,
                                                       @ForAll @IntRange(min = 2, max = 4) int vectors,
-                                                      @ForAll boolean byColumns, @ForAll long seed) {
+                                                      @ForAll boolean inStrips, @ForAll long seed) {
         int lanes = SimdSpecies.FLOAT.length(), nr = vectors * lanes, ldd = nr + 3;
         Random random = new Random(seed);
         int aOff = random.nextInt(5), bOff = random.nextInt(5);
         long dOff = random.nextInt(5);
-        int aRow = byColumns ? 1 : KC, aCol = byColumns ? MC : 1;
+        int aRow = inStrips ? 1 : KC, aCol = inStrips ? 4 : 1;
         float[] a = random(aOff + 3 * aRow + Math.max(k - 1, 0) * aCol + 1, random);
         float[] b = random(bOff + k * nr, random);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment d = arena.allocate((dOff + 4L * ldd) * Float.BYTES);
-            multiply(vectors, byColumns, k, a, aOff, b, bOff, d, dOff, ldd);
+            multiply(vectors, inStrips, k, a, aOff, b, bOff, d, dOff, ldd);
             for (int r = 0; r < 4; r++) {
                 for (int c = 0; c < nr; c++) {
                     float sum = 0f;
@@ -42,21 +41,21 @@ class SimdPanelKernelsTest {
                         sum = Math.fma(a[aOff + r * aRow + p * aCol], b[bOff + p * nr + c], sum);
                     }
                     assertEquals(Float.floatToRawIntBits(sum), Float.floatToRawIntBits(d.getAtIndex(JAVA_FLOAT, dOff + (long) r * ldd + c)),
-                            "4x" + vectors + (byColumns ? " by columns" : " by rows") + ", row " + r + ", column " + c + ", k " + k);
+                            "4x" + vectors + (inStrips ? " in strips" : " by rows") + ", row " + r + ", column " + c + ", k " + k);
                 }
             }
         }
     }
 
-    private static void multiply(int vectors, boolean byColumns, int k, float[] a, int aOff, float[] b, int bOff,
+    private static void multiply(int vectors, boolean inStrips, int k, float[] a, int aOff, float[] b, int bOff,
                                  MemorySegment d, long dOff, long ldd) {
-        switch (vectors * 2 + (byColumns ? 1 : 0)) {
+        switch (vectors * 2 + (inStrips ? 1 : 0)) {
             case 8 -> SimdPanelKernels.multiply4x4Rows(k, a, aOff, b, bOff, d, dOff, ldd);
-            case 9 -> SimdPanelKernels.multiply4x4Columns(k, a, aOff, b, bOff, d, dOff, ldd);
+            case 9 -> SimdPanelKernels.multiply4x4Strips(k, a, aOff, b, bOff, d, dOff, ldd);
             case 6 -> SimdPanelKernels.multiply4x3Rows(k, a, aOff, b, bOff, d, dOff, ldd);
-            case 7 -> SimdPanelKernels.multiply4x3Columns(k, a, aOff, b, bOff, d, dOff, ldd);
+            case 7 -> SimdPanelKernels.multiply4x3Strips(k, a, aOff, b, bOff, d, dOff, ldd);
             case 4 -> SimdPanelKernels.multiply4x2Rows(k, a, aOff, b, bOff, d, dOff, ldd);
-            case 5 -> SimdPanelKernels.multiply4x2Columns(k, a, aOff, b, bOff, d, dOff, ldd);
+            case 5 -> SimdPanelKernels.multiply4x2Strips(k, a, aOff, b, bOff, d, dOff, ldd);
             default -> throw new AssertionError(vectors);
         }
     }
