@@ -5,7 +5,8 @@
         Builds the model for small configs, one per position type (ReLU with learned positions and
         source padding; GELU with sinusoidal positions; ReLU with RoPE in self-attention and source
         padding; GELU with RoPE in cross-attention too, RoPE's position scale 0.25 and explicit
-        position ids; ReLU with no positions), runs one forward and backward pass with dropout 0 on
+        position ids; ReLU with no positions; ReLU with T5's learned bias and GELU with ALiBi's, both with
+        explicit ids up to 400 apart), runs one forward and backward pass with dropout 0 on
         fixed inputs in float64 from float32 weights, and writes OUTDIR/NAME.safetensors with the
         weights (param.*), inputs (input.*; input.src_pos and input.tgt_pos where the ids are
         explicit), logits, log-probabilities, loss (output.*) and
@@ -110,6 +111,43 @@ def rotate(x, table):
     return torch.cat([a * cos - b * sin, b * cos + a * sin], dim=-1)
 
 
+def t5_bucket(relative_position, bidirectional, num_buckets=32, max_distance=128):
+    """Hugging Face's T5 _relative_position_bucket (transformers 4.x), key - query distances to buckets."""
+    buckets = 0
+    if bidirectional:
+        num_buckets //= 2
+        buckets += (relative_position > 0).to(torch.long) * num_buckets
+        relative_position = torch.abs(relative_position)
+    else:
+        relative_position = -torch.min(relative_position, torch.zeros_like(relative_position))
+    max_exact = num_buckets // 2
+    is_small = relative_position < max_exact
+    if_large = max_exact + (torch.log(relative_position.float() / max_exact) / math.log(max_distance / max_exact)
+                            * (num_buckets - max_exact)).to(torch.long)
+    if_large = torch.min(if_large, torch.full_like(if_large, num_buckets - 1))
+    return buckets + torch.where(is_small, relative_position, if_large)
+
+
+def alibi_slopes(heads):
+    """The ALiBi paper's slopes (Press et al. 2022, their reference code's get_slopes)."""
+    closest = 2 ** int(math.floor(math.log2(heads)))
+    slopes = [2.0 ** (-8.0 * (i + 1) / closest) for i in range(closest)]
+    extra = [2.0 ** (-8.0 * (i + 1) / (2 * closest)) for i in range(2 * closest)][0::2][:heads - closest]
+    return torch.tensor(slopes + extra, dtype=torch.float64)
+
+
+def position_bias(cfg, table, q_pos, k_pos, bidirectional):
+    """(B, h, Tq, Tk) bias of T5 (table: (32, h) learned) or ALiBi (table None) from (B, Tq) and (B, Tk) ids."""
+    distance = k_pos[:, None, :] - q_pos[:, :, None]  # (B, Tq, Tk): key - query
+    if table is None:
+        # ALiBi; in the encoder, keys after the query take the slopes in reverse head order
+        back = alibi_slopes(cfg["num_attention_heads"])
+        ahead = back.flip(0) if bidirectional else back
+        d = distance[:, None, :, :].double()
+        return torch.where(d > 0, -ahead[None, :, None, None] * d, back[None, :, None, None] * d)
+    return table[t5_bucket(distance, bidirectional)].permute(0, 3, 1, 2)
+
+
 class Attention(nn.Module):
     def __init__(self, cfg):
         super().__init__()
@@ -117,7 +155,7 @@ class Attention(nn.Module):
         self.h = cfg["num_attention_heads"]
         self.q, self.k, self.v, self.o = (nn.Linear(d, d) for _ in range(4))
 
-    def forward(self, xq, xkv, allowed, rotate_q=None, rotate_k=None):
+    def forward(self, xq, xkv, allowed, rotate_q=None, rotate_k=None, bias=None):
         b, tq, d = xq.shape
         tk, dk = xkv.shape[1], d // self.h
         q = self.q(xq).view(b, tq, self.h, dk).transpose(1, 2)
@@ -126,6 +164,8 @@ class Attention(nn.Module):
             q, k = rotate(q, rotate_q), rotate(k, rotate_k)
         v = self.v(xkv).view(b, tk, self.h, dk).transpose(1, 2)
         scores = q @ k.transpose(-2, -1) / math.sqrt(dk)
+        if bias is not None:  # (B, h, Tq, Tk) position bias, added before the mask
+            scores = scores + bias
         scores = scores.masked_fill(~allowed, float("-inf"))
         probs = torch.softmax(scores, dim=-1)
         context = (probs @ v).transpose(1, 2).reshape(b, tq, d)
@@ -150,9 +190,9 @@ class EncoderLayer(nn.Module):
         self.norm1, self.norm2 = nn.LayerNorm(d, eps=eps), nn.LayerNorm(d, eps=eps)
         self.self_attn, self.ffn = Attention(cfg), FeedForward(cfg)
 
-    def forward(self, x, src_allowed, src_rot):
+    def forward(self, x, src_allowed, src_rot, src_bias=None):
         n = self.norm1(x)
-        x = x + self.self_attn(n, n, src_allowed, src_rot, src_rot)
+        x = x + self.self_attn(n, n, src_allowed, src_rot, src_rot, src_bias)
         return x + self.ffn(self.norm2(x))
 
 
@@ -163,9 +203,9 @@ class DecoderLayer(nn.Module):
         self.norm1, self.norm2, self.norm3 = (nn.LayerNorm(d, eps=eps) for _ in range(3))
         self.self_attn, self.cross_attn, self.ffn = Attention(cfg), Attention(cfg), FeedForward(cfg)
 
-    def forward(self, x, memory, tgt_allowed, src_allowed, tgt_rot, src_rot, cross):
+    def forward(self, x, memory, tgt_allowed, src_allowed, tgt_rot, src_rot, cross, tgt_bias=None):
         n = self.norm1(x)
-        x = x + self.self_attn(n, n, tgt_allowed, tgt_rot, tgt_rot)
+        x = x + self.self_attn(n, n, tgt_allowed, tgt_rot, tgt_rot, tgt_bias)
         x = x + self.cross_attn(self.norm2(x), memory, src_allowed, *((tgt_rot, src_rot) if cross else (None, None)))
         return x + self.ffn(self.norm3(x))
 
@@ -187,6 +227,9 @@ class Transformer(nn.Module):
         self.decoder.layers = nn.ModuleList(DecoderLayer(cfg) for _ in range(n))
         self.decoder.norm = nn.LayerNorm(d, eps=eps)
         self.generator = nn.Linear(d, cfg["tgt_vocab_size"])
+        if cfg["position_embedding_type"] == "t5":  # one table per stack, shared by its layers
+            self.encoder.relative_attention_bias = nn.Parameter(torch.zeros(32, cfg["num_attention_heads"]))
+            self.decoder.relative_attention_bias = nn.Parameter(torch.zeros(32, cfg["num_attention_heads"]))
 
     def forward(self, src, tgt_in, src_pos=None, tgt_pos=None):
         """src_pos, tgt_pos: (B, S) and (B, T) position ids, or None for 0, 1, 2, ... in every row."""
@@ -202,13 +245,19 @@ class Transformer(nn.Module):
         src_allowed = (src != pad)[:, None, None, :]
         causal = torch.tril(torch.ones(t, t, dtype=torch.bool))
         tgt_allowed = (tgt_in != pad)[:, None, None, :] & causal[None, None, :, :]
+        src_bias = tgt_bias = None
+        if kind in ("t5", "alibi"):
+            t5 = kind == "t5"
+            sp, tp = src_pos.expand(b, s), tgt_pos.expand(b, t)
+            src_bias = position_bias(self.cfg, self.encoder.relative_attention_bias if t5 else None, sp, sp, True)
+            tgt_bias = position_bias(self.cfg, self.decoder.relative_attention_bias if t5 else None, tp, tp, False)
         x = self.encoder.embed(src, src_pos)
         for layer in self.encoder.layers:
-            x = layer(x, src_allowed, src_rot)
+            x = layer(x, src_allowed, src_rot, src_bias)
         memory = self.encoder.norm(x)
         y = self.decoder.embed(tgt_in, tgt_pos)
         for layer in self.decoder.layers:
-            y = layer(y, memory, tgt_allowed, src_allowed, tgt_rot, src_rot, kind == "rope_cross")
+            y = layer(y, memory, tgt_allowed, src_allowed, tgt_rot, src_rot, kind == "rope_cross", tgt_bias)
         return self.generator(self.decoder.norm(y))
 
 
@@ -249,11 +298,21 @@ CONFIGS = {
                       num_attention_heads=2, intermediate_size=12, max_position_embeddings=7,
                       hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, layer_norm_eps=1e-5,
                       hidden_act="relu", position_embedding_type="none", pad_token_id=0),
+    # ids up to 400 apart: T5's exact, log-spaced and clamped buckets, ALiBi far out; 3 heads: ALiBi's
+    # slopes for a count that is not a power of 2
+    "relu-t5": dict(src_vocab_size=11, tgt_vocab_size=10, hidden_size=12, num_hidden_layers=2,
+                    num_attention_heads=3, intermediate_size=16, max_position_embeddings=400,
+                    hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, layer_norm_eps=1e-5,
+                    hidden_act="relu", position_embedding_type="t5", pad_token_id=0),
+    "gelu-alibi": dict(src_vocab_size=9, tgt_vocab_size=11, hidden_size=12, num_hidden_layers=2,
+                       num_attention_heads=3, intermediate_size=16, max_position_embeddings=400,
+                       hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, layer_norm_eps=1e-5,
+                       hidden_act="gelu", position_embedding_type="alibi", pad_token_id=0),
 }
 # fixtures whose sources are padded (keys masked, targets ignored by the loss)
-PADDED = {"relu-learned", "relu-rope"}
+PADDED = {"relu-learned", "relu-rope", "relu-t5"}
 # fixtures with explicit position ids: random source ids, and each row's target from a random start
-EXPLICIT_IDS = {"gelu-rope_cross"}
+EXPLICIT_IDS = {"gelu-rope_cross", "relu-t5", "gelu-alibi"}
 
 
 def fixture(name, cfg, out_dir, seed):

@@ -30,10 +30,12 @@ final class BlockedAttention {
 
     private final AttentionKernel kernel;
     private final ElementwiseKernel elementwise;   // of the same kernel set: adds the block sums into dK, dV
+    private final BiasKernel bias;                 // likewise: a position bias and its gradient
 
-    BlockedAttention(AttentionKernel kernel, ElementwiseKernel elementwise) {
+    BlockedAttention(AttentionKernel kernel, ElementwiseKernel elementwise, BiasKernel bias) {
         this.kernel = kernel;
         this.elementwise = elementwise;
+        this.bias = bias;
     }
 
     /** One thread's scratch for this algorithm's kernel. */
@@ -96,11 +98,22 @@ final class BlockedAttention {
         MemorySegment kt;                  // (B*h, d_k, Tk): scale · Kᵀ of every head
         MemorySegment vt;                  // (B*h, d_k, Tk): Vᵀ of every head (backward only)
         MemorySegment rowDot;              // (B*h*Tq) dO · O of each query (backward only)
+        PositionBias bias;                 // added to the scores before the mask, or null
+        MemorySegment biasTable;           // its (h, 2 * span + 1) table
+        /** (B*h, 2 * span + 1): each (sequence, head)'s share of the bias table's gradient (backward only), or null. */
+        MemorySegment biasGrad;
 
         void clear() {
             shape = null;
             q = k = v = o = dO = dq = dk = dv = null;
-            lse = mask = kt = vt = rowDot = null;
+            lse = mask = kt = vt = rowDot = biasTable = biasGrad = null;
+            bias = null;
+        }
+
+        /** Bias table entry of distance 0 for head {@code h}. */
+        long biasCenter(int h) {
+            int span = bias.span();
+            return (long) h * (2 * span + 1) + span;
         }
     }
 
@@ -125,6 +138,13 @@ final class BlockedAttention {
 
     private static long maskOffset(Call c, long row) {
         return c.mask == null ? 0 : (row / c.rowsPerMaskRow) * c.shape.keys();
+    }
+
+    /** Adds the position bias of query {@code i} of sequence {@code b}, head {@code h}, to its scores of keys {@code [j0, j0 + n)} at {@code s}. */
+    private void addBias(Call c, MemorySegment scores, long s, int b, int h, int i, int j0, int n) {
+        PositionBias pb = c.bias;
+        bias.add(scores, s, c.biasTable, c.biasCenter(h), pb.span(), pb.keyIds(), b * pb.keyStride() + j0,
+                pb.queryIds()[b * pb.queries() + i], n);
     }
 
     /** scale · Kᵀ of head {@code bh} (in (sequence, head) order) into the call's {@code kt}, and Vᵀ into {@code vt} when it has one. */
@@ -172,6 +192,9 @@ final class BlockedAttention {
                 if (n == 0) {
                     kernel.zero(w.p, s, bc);
                     continue;
+                }
+                if (c.bias != null) {
+                    addBias(c, w.p, s, b, h, i0 + r, j0, n);
                 }
                 float blockMax = kernel.addMaskMax(w.p, s, c.mask, maskOffset(c, row0 + r) + j0, n);
                 float m = Math.max(max[r], blockMax);
@@ -227,6 +250,10 @@ final class BlockedAttention {
             float dot = kernel.dot(dO, dOBase + (long) i * lddo, o, oBase + (long) i * ldo, d);
             c.rowDot.setAtIndex(JAVA_FLOAT, rows + i, dot);
         }
+        if (c.biasGrad != null) {
+            int width = 2 * c.bias.span() + 1;
+            kernel.zero(c.biasGrad, (long) bh * width, width);
+        }
         int[] limits = w.limits;
         for (int j0 = 0; j0 < tk; j0 += KEY_BLOCK) {
             int bc = Math.min(KEY_BLOCK, tk - j0);
@@ -248,6 +275,9 @@ final class BlockedAttention {
                     if (n == 0 || lse == Float.NEGATIVE_INFINITY) {
                         kernel.zero(w.p, s, bc);
                         continue;
+                    }
+                    if (c.bias != null) {
+                        addBias(c, w.p, s, b, h, i0 + r, j0, n);
                     }
                     if (c.mask != null) {
                         kernel.addMaskMax(w.p, s, c.mask, maskOffset(c, row0 + r) + j0, n);
@@ -272,6 +302,13 @@ final class BlockedAttention {
                     // where P is all zero (no visible key) the row's gradient is zero whatever rowDot is
                     float rowDot = c.rowDot.getAtIndex(JAVA_FLOAT, row0 + r);
                     kernel.scoreGrad(w.p, dropped, s, w.dScores, s, bc, rowDot, c.keepScale, c.scale);
+                    if (c.biasGrad != null) {
+                        // the scores' gradient, without the scale dS carries here for dQ and dK
+                        int n = Math.clamp(limits[r] - j0, 0, bc);
+                        int id = c.bias.queryIds()[b * tq + i0 + r];
+                        bias.grad(w.dScores, s, 1f / c.scale, c.biasGrad, (long) bh * (2 * c.bias.span() + 1) + c.bias.span(),
+                                c.bias.span(), c.bias.keyIds(), b * c.bias.keyStride() + j0, id, n);
+                    }
                 }
                 kernel.product(br, d, bc, w.dScores, 0, KEY_BLOCK, 1, k, kOff, ldk, true, dq, dqBase + (long) i0 * lddq, lddq,
                         w.tile);

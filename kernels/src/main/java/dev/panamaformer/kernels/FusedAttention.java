@@ -34,15 +34,19 @@ public final class FusedAttention {
     private final Parallel parallel;
     private final ScratchPool<Job> jobs;
 
-    FusedAttention(AttentionKernel kernel, ElementwiseKernel elementwise, Parallel parallel) {
-        this.algorithm = new BlockedAttention(kernel, elementwise);
+    private final ElementwiseKernel elementwise;
+
+    FusedAttention(AttentionKernel kernel, ElementwiseKernel elementwise, BiasKernel bias, Parallel parallel) {
+        this.algorithm = new BlockedAttention(kernel, elementwise, bias);
+        this.elementwise = elementwise;
         this.parallel = parallel;
         this.jobs = new ScratchPool<>(ScratchPool.defaultSlots(), Job::new);
     }
 
     /**
-     * {@code O = dropout(softmax(scale · Q Kᵀ + mask)) V} and {@code lse} (B·h·Tq) = the
-     * log-sum-exp of each query's masked, scaled scores ({@code -inf} where no key is visible;
+     * {@code O = dropout(softmax(scale · Q Kᵀ + bias + mask)) V} and {@code lse} (B·h·Tq) = the
+     * log-sum-exp of each query's masked, scaled scores (the mask's {@link PositionBias}, if
+     * any, added unscaled) ({@code -inf} where no key is visible;
      * such a query gets O = 0). Dropout drops each probability with probability {@code dropout}
      * under {@code seed}; 0 turns it off.
      */
@@ -57,7 +61,8 @@ public final class FusedAttention {
         Job job = jobs.take();
         try {
             job.set(shape, scale, q, k, v, mask, dropout, seed, o, lse, false);
-            Parallel par = parallel.over(q.tensor(), k.tensor(), v.tensor(), o.tensor()).over(lse, mask.additive());
+            Parallel par = parallel.over(q.tensor(), k.tensor(), v.tensor(), o.tensor()).over(lse, mask.additive(),
+                    mask.bias() == null ? null : mask.bias().table());
             int heads = shape.batch() * shape.heads();
             job.run(par, Job.TRANSPOSE, heads, (long) shape.keys() * shape.headSize());
             job.run(par, Job.FORWARD, units, (long) BlockedAttention.QUERY_BLOCK * shape.keys() * Math.max(1, shape.headSize()) * 2);
@@ -75,8 +80,34 @@ public final class FusedAttention {
     public void backward(AttentionShape shape, float scale, MatrixBatch q, MatrixBatch k, MatrixBatch v,
                                       RowMask mask, float dropout, long seed, MatrixBatch o, FloatTensor lse,
                                       MatrixBatch dO, MatrixBatch dq, MatrixBatch dk, MatrixBatch dv) {
+        backward(shape, scale, q, k, v, mask, dropout, seed, o, lse, dO, dq, dk, dv, null);
+    }
+
+    /**
+     * {@link #backward(AttentionShape, float, MatrixBatch, MatrixBatch, MatrixBatch, RowMask, float, long, MatrixBatch,
+     * FloatTensor, MatrixBatch, MatrixBatch, MatrixBatch, MatrixBatch) backward}, and also adds the gradient of
+     * the mask's position bias table to {@code dBiasTable} (of the table's shape; null: not
+     * wanted, as for a fixed bias such as ALiBi's). Each (sequence, head) sums its share in a
+     * buffer of its own, and the shares of each head are added in order of sequence, so the
+     * result does not depend on the thread count. The scale must not be 0 then.
+     */
+    public void backward(AttentionShape shape, float scale, MatrixBatch q, MatrixBatch k, MatrixBatch v,
+                                      RowMask mask, float dropout, long seed, MatrixBatch o, FloatTensor lse,
+                                      MatrixBatch dO, MatrixBatch dq, MatrixBatch dk, MatrixBatch dv, FloatTensor dBiasTable) {
         String op = "fused attention backward";
         checkCommon(op, shape, scale, q, k, v, mask, dropout, o, lse);
+        PositionBias pb = mask.bias();
+        if (dBiasTable != null) {
+            if (pb == null) {
+                throw new IllegalArgumentException(op + ": a bias table gradient was given, but the mask has no position bias");
+            }
+            if (scale == 0f) {
+                throw new IllegalArgumentException(op + ": the bias table's gradient needs a scale other than 0");
+            }
+            Checks.sameShape(op, pb.table(), "position bias table", dBiasTable, "dBiasTable");
+            outputApart(op, "dBiasTable", dBiasTable, q, k, v, o, lse, dO, dq.tensor(), dk.tensor());
+            apart(op, dv.tensor(), "dv", dBiasTable, "dBiasTable");
+        }
         int tq = shape.queries(), tk = shape.keys(), d = shape.headSize();
         check(op, "dO", dO, shape, tq, d);
         check(op, "dq", dq, shape, tq, d);
@@ -103,9 +134,26 @@ public final class FusedAttention {
                 job.rowDots = Arena.ofAuto().allocate(rows * Float.BYTES, FloatTensor.ALIGNMENT);
             }
             call.rowDot = job.rowDots;
+            int width = pb == null ? 0 : 2 * pb.span() + 1;
+            if (dBiasTable != null) {
+                long floats = (long) units * width;
+                if (job.biasGrads == null || job.biasGrads.byteSize() < floats * Float.BYTES) {
+                    job.biasGrads = Arena.ofAuto().allocate(floats * Float.BYTES, FloatTensor.ALIGNMENT);
+                }
+                call.biasGrad = job.biasGrads;
+            }
             Parallel par = parallel.over(q.tensor(), k.tensor(), v.tensor(), o.tensor()).over(lse, dO.tensor(), dq.tensor(),
-                    dk.tensor()).over(dv.tensor(), mask.additive());
+                    dk.tensor()).over(dv.tensor(), mask.additive(), pb == null ? null : pb.table(), dBiasTable);
             job.run(par, Job.BACKWARD, units, (long) tq * tk * Math.max(1, d) * 4);
+            if (dBiasTable != null) {
+                // each head's shares, in order of sequence
+                for (int h = 0; h < shape.heads(); h++) {
+                    for (int b = 0; b < shape.batch(); b++) {
+                        elementwise.addTo(job.biasGrads, ((long) b * shape.heads() + h) * width, dBiasTable.segment(),
+                                (long) h * width, width);
+                    }
+                }
+            }
         } finally {
             job.call.clear();
             jobs.give(job);
@@ -127,6 +175,7 @@ public final class FusedAttention {
         private MemorySegment transposedK;     // Kᵀ of every head of the largest call so far
         private MemorySegment transposedV;     // Vᵀ likewise, for the backward pass
         private MemorySegment rowDots;         // dO · O of each query of the largest backward call so far
+        private MemorySegment biasGrads;       // each (sequence, head)'s share of a bias table's gradient
         private int mode;
 
         void set(AttentionShape shape, float scale, MatrixBatch q, MatrixBatch k, MatrixBatch v, RowMask mask,
@@ -156,6 +205,8 @@ public final class FusedAttention {
             c.threshold = DropoutKernel.threshold(dropout);
             c.keepScale = 1f / (1f - dropout);
             c.seed = seed;
+            c.bias = mask.bias();
+            c.biasTable = c.bias == null ? null : c.bias.table().segment();
         }
 
         void run(Parallel par, int mode, int units, long workPerUnit) {
@@ -225,6 +276,16 @@ public final class FusedAttention {
         apart(op, v.tensor(), "v", lse, "lse");
         apart(op, add, "additive mask", lse, "lse");
         apart(op, o.tensor(), "o", lse, "lse");
+        PositionBias pb = mask.bias();
+        if (pb != null) {
+            if (pb.queries() != tq) {
+                throw new IllegalArgumentException(op + ": the position bias numbers queries in sequences of " + pb.queries()
+                        + ", the shape " + shape + " of " + tq);
+            }
+            pb.check(op, rows, tk, shape.heads());
+            apart(op, pb.table(), "position bias table", o.tensor(), "o");
+            apart(op, pb.table(), "position bias table", lse, "lse");
+        }
     }
 
     private static void outputApart(String op, String name, FloatTensor out, MatrixBatch q, MatrixBatch k, MatrixBatch v,

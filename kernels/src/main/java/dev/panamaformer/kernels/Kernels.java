@@ -42,19 +42,21 @@ public final class Kernels {
     private final Adam adam;
     private final FusedAttention fusedAttention;
     private final Rotary rotary;
+    private final AttentionBias attentionBias;
 
     private Kernels(KernelSet set, int threads) {
         this.set = set;
         this.parallel = new Parallel(threads);
         this.matmul = new Matmul(set.matmul(), parallel);
-        this.softmax = new Softmax(set.softmax(), parallel);
+        this.softmax = new Softmax(set.softmax(), set.bias(), parallel);
         this.loss = new Loss(set.softmax(), parallel);
         this.layerNorm = new LayerNorm(set.norm(), parallel);
         this.activations = new Activations(set.activation(), parallel);
         this.dropout = new Dropout(set.dropout(), parallel);
         this.elementwise = new Elementwise(set.elementwise(), parallel);
         this.adam = new Adam(set.optimizer(), parallel);
-        this.fusedAttention = new FusedAttention(set.attention(), set.elementwise(), parallel);
+        this.fusedAttention = new FusedAttention(set.attention(), set.elementwise(), set.bias(), parallel);
+        this.attentionBias = new AttentionBias(set.bias(), parallel);
         this.rotary = new Rotary(set.rotary(), parallel);
     }
 
@@ -170,6 +172,11 @@ public final class Kernels {
 
     public FusedAttention fusedAttention() {
         return fusedAttention;
+    }
+
+    /** The gradient of a {@link PositionBias}'s table in the materialized attention path. */
+    public AttentionBias attentionBias() {
+        return attentionBias;
     }
 
     @Override

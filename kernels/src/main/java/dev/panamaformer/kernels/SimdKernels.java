@@ -8,7 +8,7 @@ final class SimdKernels {
     static KernelSet create() {
         return new KernelSet(new SimdMatmul(), new SimdSoftmax(), new SimdNorm(), new SimdActivation(),
                 new SimdDropout(), new SimdElementwise(), new SimdOptimizer(), new SimdAttention(),
-                new SimdRotary(), "SIMD " + SimdSpecies.FLOAT.vectorBitSize() + "-bit (" + SimdSpecies.FLOAT.length() + " float lanes), "
+                new SimdRotary(), new SimdBias(), "SIMD " + SimdSpecies.FLOAT.vectorBitSize() + "-bit (" + SimdSpecies.FLOAT.length() + " float lanes), "
                         + "GEMM " + SimdPanelTile.SHAPE.description() + ", fused attention " + SimdTile.SHAPE.description());
     }
 

@@ -1,12 +1,16 @@
 package dev.panamaformer.kernels;
 
+import java.lang.foreign.MemorySegment;
+
 /** Row-wise softmax of a (rows, cols) matrix, forward and backward; rows are split across threads. */
 public final class Softmax {
     private final SoftmaxKernel kernel;
+    private final BiasKernel bias;
     private final Parallel parallel;
 
-    Softmax(SoftmaxKernel kernel, Parallel parallel) {
+    Softmax(SoftmaxKernel kernel, BiasKernel bias, Parallel parallel) {
         this.kernel = kernel;
+        this.bias = bias;
         this.parallel = parallel;
     }
 
@@ -31,8 +35,10 @@ public final class Softmax {
     }
 
     /**
-     * {@code y = softmax(x + mask)} per row, with the online normalizer (max and sum in one pass);
-     * masked-out columns get 0, and so does every column of a row with no score left.
+     * {@code y = softmax(x + bias + mask)} per row, with the online normalizer (max and sum in
+     * one pass); masked-out columns get 0, and so does every column of a row with no score left.
+     * A {@link RowMask#bias() position bias} is added to y's rows first (x is left as it was),
+     * then the softmax runs in place on them.
      */
     public void forward(FloatTensor x, FloatTensor y, int rows, int cols, RowMask mask) {
         Checks.rowsCols("softmax", rows, cols);
@@ -47,15 +53,31 @@ public final class Softmax {
             int maskRows = rows == 0 ? 0 : (rows - 1) / mask.rowsPerMaskRow() + 1;
             Checks.matrix(add, "softmax", "additive mask", maskRows, cols);
         }
-        Parallel par = parallel.over(x, y, add);
-        if (par.parts(rows, cols) == 1) {
-            kernel.forward(x.segment(), y.segment(), 0, rows, cols, add == null ? null : add.segment(),
-                    mask.rowsPerMaskRow(), mask.causalPeriod());
-        } else {
-            par.forRange(rows, cols, (from, to) ->
-                    kernel.forward(x.segment(), y.segment(), from, to, cols, add == null ? null : add.segment(),
-                            mask.rowsPerMaskRow(), mask.causalPeriod()));
+        PositionBias pb = mask.bias();
+        if (pb != null) {
+            pb.check("softmax", rows, cols, pb.heads());
         }
+        Parallel par = parallel.over(x, y, add).over(pb == null ? null : pb.table());
+        if (par.parts(rows, cols) == 1) {
+            forwardRows(x, y, 0, rows, cols, mask);
+        } else {
+            par.forRange(rows, cols, (from, to) -> forwardRows(x, y, from, to, cols, mask));
+        }
+    }
+
+    private void forwardRows(FloatTensor x, FloatTensor y, int from, int to, int cols, RowMask mask) {
+        MemorySegment add = mask.additive() == null ? null : mask.additive().segment();
+        PositionBias pb = mask.bias();
+        if (pb == null) {
+            kernel.forward(x.segment(), y.segment(), from, to, cols, add, mask.rowsPerMaskRow(), mask.causalPeriod());
+            return;
+        }
+        if (x != y) {
+            MemorySegment.copy(x.segment(), (long) from * cols * Float.BYTES, y.segment(), (long) from * cols * Float.BYTES,
+                    (long) (to - from) * cols * Float.BYTES);
+        }
+        pb.addTo(bias, y.segment(), from, to, cols);
+        kernel.forward(y.segment(), y.segment(), from, to, cols, add, mask.rowsPerMaskRow(), mask.causalPeriod());
     }
 
     /** {@code dx += y * (dy - sum(dy * y))} per row, where y is the forward output. */

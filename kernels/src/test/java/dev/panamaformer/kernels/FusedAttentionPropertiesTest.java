@@ -54,9 +54,15 @@ class FusedAttentionPropertiesTest {
     /** One random problem: Q, K, V, dO and prior gradient contents, heads side by side as in a (B*T, h*d) layout. */
     record Problem(AttentionShape shape, float scale, float[] q, float[] k, float[] v, float[] dO,
                    float[] dq0, float[] dk0, float[] dv0, float[] mask, int rowsPerMaskRow, int causalPeriod,
-                   float dropout, long seed) {
+                   float dropout, long seed, Bias bias) {
 
         static Problem random(long seed, int batch, int heads, int tq, int tk, int d, Masking masking, float dropout) {
+            return random(seed, batch, heads, tq, tk, d, masking, dropout, false);
+        }
+
+        /** With {@code biased}, a random {@link Bias}: its ids and span from {@link Bias#random}. */
+        static Problem random(long seed, int batch, int heads, int tq, int tk, int d, Masking masking, float dropout,
+                              boolean biased) {
             Random r = new Random(seed);
             int c = heads * d;
             float[] mask = null;
@@ -75,7 +81,8 @@ class FusedAttentionPropertiesTest {
                     TestData.uniform(r, batch * tq * c, 2f), TestData.uniform(r, batch * tk * c, 2f),
                     TestData.uniform(r, batch * tk * c, 1f), TestData.uniform(r, batch * tq * c, 1f),
                     TestData.uniform(r, batch * tq * c, 1f), TestData.uniform(r, batch * tk * c, 1f),
-                    TestData.uniform(r, batch * tk * c, 1f), mask, heads * tq, period, dropout, r.nextLong());
+                    TestData.uniform(r, batch * tk * c, 1f), mask, heads * tq, period, dropout, r.nextLong(),
+                    biased ? Bias.random(r, batch, heads, tq, tk) : null);
         }
 
         int width() {
@@ -88,7 +95,12 @@ class FusedAttentionPropertiesTest {
 
         RowMask rowMask(Arena arena) {
             RowMask m = mask == null ? RowMask.NONE : RowMask.additive(tensor(arena, mask), rowsPerMaskRow);
-            return causalPeriod > 0 ? m.andCausal(causalPeriod) : m;
+            m = causalPeriod > 0 ? m.andCausal(causalPeriod) : m;
+            return bias == null ? m : m.withBias(bias.of(arena, shape));
+        }
+
+        float[] dTable0() {
+            return bias == null ? new float[0] : bias.dTable0;
         }
 
         /** The (B, h, Tq, Tk) score matrices of a flat tensor. */
@@ -117,9 +129,16 @@ class FusedAttentionPropertiesTest {
                 mm.gemmBatched(bs, h, true, false, tk, d, tq, 1f, scores(dropped), heads(tDO, tq), 1f, heads(tDv, tk));
                 kn.dropout().backward(dDropped, dProbs, n, dropout, seed);
                 kn.softmax().backward(probs, dProbs, dScores, bs * h * tq, tk);
+                float[] dTable = dTable0();
+                if (bias != null) {
+                    FloatTensor tDt = FloatTensor.of(arena, dTable.clone(), h, dTable.length / h);
+                    kn.attentionBias().backward(dScores, bs * h * tq, tk, rowMask(arena).bias(), tDt);
+                    dTable = tDt.toArray();
+                }
                 mm.gemmBatched(bs, h, false, false, tq, d, tk, scale, scores(dScores), heads(tK, tk), 1f, heads(tDq, tq));
                 mm.gemmBatched(bs, h, true, false, tk, d, tq, scale, scores(dScores), heads(tQ, tq), 1f, heads(tDk, tk));
-                return new Result(part(tO, q.length), logSumExp(), part(tDq, q.length), part(tDk, k.length), part(tDv, v.length));
+                return new Result(part(tO, q.length), logSumExp(), part(tDq, q.length), part(tDk, k.length), part(tDv, v.length),
+                        dTable);
             }
         }
 
@@ -139,7 +158,8 @@ class FusedAttentionPropertiesTest {
                             for (int p = 0; p < d; p++) {
                                 dot += (double) q[(b * tq + i) * c + hh * d + p] * k[(b * tk + j) * c + hh * d + p];
                             }
-                            s[j] = dot * scale + (mask == null ? 0 : mask[(row / rowsPerMaskRow) * tk + j]);
+                            s[j] = dot * scale + (bias == null ? 0 : bias.at(hh, b, i, j, tq, tk))
+                                    + (mask == null ? 0 : mask[(row / rowsPerMaskRow) * tk + j]);
                             max = Math.max(max, s[j]);
                         }
                         double sum = 0;
@@ -153,6 +173,47 @@ class FusedAttentionPropertiesTest {
             return lse;
         }
 
+        /** {@code sum(dO * O)} by the definition in double precision: the loss whose gradient dO is. */
+        double outputDotDO() {
+            int bs = shape.batch(), h = shape.heads(), tq = shape.queries(), tk = shape.keys(), d = shape.headSize(), c = width();
+            double total = 0;
+            for (int b = 0; b < bs; b++) {
+                for (int hh = 0; hh < h; hh++) {
+                    for (int i = 0; i < tq; i++) {
+                        int row = (b * h + hh) * tq + i;
+                        int limit = ScalarSoftmax.causalLimit(row, tk, causalPeriod);
+                        double[] s = new double[Math.max(0, limit)];
+                        double max = Double.NEGATIVE_INFINITY;
+                        for (int j = 0; j < limit; j++) {
+                            double dot = 0;
+                            for (int p = 0; p < d; p++) {
+                                dot += (double) q[(b * tq + i) * c + hh * d + p] * k[(b * tk + j) * c + hh * d + p];
+                            }
+                            s[j] = dot * scale + (bias == null ? 0 : bias.at(hh, b, i, j, tq, tk))
+                                    + (mask == null ? 0 : mask[(row / rowsPerMaskRow) * tk + j]);
+                            max = Math.max(max, s[j]);
+                        }
+                        if (max == Double.NEGATIVE_INFINITY) {
+                            continue;
+                        }
+                        double sum = 0;
+                        for (int j = 0; j < limit; j++) {
+                            s[j] = Math.exp(s[j] - max);
+                            sum += s[j];
+                        }
+                        for (int p = 0; p < d; p++) {
+                            double o = 0;
+                            for (int j = 0; j < limit; j++) {
+                                o += s[j] / sum * v[(b * tk + j) * c + hh * d + p];
+                            }
+                            total += o * dO[(b * tq + i) * c + hh * d + p];
+                        }
+                    }
+                }
+            }
+            return total;
+        }
+
         Result fused(Kernels kn) {
             int tq = shape.queries(), tk = shape.keys();
             try (Arena arena = Arena.ofShared()) {
@@ -161,23 +222,61 @@ class FusedAttentionPropertiesTest {
                 FloatTensor tO = FloatTensor.allocate(arena, Math.max(1, q.length));
                 FloatTensor lse = FloatTensor.allocate(arena, Math.max(1, (int) shape.rows()));
                 RowMask m = rowMask(arena);
+                float[] dTable = dTable0();
+                FloatTensor tDt = bias == null ? null : FloatTensor.of(arena, dTable.clone(), shape.heads(), dTable.length / shape.heads());
                 FusedAttention fa = kn.fusedAttention();
                 fa.forward(shape, scale, heads(tQ, tq), heads(tK, tk), heads(tV, tk), m, dropout, seed, heads(tO, tq), lse);
                 fa.backward(shape, scale, heads(tQ, tq), heads(tK, tk), heads(tV, tk), m, dropout, seed, heads(tO, tq), lse,
-                        heads(tDO, tq), heads(tDq, tq), heads(tDk, tk), heads(tDv, tk));
+                        heads(tDO, tq), heads(tDq, tq), heads(tDk, tk), heads(tDv, tk), tDt);
                 return new Result(part(tO, q.length), part(lse, (int) shape.rows()), part(tDq, q.length), part(tDk, k.length),
-                        part(tDv, v.length));
+                        part(tDv, v.length), tDt == null ? dTable : tDt.toArray());
             }
         }
     }
 
-    record Result(float[] o, float[] lse, float[] dq, float[] dk, float[] dv) {
+    /**
+     * A position bias: a random (heads, 2 * span + 1) table, and ids for the queries and keys of
+     * each sequence, either 0, 1, 2, ... from a random start (so the SIMD kernel's contiguous runs)
+     * or random (repeats, gaps, distances beyond the span: the scalar fallback and the clamp).
+     */
+    record Bias(float[] table, int span, int[] queryIds, int[] keyIds, float[] dTable0) {
+        static Bias random(Random r, int batch, int heads, int tq, int tk) {
+            int span = 1 + r.nextInt(r.nextBoolean() ? 8 : Math.max(tq, tk) + 2);
+            int[] qIds = new int[batch * tq], kIds = new int[batch * tk];
+            boolean ordered = r.nextBoolean();
+            for (int b = 0; b < batch; b++) {
+                int start = r.nextInt(5);
+                for (int i = 0; i < tq; i++) {
+                    qIds[b * tq + i] = ordered ? start + i : r.nextInt(2 * span + 5);
+                }
+                for (int j = 0; j < tk; j++) {
+                    kIds[b * tk + j] = ordered ? start + j : r.nextInt(2 * span + 5);
+                }
+            }
+            return new Bias(TestData.uniform(r, heads * (2 * span + 1), 2f), span, qIds, kIds,
+                    TestData.uniform(r, heads * (2 * span + 1), 1f));
+        }
+
+        PositionBias of(Arena arena, AttentionShape shape) {
+            return new PositionBias(FloatTensor.of(arena, table, shape.heads(), 2 * span + 1), shape.queries(), queryIds, keyIds,
+                    shape.keys());
+        }
+
+        /** The bias of head h, query i and key j of sequence b, by the definition. */
+        float at(int h, int b, int i, int j, int tq, int tk) {
+            int distance = Math.clamp(keyIds[b * tk + j] - queryIds[b * tq + i], -span, span);
+            return table[h * (2 * span + 1) + span + distance];
+        }
+    }
+
+    record Result(float[] o, float[] lse, float[] dq, float[] dk, float[] dv, float[] dTable) {
         void assertClose(String what, Result expected) {
             close(what + ": O", expected.o, o, 1e-5);
             close(what + ": log-sum-exp", expected.lse, lse, 1e-5);
             close(what + ": dQ", expected.dq, dq, 1e-4);
             close(what + ": dK", expected.dk, dk, 1e-4);
             close(what + ": dV", expected.dv, dv, 1e-4);
+            close(what + ": dTable", expected.dTable, dTable, 1e-4);
         }
 
         void assertIdentical(String what, Result other) {
@@ -186,6 +285,7 @@ class FusedAttentionPropertiesTest {
             assertArrayEquals(dq, other.dq, what + ": dQ");
             assertArrayEquals(dk, other.dk, what + ": dK");
             assertArrayEquals(dv, other.dv, what + ": dV");
+            assertArrayEquals(dTable, other.dTable, what + ": dTable");
         }
     }
 
@@ -219,8 +319,8 @@ class FusedAttentionPropertiesTest {
     @Property(tries = 60)
     void matchesTheMaterializedPath(@ForAll @IntRange(min = 1, max = 2) int batch, @ForAll @IntRange(min = 1, max = 3) int heads,
                                     @ForAll("lengths") int tq, @ForAll("lengths") int tk, @ForAll("headSizes") int d,
-                                    @ForAll Masking masking, @ForAll boolean dropout, @ForAll long seed) {
-        Problem p = Problem.random(seed, batch, heads, tq, tk, d, masking, dropout ? 0.2f : 0f);
+                                    @ForAll Masking masking, @ForAll boolean dropout, @ForAll boolean biased, @ForAll long seed) {
+        Problem p = Problem.random(seed, batch, heads, tq, tk, d, masking, dropout ? 0.2f : 0f, biased);
         Result expected = p.materialized(TestData.SCALAR);
         p.fused(TestData.UNDER_TEST).assertClose(TestData.UNDER_TEST.description(), expected);
         p.fused(TestData.SCALAR).assertClose("scalar twin", expected);
@@ -241,7 +341,7 @@ class FusedAttentionPropertiesTest {
         long seed = 11;
         for (int[] c : cases) {
             for (Masking masking : Masking.values()) {
-                Problem p = Problem.random(seed++, 1, 2, c[0], c[1], c[2], masking, 0.1f);
+                Problem p = Problem.random(seed++, 1, 2, c[0], c[1], c[2], masking, 0.1f, masking != Masking.NONE);
                 p.fused(TestData.UNDER_TEST).assertClose(TestData.UNDER_TEST.description() + " " + c[0] + "x" + c[1] + "x" + c[2]
                         + " " + masking, p.materialized(TestData.SCALAR));
             }
@@ -301,18 +401,48 @@ class FusedAttentionPropertiesTest {
 
     @Property(tries = 15)
     void resultsDoNotDependOnThreadCount(@ForAll @IntRange(min = 1, max = 300) int tq, @ForAll @IntRange(min = 1, max = 300) int tk,
-                                         @ForAll("headSizes") int d, @ForAll Masking masking, @ForAll long seed) {
-        Problem p = Problem.random(seed, 2, 3, tq, tk, d, masking, 0.1f);
+                                         @ForAll("headSizes") int d, @ForAll Masking masking, @ForAll boolean biased,
+                                         @ForAll long seed) {
+        Problem p = Problem.random(seed, 2, 3, tq, tk, d, masking, 0.1f, biased);
         Result one = p.fused(Kernels.withThreads(1));
         one.assertIdentical("2 threads", p.fused(Kernels.withThreads(2)));
         one.assertIdentical("3 threads", p.fused(Kernels.withThreads(3)));
+    }
+
+    /**
+     * The bias table's gradient, fused and materialized, against central differences of
+     * {@code sum(dO * O)} computed in double precision by the definition (no dropout).
+     */
+    @Property(tries = 25)
+    void biasGradientMatchesFiniteDifferences(@ForAll @IntRange(min = 1, max = 40) int tq, @ForAll @IntRange(min = 1, max = 40) int tk,
+                                              @ForAll @IntRange(min = 1, max = 9) int d, @ForAll Masking masking,
+                                              @ForAll long seed) {
+        Problem p = Problem.random(seed, 2, 2, tq, tk, d, masking, 0f, true);
+        float[] fused = p.fused(TestData.UNDER_TEST).dTable, materialized = p.materialized(TestData.SCALAR).dTable;
+        float[] table = p.bias.table;
+        double eps = 1e-3;
+        for (int e = 0; e < table.length; e++) {
+            float saved = table[e];
+            table[e] = (float) (saved + eps);
+            double plus = p.outputDotDO();
+            table[e] = (float) (saved - eps);
+            double minus = p.outputDotDO();
+            table[e] = saved;
+            // the perturbation as float actually stored, not eps as asked
+            double expected = (plus - minus) / ((double) (float) (saved + eps) - (float) (saved - eps));
+            double bound = 2e-3 * Math.max(1, Math.abs(expected));
+            float f = fused[e] - p.bias.dTable0[e], m = materialized[e] - p.bias.dTable0[e];
+            if (!(Math.abs(f - expected) <= bound) || !(Math.abs(m - expected) <= bound)) {
+                fail("dTable[" + e + "]: fused " + f + ", materialized " + m + ", finite differences " + expected);
+            }
+        }
     }
 
     @Example
     void aQueryThatSeesNoKeyGetsZeroOutputAndNoGradient() {
         Problem p = Problem.random(7, 1, 1, 5, 3, 4, Masking.NONE, 0f);
         float[] allPadding = {Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY};
-        Problem masked = new Problem(p.shape, p.scale, p.q, p.k, p.v, p.dO, p.dq0, p.dk0, p.dv0, allPadding, 5, 0, 0f, 1);
+        Problem masked = new Problem(p.shape, p.scale, p.q, p.k, p.v, p.dO, p.dq0, p.dk0, p.dv0, allPadding, 5, 0, 0f, 1, null);
         Result r = masked.fused(TestData.UNDER_TEST);
         for (int i = 0; i < r.o.length; i++) {
             assertEquals(0f, r.o[i], "O[" + i + "]");

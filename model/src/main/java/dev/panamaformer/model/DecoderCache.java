@@ -1,6 +1,7 @@
 package dev.panamaformer.model;
 
 import dev.panamaformer.kernels.FloatTensor;
+import dev.panamaformer.kernels.PositionBias;
 import dev.panamaformer.kernels.RowMask;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -43,7 +44,10 @@ final class DecoderCache implements DecodingBuffers.DecodingBuffer {
     long weightsVersion;
     final Layer[] layers;
     final RowMask crossMask;
-    final RowMask selfRowMask;
+    /** The self-attention mask of a step: {@link #selfMask}, with the decoder's position bias where it has one (see {@link #useSelfBias}). */
+    RowMask selfRowMask;
+    private final RowMask selfPadding;
+    private int[] selfKeyIds;   // (R, capacity) the position id of each row's step j: targetStart + j, for a position bias
     final FloatTensor srcMask;  // (R, S) 0 or -inf
     final FloatTensor x;        // (R, C) the decoder stream
     final FloatTensor normed;   // (R, C)
@@ -96,7 +100,8 @@ final class DecoderCache implements DecodingBuffers.DecodingBuffer {
             fed = new int[rows * capacity];
             selfMask = FloatTensor.allocate(arena, rows, capacity);
             padId = config.padId();
-            selfRowMask = RowMask.additive(selfMask, config.numHeads());
+            selfPadding = RowMask.additive(selfMask, config.numHeads());
+            selfRowMask = selfPadding;
         } catch (RuntimeException | Error e) {
             arena.close(); // nothing the caller could close was returned
             throw e;
@@ -119,6 +124,27 @@ final class DecoderCache implements DecodingBuffers.DecodingBuffer {
         this.capacity = capacity;
         this.srcLength = srcLength;
         this.weightsVersion = weightsVersion;
+    }
+
+    /**
+     * The decoder's position bias table for this use (null: none), after {@link #targetStart} is
+     * set: the self-attention of a step then adds it by the distance between the step's id and
+     * each cached step's.
+     */
+    void useSelfBias(FloatTensor table) {
+        if (table == null) {
+            selfRowMask = selfPadding;
+            return;
+        }
+        if (selfKeyIds == null || selfKeyIds.length < rows * capacity) {
+            selfKeyIds = new int[rowCapacity * positionCapacity];
+        }
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < capacity; j++) {
+                selfKeyIds[r * capacity + j] = targetStart[r] + j;
+            }
+        }
+        selfRowMask = selfPadding.withBias(new PositionBias(table, 1, positions.ids, selfKeyIds, capacity));
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.panamaformer.model;
 
 import dev.panamaformer.kernels.FloatTensor;
 import dev.panamaformer.kernels.Kernels;
+import dev.panamaformer.kernels.PositionBias;
 import dev.panamaformer.kernels.RowMask;
 import java.util.Map;
 
@@ -37,6 +38,10 @@ final class ForwardPass implements AutoCloseable {
     private final FloatTensor dLogits, dDecoded, dMemory;
     private final FloatTensor[] dEncoder; // N + 1 of (B*S, C): gradients of the encoder stream
     private final FloatTensor[] dDecoder; // N + 1 of (B*T, C)
+    private final RowMask encoderMask;    // source padding, as the encoder's self-attention sees it
+    private final RowMask causalMask;     // target padding and causality, as the decoder's self-attention
+    private final FloatTensor dEncoderBias, dDecoderBias; // (h, 2 * span + 1) gradients of learned bias tables, or null
+    private FloatTensor encoderBiasTable, decoderBiasTable; // the bias tables the masks in use carry, or null
     private Batch last;                   // the batch of the last forward, for backward
     private boolean lastTraining;
     private long lastSeed;
@@ -53,9 +58,11 @@ final class ForwardPass implements AutoCloseable {
             int c = config.hiddenSize(), h = config.numHeads(), v = config.tgtVocabSize();
             srcMask = ws.activation("src_mask", b, s);
             tgtMask = ws.activation("tgt_mask", b, t);
-            RowMask encoderMask = RowMask.additive(srcMask, h * s);
+            encoderMask = RowMask.additive(srcMask, h * s);
             RowMask crossMask = RowMask.additive(srcMask, h * t);
-            RowMask causalMask = RowMask.additive(tgtMask, h * t).andCausal(t);
+            causalMask = RowMask.additive(tgtMask, h * t).andCausal(t);
+            dEncoderBias = biasGradient(model.encoderBias);
+            dDecoderBias = biasGradient(model.decoderBias);
             srcPositions = new RowPositions(b * s);
             tgtPositions = new RowPositions(b * t);
             srcEmbed = model.srcEmbed.activations(ws, "encoder.embed", b, s, srcPositions);
@@ -90,6 +97,38 @@ final class ForwardPass implements AutoCloseable {
         }
     }
 
+    /** The gradient of a learned bias's dense table, zeroed with the others before each backward pass; null for none or a fixed one. */
+    private FloatTensor biasGradient(RelativeBias bias) {
+        return bias == null || !bias.learned() ? null : ws.gradient(bias.heads(), 2 * RelativeBias.T5_MAX_DISTANCE + 1);
+    }
+
+    /**
+     * Gives the self-attention of each layer its stack's position bias, with a table that covers
+     * this batch's ids: made again only when the table is not the one in use (ALiBi's grows).
+     */
+    private void useBiases() {
+        if (model.encoderBias != null) {
+            FloatTensor table = model.encoderBias.table(srcPositions.bound);
+            if (table != encoderBiasTable) {
+                encoderBiasTable = table;
+                RowMask m = encoderMask.withBias(new PositionBias(table, srcLength, srcPositions.ids, srcPositions.ids, srcLength));
+                for (EncoderLayer.Activations a : encoder) {
+                    a.attention.useBias(m, dEncoderBias);
+                }
+            }
+        }
+        if (model.decoderBias != null) {
+            FloatTensor table = model.decoderBias.table(tgtPositions.bound);
+            if (table != decoderBiasTable) {
+                decoderBiasTable = table;
+                RowMask m = causalMask.withBias(new PositionBias(table, tgtLength, tgtPositions.ids, tgtPositions.ids, tgtLength));
+                for (DecoderLayer.Activations a : decoder) {
+                    a.self.useBias(m, dDecoderBias);
+                }
+            }
+        }
+    }
+
     /** Open and of this shape. */
     boolean fits(int b, int s, int t) {
         return !closed && b == batch && s == srcLength && t == tgtLength;
@@ -117,6 +156,8 @@ final class ForwardPass implements AutoCloseable {
         padMask(b.tgtIn(), config.padId(), tgtMask);
         srcPositions.set(b.srcPositions(), batch, srcLength);
         tgtPositions.set(b.tgtPositions(), batch, tgtLength);
+        model.refreshBiases(); // weights written by hand since the last change through the library
+        useBiases();
         int ns = batch * srcLength, nt = batch * tgtLength;
         model.srcEmbed.forward(kernels, srcEmbed, b.src(), training, seed);
         FloatTensor x = srcEmbed.out;
@@ -164,6 +205,12 @@ final class ForwardPass implements AutoCloseable {
             model.encoder[i].backward(kernels, encoder[i], in, dEncoder[i + 1], dEncoder[i], training, seed);
         }
         model.srcEmbed.backward(kernels, srcEmbed, dEncoder[0], training, seed);
+        if (dEncoderBias != null) {
+            model.encoderBias.backward(dEncoderBias);
+        }
+        if (dDecoderBias != null) {
+            model.decoderBias.backward(dDecoderBias);
+        }
     }
 
     /** Whether a forward pass ran in these buffers, and they are still open. */

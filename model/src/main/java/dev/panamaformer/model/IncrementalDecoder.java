@@ -2,6 +2,7 @@ package dev.panamaformer.model;
 
 import dev.panamaformer.kernels.FloatTensor;
 import dev.panamaformer.kernels.Kernels;
+import dev.panamaformer.kernels.PositionBias;
 import dev.panamaformer.kernels.RotaryTable;
 import java.lang.foreign.Arena;
 
@@ -26,9 +27,14 @@ final class IncrementalDecoder implements AutoCloseable {
     private final Linear generator;
     private final DecodingBuffers buffers;
     private final PositionScaling scaling;
+    private final RelativeBias encoderBias;   // of the encoder's self-attention, or null
+    private final RelativeBias decoderBias;   // of the decoder's, or null
 
     IncrementalDecoder(TransformerConfig config, RunOptions options, Embeddings srcEmbed, EncoderLayer[] encoder,
-                       Norm encoderNorm, Embeddings tgtEmbed, DecoderLayer[] decoder, Norm decoderNorm, Linear generator) {
+                       Norm encoderNorm, Embeddings tgtEmbed, DecoderLayer[] decoder, Norm decoderNorm, Linear generator,
+                       RelativeBias encoderBias, RelativeBias decoderBias) {
+        this.encoderBias = encoderBias;
+        this.decoderBias = decoderBias;
         this.config = config;
         this.kernels = options.kernels();
         this.srcEmbed = srcEmbed;
@@ -66,6 +72,9 @@ final class IncrementalDecoder implements AutoCloseable {
                 tgtScaled = new ScaledPositions(tgtEmbed.scaledTable(arena, needed, scaling), rotary);
             }
             e.positions.scaled = srcScaled;
+            if (encoderBias != null) {
+                e.mask = e.mask.withBias(new PositionBias(encoderBias.table(needed), s, e.positions.ids, e.positions.ids, s));
+            }
             srcEmbed.embed(kernels, src, e);
             for (EncoderLayer layer : encoder) {
                 layer.apply(kernels, e);
@@ -88,6 +97,7 @@ final class IncrementalDecoder implements AutoCloseable {
                         cache.srcMask.set((long) r * s + j, src[r / beams * s + j] == config.padId() ? Float.NEGATIVE_INFINITY : 0f);
                     }
                 }
+                cache.useSelfBias(decoderBias == null ? null : decoderBias.table(needed));
                 return cache;
             } catch (RuntimeException | Error ex) {
                 release(cache, pooled);

@@ -70,7 +70,8 @@ final class MultiHeadAttention {
         private final int batch;
         private final int queries;
         private final int keys;
-        private final RowMask mask;
+        private RowMask mask;                // with the stack's position bias, if any: see useBias
+        private FloatTensor dBias;           // (h, 2 * span + 1) the gradient of a learned bias's table, or null
         private final boolean fused;         // this shape takes the fused kernel
         private final AttentionShape shape;
         private final FloatTensor qOut;      // (B*Tq, C) saved for dK
@@ -136,6 +137,15 @@ final class MultiHeadAttention {
             droppedHeads = scoreMatrices(dropped);
             dDroppedHeads = scoreMatrices(dDropped);
             dScoreHeads = scoreMatrices(dScores);
+        }
+
+        /**
+         * From now on the scores get {@code mask}'s position bias (the pass's mask with it), and
+         * the backward pass adds its table's gradient to {@code dBias} (null: a fixed bias).
+         */
+        void useBias(RowMask mask, FloatTensor dBias) {
+            this.mask = mask;
+            this.dBias = dBias;
         }
 
         /** Head h of sequence b of a (B*T, C) tensor: (T, d_k) at column h*d_k, rows C apart. */
@@ -290,7 +300,7 @@ final class MultiHeadAttention {
         o.backward(kn, a.context, dOut, a.dContext, a.batch * a.queries);
         if (a.fused) {
             kn.fusedAttention().backward(a.shape, scale, a.qHeads, a.kHeads, a.vHeads, a.mask, dropout.probability(training),
-                    dropout.seed(seed), a.contextHeads, a.lse, a.dContextHeads, a.dqHeads, a.dkHeads, a.dvHeads);
+                    dropout.seed(seed), a.contextHeads, a.lse, a.dContextHeads, a.dqHeads, a.dkHeads, a.dvHeads, a.dBias);
         } else {
             materializedBackward(kn, a, training, seed);
         }
@@ -310,6 +320,9 @@ final class MultiHeadAttention {
         kn.matmul().gemmBatched(b, heads, true, false, tk, headSize, tq, 1f, a.droppedHeads, a.dContextHeads, 1f, a.dvHeads);
         dropout.backward(kn, a.dDropped, a.dProbs, a.probs.size(), training, seed);
         kn.softmax().backward(a.probs, a.dProbs, a.dScores, b * heads * tq, tk);
+        if (a.dBias != null) {
+            kn.attentionBias().backward(a.dScores, b * heads * tq, tk, a.mask.bias(), a.dBias);
+        }
         kn.matmul().gemmBatched(b, heads, false, false, tq, headSize, tk, scale, a.dScoreHeads, a.kHeads, 1f, a.dqHeads);
         kn.matmul().gemmBatched(b, heads, true, false, tk, headSize, tq, scale, a.dScoreHeads, a.qHeads, 1f, a.dkHeads);
     }

@@ -77,6 +77,11 @@ public record PositionScaling(Method method, int trainedLength, int maxLength) {
         if (p == TransformerConfig.Positions.NONE) {
             throw new IllegalArgumentException("a model without positions has nothing to interpolate: decode it without scaling");
         }
+        if (p == TransformerConfig.Positions.T5 || p == TransformerConfig.Positions.ALIBI) {
+            throw new IllegalArgumentException(p.name().toLowerCase(java.util.Locale.ROOT) + " positions are a bias by distance,"
+                    + " which covers any distance as it is (T5 clamps at 128, ALiBi grows linearly): decode without scaling, with"
+                    + " max_position_embeddings as large as needed (it sizes no table of these types)");
+        }
         if (trainedLength > config.maxPositions()) {
             throw new IllegalArgumentException("trained length " + trainedLength + " exceeds the model's " + config.maxPositions()
                     + " positions");
@@ -91,6 +96,10 @@ public record PositionScaling(Method method, int trainedLength, int maxLength) {
         TransformerConfig.Positions p = config.positions();
         if (method != Method.NONE || p == TransformerConfig.Positions.NONE) {
             return "";
+        }
+        if (p == TransformerConfig.Positions.T5 || p == TransformerConfig.Positions.ALIBI) {
+            return "; " + p.name().toLowerCase(java.util.Locale.ROOT) + " positions cost nothing per position: give the"
+                    + " config a larger max_position_embeddings to decode further";
         }
         return "; to decode further, interpolate positions: RunOptions.withPositionScaling(PositionScaling.linear(trained length,"
                 + " longest))" + (p == TransformerConfig.Positions.ROPE || p == TransformerConfig.Positions.ROPE_CROSS

@@ -39,6 +39,9 @@ public final class Transformer implements AutoCloseable {
     final DecoderLayer[] decoder;
     final Norm decoderNorm;
     final Linear generator;
+    /** The position bias of the encoder's and of the decoder's self-attention (T5, ALiBi), or null. */
+    final RelativeBias encoderBias;
+    final RelativeBias decoderBias;
     /** The inference path over the layers above, with the idle buffers of {@link Decoding}'s loops. */
     private final IncrementalDecoder incremental;
 
@@ -96,6 +99,16 @@ public final class Transformer implements AutoCloseable {
                             RotaryTable::positions)
                     : null;
             long site = 0;
+            encoderBias = switch (config.positions()) {
+                case T5 -> RelativeBias.t5(params, arena, "encoder", config.numHeads(), true);
+                case ALIBI -> RelativeBias.alibi(arena, config.numHeads(), config.maxPositions(), true);
+                default -> null;
+            };
+            decoderBias = switch (config.positions()) {
+                case T5 -> RelativeBias.t5(params, arena, "decoder", config.numHeads(), false);
+                case ALIBI -> RelativeBias.alibi(arena, config.numHeads(), config.maxPositions(), false);
+                default -> null;
+            };
             srcEmbed = new Embeddings(params, arena, "encoder.embed", config, config.srcVocabSize(), site++);
             encoder = new EncoderLayer[config.numLayers()];
             for (int i = 0; i < encoder.length; i++) {
@@ -113,9 +126,10 @@ public final class Transformer implements AutoCloseable {
             decoderNorm = new Norm(params, "decoder.norm", config.hiddenSize(), config.layerNormEps());
             generator = new Linear(params, "generator", config.hiddenSize(), config.tgtVocabSize());
             incremental = new IncrementalDecoder(config, options, srcEmbed, encoder, encoderNorm, tgtEmbed, decoder, decoderNorm,
-                    generator);
+                    generator, encoderBias, decoderBias);
             params.allocate();
             params.initialize(seed);
+            refreshBiases();
         } catch (RuntimeException | Error e) {
             arena.close(); // nothing the caller could close was returned
             throw e;
@@ -128,7 +142,18 @@ public final class Transformer implements AutoCloseable {
 
     /** Marks the weights changed; called under the exclusive guard by whatever changed them. */
     void weightsChanged() {
+        refreshBiases();
         weightsVersion.incrementAndGet();
+    }
+
+    /** T5: the dense bias tables the kernels read, from the learned buckets; under the exclusive guard, or while building. */
+    void refreshBiases() {
+        if (encoderBias != null) {
+            encoderBias.refresh();
+        }
+        if (decoderBias != null && decoderBias != encoderBias) {
+            decoderBias.refresh();
+        }
     }
 
     /** How this model runs: its kernels and when attention takes the fused kernel. */

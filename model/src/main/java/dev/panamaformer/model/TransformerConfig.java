@@ -46,9 +46,14 @@ public record TransformerConfig(int srcVocabSize, int tgtVocabSize, int hiddenSi
      * so a query finds the digits it adds at distance 0 and the carry at distance 1, at any
      * length). {@code NONE}: no position information at all; the decoder's causal mask still
      * lets it count (NoPE, Kazemnejad et al. 2023), but the encoder sees its source as a bag of
-     * tokens.
+     * tokens. {@code T5}: a learned bias per head and bucket of the distance between a key's and
+     * a query's ids, added to the scores of self-attention (encoder: both sides apart; decoder:
+     * causal), one table per stack shared by its layers, as T5 has it (Raffel et al. 2020; 32
+     * buckets, log-spaced from distance 8 (bidirectional) or 16 (causal) up to 128). {@code ALIBI}: a
+     * fixed bias {@code -m_h·|distance|} in self-attention, with the paper's slopes m_h (Press
+     * et al. 2022). Neither has anything in cross-attention, for the reason RoPE has none there.
      */
-    public enum Positions { LEARNED, SINUSOIDAL, ROPE, ROPE_CROSS, NONE }
+    public enum Positions { LEARNED, SINUSOIDAL, ROPE, ROPE_CROSS, NONE, T5, ALIBI }
 
     /**
      * Keys that checkpoints of earlier versions wrote into the config and that are no longer part
@@ -120,7 +125,8 @@ public record TransformerConfig(int srcVocabSize, int tgtVocabSize, int hiddenSi
             long decoderLayer = 3 * norm + 2 * attention + feedForward;
             long embeddings = Math.addExact(Math.multiplyExact((long) srcVocabSize + tgtVocabSize, c), 2 * (positionTable + norm));
             long layers = Math.multiplyExact((long) numLayers, Math.addExact(encoderLayer, decoderLayer));
-            return Math.addExact(Math.addExact(embeddings, layers), 2 * norm + linear(c, tgtVocabSize));
+            long biasTables = positions == Positions.T5 ? 2L * 32 * numHeads : 0; // RelativeBias.T5_BUCKETS per head, per stack
+            return Math.addExact(Math.addExact(embeddings, layers), 2 * norm + linear(c, tgtVocabSize) + biasTables);
         } catch (ArithmeticException overflow) {
             return Long.MAX_VALUE;
         }

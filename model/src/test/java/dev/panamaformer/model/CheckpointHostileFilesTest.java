@@ -114,15 +114,40 @@ class CheckpointHostileFilesTest {
     }
 
     /**
-     * A position type this version does not know (t5 and alibi are not built; a typo; an
-     * upper-case spelling) is refused, naming the key and the types it knows.
+     * A position type this version does not know (a typo, an upper-case spelling, one of
+     * another library) is refused, naming the key and the types it knows.
      */
     @Example
     void anUnknownPositionTypeIsRefusedByName() throws IOException {
-        for (String type : new String[] {"t5", "alibi", "rotary", "ROPE ", ""}) {
+        for (String type : new String[] {"t6", "alibi2", "rotary", "ROPE ", ""}) {
             CheckpointException e = refused(withHeader(config(Map.of("position_embedding_type", type)), new byte[0]));
             assertTrue(e.getMessage().contains("position_embedding_type"), type + ": " + e.getMessage());
-            assertTrue(e.getMessage().toLowerCase(java.util.Locale.ROOT).contains("rope_cross"), type + ": " + e.getMessage());
+            String known = e.getMessage().toLowerCase(java.util.Locale.ROOT);
+            assertTrue(known.contains("rope_cross") && known.contains("t5") && known.contains("alibi"), type + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * A T5 checkpoint whose bias tables are missing (the header names them otherwise, so the
+     * file still holds the right number of values) is refused, naming the missing table.
+     */
+    @Example
+    void aT5CheckpointWithoutItsBiasTableIsRefusedByName() throws IOException {
+        TransformerConfig t5 = TestModels.tiny(TransformerConfig.Activation.RELU, TransformerConfig.Positions.T5);
+        Path t5Dir = TestModels.directoryWithCheckpoint("checkpoint-t5", t5, 3);
+        try {
+            byte[] file = Files.readAllBytes(t5Dir.resolve("valid.safetensors"));
+            int length = headerLength(file);
+            String json = new String(file, 8, length, StandardCharsets.UTF_8);
+            assertTrue(json.contains("\"decoder.relative_attention_bias\""), json);
+            byte[] renamed = json.replace("\"decoder.relative_attention_bias\"", "\"decoder.relative_attention_biaz\"")
+                    .getBytes(StandardCharsets.UTF_8);
+            ByteBuffer out = ByteBuffer.allocate(file.length).order(ByteOrder.LITTLE_ENDIAN);
+            out.putLong(renamed.length).put(renamed).put(file, 8 + length, file.length - 8 - length);
+            CheckpointException e = refused(out.array());
+            assertTrue(e.getMessage().contains("decoder.relative_attention_bias"), e.getMessage());
+        } finally {
+            TestModels.deleteTree(t5Dir);
         }
     }
 

@@ -33,7 +33,8 @@ class PositionScalingTest {
     @Property(tries = 24)
     void insideTheTrainedLengthScalingChangesNothing(@ForAll TransformerConfig.Positions positions, @ForAll boolean ntk,
                                                      @ForAll @IntRange(min = 2, max = MAX) int trained, @ForAll long seed) {
-        if (positions == TransformerConfig.Positions.NONE || (ntk && !rope(positions))) {
+        if (positions == TransformerConfig.Positions.NONE || positions == TransformerConfig.Positions.T5
+                || positions == TransformerConfig.Positions.ALIBI || (ntk && !rope(positions))) {
             return; // refused when the model is made: aScalingThatCannotApplyIsRefusedWhenTheModelIsMade
         }
         TransformerConfig c = config(positions);
@@ -148,6 +149,11 @@ class PositionScalingTest {
         RunOptions linear = RunOptions.defaults().withPositionScaling(PositionScaling.linear(MAX, 2 * MAX));
         e = assertThrows(IllegalArgumentException.class, () -> new Transformer(config(TransformerConfig.Positions.NONE), 1, linear));
         assertTrue(e.getMessage().contains("without positions"), e.getMessage());
+        for (TransformerConfig.Positions bias : new TransformerConfig.Positions[] {TransformerConfig.Positions.T5,
+                TransformerConfig.Positions.ALIBI}) {
+            e = assertThrows(IllegalArgumentException.class, () -> new Transformer(config(bias), 1, linear));
+            assertTrue(e.getMessage().contains("bias by distance"), e.getMessage());
+        }
         RunOptions tooLong = RunOptions.defaults().withPositionScaling(PositionScaling.linear(MAX + 1, 2 * MAX));
         e = assertThrows(IllegalArgumentException.class, () -> new Transformer(config(TransformerConfig.Positions.ROPE), 1, tooLong));
         assertTrue(e.getMessage().contains("trained length " + (MAX + 1)), e.getMessage());

@@ -1,0 +1,161 @@
+package dev.panamaformer.model;
+
+import dev.panamaformer.kernels.FloatTensor;
+import java.lang.foreign.Arena;
+
+/**
+ * The position bias of one stack's self-attention, added to the scores of every layer and head
+ * by the distance between a key's and a query's position ids (see
+ * {@link dev.panamaformer.kernels.PositionBias}); the kernels read it as a dense
+ * (heads, 2·span + 1) table over distances -span..span.
+ *
+ * <p>{@code T5} (Raffel et al. 2020): a learned scalar per head and bucket of distance, shared by
+ * the layers of the stack as T5 shares it, the buckets as Hugging Face's
+ * {@code _relative_position_bucket} draws them: 32 buckets, distances below 8 (bidirectional:
+ * 8 per side) one bucket each, then log-spaced up to 128, beyond which all share the last. The
+ * encoder's buckets tell the two sides apart; the decoder's (causal) see only keys at or before
+ * the query. The parameter is named {@code encoder.relative_attention_bias} or
+ * {@code decoder.relative_attention_bias}, (32, heads), as T5's embedding stores it.
+ *
+ * <p>{@code ALIBI} (Press et al. 2022): {@code -m_h·|distance|}, fixed, with the paper's slopes
+ * m_h (for 4 heads 1/4, 1/16, 1/64, 1/256); in the encoder keys after the query take the slopes
+ * in reverse head order (see {@link #alibi}). Its table covers the distances in use and grows
+ * with them, as RoPE's angles do.
+ */
+final class RelativeBias {
+    static final int T5_BUCKETS = 32;
+    static final int T5_MAX_DISTANCE = 128;
+
+    private final int heads;
+    private final boolean bidirectional;
+    private final Parameter buckets;                      // T5: (32, heads); ALiBi: null
+    private final FloatTensor t5Table;                    // T5: (heads, 2 * 128 + 1), rebuilt from buckets
+    private final GrowingTable<FloatTensor> alibiTable;   // ALiBi: tables covering ids below their rows
+
+    private RelativeBias(int heads, boolean bidirectional, Parameter buckets, FloatTensor t5Table,
+                         GrowingTable<FloatTensor> alibiTable) {
+        this.heads = heads;
+        this.bidirectional = bidirectional;
+        this.buckets = buckets;
+        this.t5Table = t5Table;
+        this.alibiTable = alibiTable;
+    }
+
+    /** T5's learned bias of one stack, its parameter created in {@code params} under {@code stack + ".relative_attention_bias"}. */
+    static RelativeBias t5(Parameters params, Arena arena, String stack, int heads, boolean bidirectional) {
+        Parameter p = params.create(stack + ".relative_attention_bias", Parameter.Init.XAVIER, T5_BUCKETS, heads);
+        return new RelativeBias(heads, bidirectional, p, FloatTensor.allocate(arena, heads, 2 * T5_MAX_DISTANCE + 1), null);
+    }
+
+    /**
+     * ALiBi's fixed bias, for ids below {@code maxPositions}: {@code -m_h·|distance|} for keys at
+     * or before the query. {@code bidirectional} (the encoder): keys after the query get the
+     * slopes of the heads in reverse order, {@code -m_(heads-1-h)·distance}. A symmetric bias
+     * would leave the encoder unable to tell a source from its reverse (its outputs would be the
+     * same set, and cross-attention has no positions), so no decoder could copy; with the slopes
+     * reversed, a head that looks back steeply looks ahead gently and the two directions differ
+     * in every head but the middle one of an odd count (with one head, they cannot).
+     */
+    static RelativeBias alibi(Arena arena, int heads, int maxPositions, boolean bidirectional) {
+        float[] slopes = alibiSlopes(heads);
+        GrowingTable<FloatTensor> tables = new GrowingTable<>(maxPositions, rows -> {
+            int span = Math.max(1, rows - 1), width = 2 * span + 1;
+            FloatTensor t = FloatTensor.allocate(arena, heads, width);
+            for (int h = 0; h < heads; h++) {
+                float ahead = bidirectional ? slopes[heads - 1 - h] : slopes[h];
+                for (int d = -span; d <= span; d++) {
+                    t.set((long) h * width + span + d, d > 0 ? -ahead * d : -slopes[h] * -d);
+                }
+            }
+            return t;
+        }, t -> t.dim(1) / 2 + 1);
+        return new RelativeBias(heads, bidirectional, null, null, tables);
+    }
+
+    /**
+     * The ALiBi paper's slopes: for n heads, a power of 2, the geometric sequence 2^(-8/n),
+     * 2^(-16/n), ..., 2^(-8); otherwise those of the largest power of 2 below n, then every other
+     * one of twice that power for the rest.
+     */
+    static float[] alibiSlopes(int heads) {
+        int closest = Integer.highestOneBit(heads);
+        float[] slopes = new float[heads];
+        for (int i = 0; i < closest; i++) {
+            slopes[i] = (float) Math.pow(2, -8.0 * (i + 1) / closest);
+        }
+        for (int i = closest; i < heads; i++) {
+            slopes[i] = (float) Math.pow(2, -8.0 * (2 * (i - closest) + 1) / (2 * closest));
+        }
+        return slopes;
+    }
+
+    /**
+     * T5's bucket of a distance {@code key - query}, as {@code _relative_position_bucket} of
+     * Hugging Face's T5 computes it, in float as it does.
+     */
+    static int bucket(int distance, boolean bidirectional) {
+        int numBuckets = T5_BUCKETS, bucket = 0;
+        long n;
+        if (bidirectional) {
+            numBuckets /= 2;
+            bucket += distance > 0 ? numBuckets : 0;
+            n = Math.abs((long) distance);
+        } else {
+            n = -Math.min((long) distance, 0);
+        }
+        int maxExact = numBuckets / 2;
+        if (n < maxExact) {
+            return bucket + (int) n;
+        }
+        float logRatio = (float) Math.log((float) n / maxExact);
+        float scaled = logRatio / (float) Math.log((double) T5_MAX_DISTANCE / maxExact) * (numBuckets - maxExact);
+        return bucket + Math.min(maxExact + (int) scaled, numBuckets - 1);
+    }
+
+    /** Whether the bias is learned (T5), with a gradient. */
+    boolean learned() {
+        return buckets != null;
+    }
+
+    /** Its parameter (T5), or null. */
+    Parameter parameter() {
+        return buckets;
+    }
+
+    int heads() {
+        return heads;
+    }
+
+    /** A dense table exact for every distance between ids below {@code bound}. */
+    FloatTensor table(int bound) {
+        return learned() ? t5Table : alibiTable.covering(bound);
+    }
+
+    /** T5: the dense table from the buckets' current values; call it whenever they change. */
+    void refresh() {
+        if (!learned()) {
+            return;
+        }
+        FloatTensor values = buckets.value();
+        int span = T5_MAX_DISTANCE, width = 2 * span + 1;
+        for (int d = -span; d <= span; d++) {
+            int b = bucket(d, bidirectional);
+            for (int h = 0; h < heads; h++) {
+                t5Table.set((long) h * width + span + d, values.get((long) b * heads + h));
+            }
+        }
+    }
+
+    /** T5: adds the gradient of the dense table to the buckets' gradient, bucket by bucket in order of distance. */
+    void backward(FloatTensor dTable) {
+        FloatTensor grad = buckets.grad();
+        int span = T5_MAX_DISTANCE, width = 2 * span + 1;
+        for (int d = -span; d <= span; d++) {
+            int b = bucket(d, bidirectional);
+            for (int h = 0; h < heads; h++) {
+                long g = (long) b * heads + h;
+                grad.set(g, grad.get(g) + dTable.get((long) h * width + span + d));
+            }
+        }
+    }
+}
