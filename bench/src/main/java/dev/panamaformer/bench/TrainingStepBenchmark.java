@@ -40,7 +40,7 @@ public class TrainingStepBenchmark {
     @Param({"copy", "addition", "parser"})
     public String task;
 
-    /** The position type (learned, the reference; sinusoidal; rope): {@code -p positions=learned,rope} compares them. */
+    /** The position type (learned, the reference; sinusoidal; rope, rope_cross, t5, alibi, none): {@code -p positions=learned,t5} compares them. */
     @Param({"learned"})
     public String positions;
 

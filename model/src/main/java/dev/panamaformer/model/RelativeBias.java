@@ -31,6 +31,7 @@ final class RelativeBias {
     private final Parameter buckets;                      // T5: (32, heads); ALiBi: null
     private final FloatTensor t5Table;                    // T5: (heads, 2 * 128 + 1), rebuilt from buckets
     private final GrowingTable<FloatTensor> alibiTable;   // ALiBi: tables covering ids below their rows
+    private final int[] bucketOf;                         // T5: the bucket of distance d at d + 128, else null
 
     private RelativeBias(int heads, boolean bidirectional, Parameter buckets, FloatTensor t5Table,
                          GrowingTable<FloatTensor> alibiTable) {
@@ -39,6 +40,10 @@ final class RelativeBias {
         this.buckets = buckets;
         this.t5Table = t5Table;
         this.alibiTable = alibiTable;
+        this.bucketOf = buckets == null ? null : new int[2 * T5_MAX_DISTANCE + 1];
+        for (int d = -T5_MAX_DISTANCE; buckets != null && d <= T5_MAX_DISTANCE; d++) {
+            bucketOf[d + T5_MAX_DISTANCE] = bucket(d, bidirectional);
+        }
     }
 
     /** T5's learned bias of one stack, its parameter created in {@code params} under {@code stack + ".relative_attention_bias"}. */
@@ -139,7 +144,7 @@ final class RelativeBias {
         FloatTensor values = buckets.value();
         int span = T5_MAX_DISTANCE, width = 2 * span + 1;
         for (int d = -span; d <= span; d++) {
-            int b = bucket(d, bidirectional);
+            int b = bucketOf[d + span];
             for (int h = 0; h < heads; h++) {
                 t5Table.set((long) h * width + span + d, values.get((long) b * heads + h));
             }
@@ -151,7 +156,7 @@ final class RelativeBias {
         FloatTensor grad = buckets.grad();
         int span = T5_MAX_DISTANCE, width = 2 * span + 1;
         for (int d = -span; d <= span; d++) {
-            int b = bucket(d, bidirectional);
+            int b = bucketOf[d + span];
             for (int h = 0; h < heads; h++) {
                 long g = (long) b * heads + h;
                 grad.set(g, grad.get(g) + dTable.get((long) h * width + span + d));
