@@ -156,7 +156,7 @@ final class ForwardPass implements AutoCloseable {
         padMask(b.tgtIn(), config.padId(), tgtMask);
         srcPositions.set(b.srcPositions(), batch, srcLength);
         tgtPositions.set(b.tgtPositions(), batch, tgtLength);
-        model.refreshBiases(); // weights written by hand since the last change through the library
+        model.refreshBiases(); // T5's dense tables from the buckets as they are now
         useBiases();
         int ns = batch * srcLength, nt = batch * tgtLength;
         model.srcEmbed.forward(kernels, srcEmbed, b.src(), training, seed);

@@ -73,7 +73,7 @@ final class IncrementalDecoder implements AutoCloseable {
             }
             e.positions.scaled = srcScaled;
             if (encoderBias != null) {
-                e.mask = e.mask.withBias(new PositionBias(encoderBias.table(needed), s, e.positions.ids, e.positions.ids, s));
+                e.mask = e.mask.withBias(new PositionBias(encoderBias.sessionTable(needed), s, e.positions.ids, e.positions.ids, s));
             }
             srcEmbed.embed(kernels, src, e);
             for (EncoderLayer layer : encoder) {
@@ -97,7 +97,7 @@ final class IncrementalDecoder implements AutoCloseable {
                         cache.srcMask.set((long) r * s + j, src[r / beams * s + j] == config.padId() ? Float.NEGATIVE_INFINITY : 0f);
                     }
                 }
-                cache.useSelfBias(decoderBias == null ? null : decoderBias.table(needed));
+                cache.useSelfBias(decoderBias == null ? null : decoderBias.sessionTable(needed));
                 return cache;
             } catch (RuntimeException | Error ex) {
                 release(cache, pooled);

@@ -131,22 +131,42 @@ final class RelativeBias {
         return heads;
     }
 
-    /** A dense table exact for every distance between ids below {@code bound}. */
+    /**
+     * The training pass's dense table, exact for every distance between ids below
+     * {@code bound}: T5's as {@link #refresh} last built it, which the pass does first.
+     */
     FloatTensor table(int bound) {
         return learned() ? t5Table : alibiTable.covering(bound);
     }
 
-    /** T5: the dense table from the buckets' current values; call it whenever they change. */
-    void refresh() {
+    /**
+     * A decoding session's dense table: ALiBi's shared one; for T5 a table of the session's
+     * own, from the buckets' values as they are now (so weights loaded or written by hand since
+     * the last training pass count, and sessions on many threads write nothing shared).
+     */
+    FloatTensor sessionTable(int bound) {
         if (!learned()) {
-            return;
+            return alibiTable.covering(bound);
         }
+        FloatTensor t = FloatTensor.allocate(Arena.ofAuto(), heads, 2 * T5_MAX_DISTANCE + 1);
+        fill(t);
+        return t;
+    }
+
+    /** T5: the training pass's table from the buckets' current values; under the model's exclusive guard. */
+    void refresh() {
+        if (learned()) {
+            fill(t5Table);
+        }
+    }
+
+    private void fill(FloatTensor table) {
         FloatTensor values = buckets.value();
         int span = T5_MAX_DISTANCE, width = 2 * span + 1;
         for (int d = -span; d <= span; d++) {
             int b = bucketOf[d + span];
             for (int h = 0; h < heads; h++) {
-                t5Table.set((long) h * width + span + d, values.get((long) b * heads + h));
+                table.set((long) h * width + span + d, values.get((long) b * heads + h));
             }
         }
     }

@@ -129,7 +129,6 @@ public final class Transformer implements AutoCloseable {
                     generator, encoderBias, decoderBias);
             params.allocate();
             params.initialize(seed);
-            refreshBiases();
         } catch (RuntimeException | Error e) {
             arena.close(); // nothing the caller could close was returned
             throw e;
@@ -142,11 +141,10 @@ public final class Transformer implements AutoCloseable {
 
     /** Marks the weights changed; called under the exclusive guard by whatever changed them. */
     void weightsChanged() {
-        refreshBiases();
         weightsVersion.incrementAndGet();
     }
 
-    /** T5: the dense bias tables the kernels read, from the learned buckets; under the exclusive guard, or while building. */
+    /** T5: the training pass's dense bias tables, from the learned buckets; under the exclusive guard. */
     void refreshBiases() {
         if (encoderBias != null) {
             encoderBias.refresh();
