@@ -6,7 +6,7 @@
         source padding; GELU with sinusoidal positions; ReLU with RoPE in self-attention and source
         padding; GELU with RoPE in cross-attention too, RoPE's position scale 0.25 and explicit
         position ids; ReLU with no positions; ReLU with T5's learned bias and GELU with ALiBi's, both with
-        explicit ids up to 400 apart), runs one forward and backward pass with dropout 0 on
+        random source ids in [0, 400)), runs one forward and backward pass with dropout 0 on
         fixed inputs in float64 from float32 weights, and writes OUTDIR/NAME.safetensors with the
         weights (param.*), inputs (input.*; input.src_pos and input.tgt_pos where the ids are
         explicit), logits, log-probabilities, loss (output.*) and
@@ -298,7 +298,7 @@ CONFIGS = {
                       num_attention_heads=2, intermediate_size=12, max_position_embeddings=7,
                       hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, layer_norm_eps=1e-5,
                       hidden_act="relu", position_embedding_type="none", pad_token_id=0),
-    # ids up to 400 apart: T5's exact, log-spaced and clamped buckets, ALiBi far out; 3 heads: ALiBi's
+    # source ids in [0, 400): T5's exact, log-spaced and clamped buckets, ALiBi far out; 3 heads: ALiBi's
     # slopes for a count that is not a power of 2
     "relu-t5": dict(src_vocab_size=11, tgt_vocab_size=10, hidden_size=12, num_hidden_layers=2,
                     num_attention_heads=3, intermediate_size=16, max_position_embeddings=400,

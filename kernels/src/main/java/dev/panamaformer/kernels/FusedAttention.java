@@ -96,18 +96,6 @@ public final class FusedAttention {
                                       MatrixBatch dO, MatrixBatch dq, MatrixBatch dk, MatrixBatch dv, FloatTensor dBiasTable) {
         String op = "fused attention backward";
         checkCommon(op, shape, scale, q, k, v, mask, dropout, o, lse);
-        PositionBias pb = mask.bias();
-        if (dBiasTable != null) {
-            if (pb == null) {
-                throw new IllegalArgumentException(op + ": a bias table gradient was given, but the mask has no position bias");
-            }
-            if (scale == 0f) {
-                throw new IllegalArgumentException(op + ": the bias table's gradient needs a scale other than 0");
-            }
-            Checks.sameShape(op, pb.table(), "position bias table", dBiasTable, "dBiasTable");
-            outputApart(op, "dBiasTable", dBiasTable, q, k, v, o, lse, dO, dq.tensor(), dk.tensor());
-            apart(op, dv.tensor(), "dv", dBiasTable, "dBiasTable");
-        }
         int tq = shape.queries(), tk = shape.keys(), d = shape.headSize();
         check(op, "dO", dO, shape, tq, d);
         check(op, "dq", dq, shape, tq, d);
@@ -117,6 +105,26 @@ public final class FusedAttention {
         outputApart(op, "dq", dq.tensor(), q, k, v, o, lse, dO, dk.tensor(), dv.tensor());
         outputApart(op, "dk", dk.tensor(), q, k, v, o, lse, dO, dq.tensor(), dv.tensor());
         outputApart(op, "dv", dv.tensor(), q, k, v, o, lse, dO, dq.tensor(), dk.tensor());
+        PositionBias pb = mask.bias();
+        if (dBiasTable != null) {
+            if (pb == null) {
+                throw new IllegalArgumentException(op + ": a bias table gradient was given, but the mask has no position bias");
+            }
+            if (!Float.isFinite(1f / scale)) {
+                throw new IllegalArgumentException(op + ": the bias table's gradient divides by the scale, which must not be 0"
+                        + " or so small that 1 / scale overflows, got " + scale);
+            }
+            Checks.sameShape(op, pb.table(), "position bias table", dBiasTable, "dBiasTable");
+            outputApart(op, "dBiasTable", dBiasTable, q, k, v, o, lse, dO, dq.tensor(), dk.tensor());
+            apart(op, dv.tensor(), "dv", dBiasTable, "dBiasTable");
+            apart(op, pb.table(), "position bias table", dBiasTable, "dBiasTable");
+        }
+        if (pb != null) {
+            // the workers read the table while they write the gradients
+            apart(op, pb.table(), "position bias table", dq.tensor(), "dq");
+            apart(op, pb.table(), "position bias table", dk.tensor(), "dk");
+            apart(op, pb.table(), "position bias table", dv.tensor(), "dv");
+        }
         int units = shape.batch() * shape.heads();
         if (units == 0 || tq == 0 || tk == 0) {
             return;

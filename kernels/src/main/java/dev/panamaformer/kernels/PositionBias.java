@@ -25,9 +25,9 @@ public record PositionBias(FloatTensor table, int queries, int[] queryIds, int[]
     public PositionBias {
         String op = "position bias";
         Checks.alive(table, op, "table");
-        if (table.rank() != 2 || table.dim(1) % 2 == 0) {
+        if (table.rank() != 2 || table.dim(0) < 1 || table.dim(1) % 2 == 0) {
             throw new IllegalArgumentException(op + ": table of shape " + java.util.Arrays.toString(table.shape())
-                    + " is not (heads, 2 * span + 1)");
+                    + " is not (heads, 2 * span + 1) with at least one head");
         }
         if (queries < 1 || keyStride < 0) {
             throw new IllegalArgumentException(op + ": queries must be >= 1 and keyStride >= 0, got " + queries + " and "

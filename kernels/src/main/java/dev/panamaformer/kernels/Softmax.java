@@ -56,6 +56,7 @@ public final class Softmax {
         PositionBias pb = mask.bias();
         if (pb != null) {
             pb.check("softmax", rows, cols, pb.heads());
+            Checks.disjoint(pb.table(), "position bias table", y, "softmax: y");
         }
         Parallel par = parallel.over(x, y, add).over(pb == null ? null : pb.table());
         if (par.parts(rows, cols) == 1) {

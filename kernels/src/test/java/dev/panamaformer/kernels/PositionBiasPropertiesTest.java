@@ -152,6 +152,8 @@ class PositionBiasPropertiesTest {
             var e = assertThrows(IllegalArgumentException.class,
                     () -> new PositionBias(FloatTensor.allocate(arena, 2, 4), 3, ids, ids, 3));
             assertTrue(e.getMessage().contains("(heads, 2 * span + 1)"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> new PositionBias(FloatTensor.allocate(arena, 0, 5), 3, ids, ids, 3));
+            assertTrue(e.getMessage().contains("at least one head"), e.getMessage());
             e = assertThrows(IllegalArgumentException.class, () -> new PositionBias(FloatTensor.allocate(arena, 2, 5), 0, ids, ids, 3));
             assertTrue(e.getMessage().contains("queries"), e.getMessage());
             PositionBias bias = new PositionBias(FloatTensor.allocate(arena, 2, 5), 3, ids, ids, 3);
@@ -179,6 +181,15 @@ class PositionBiasPropertiesTest {
                     RowMask.NONE, 0f, 1, out, lse, out, new MatrixBatch(d1, 0, 6, 18, 2), new MatrixBatch(d2, 0, 6, 18, 2),
                     new MatrixBatch(d3, 0, 6, 18, 2), dTable));
             assertTrue(e.getMessage().contains("no position bias"), e.getMessage());
+            PositionBias threeHeads = new PositionBias(FloatTensor.allocate(arena, 3, 5), 3, ids, ids, 3);
+            e = assertThrows(IllegalArgumentException.class, () -> TestData.UNDER_TEST.fusedAttention().backward(shape, 1e-39f, m, m,
+                    m, RowMask.NONE.withBias(threeHeads), 0f, 1, out, lse, out, new MatrixBatch(d1, 0, 6, 18, 2),
+                    new MatrixBatch(d2, 0, 6, 18, 2), new MatrixBatch(d3, 0, 6, 18, 2), dTable));
+            assertTrue(e.getMessage().contains("1 / scale"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> TestData.UNDER_TEST.fusedAttention().backward(shape, 1f, m, m, m,
+                    RowMask.NONE.withBias(new PositionBias(d1.view(0, 3, 5), 3, ids, ids, 3)), 0f, 1, out, lse, out,
+                    new MatrixBatch(d1, 0, 6, 18, 2), new MatrixBatch(d2, 0, 6, 18, 2), new MatrixBatch(d3, 0, 6, 18, 2), null));
+            assertTrue(e.getMessage().contains("position bias table") && e.getMessage().contains("dq"), e.getMessage());
         }
     }
 

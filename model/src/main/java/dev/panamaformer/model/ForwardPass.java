@@ -41,6 +41,7 @@ final class ForwardPass implements AutoCloseable {
     private final RowMask encoderMask;    // source padding, as the encoder's self-attention sees it
     private final RowMask causalMask;     // target padding and causality, as the decoder's self-attention
     private final FloatTensor dEncoderBias, dDecoderBias; // (h, 2 * span + 1) gradients of learned bias tables, or null
+    private final FloatTensor encoderT5, decoderT5; // T5: this pass's dense tables, filled by each forward; else null
     private FloatTensor encoderBiasTable, decoderBiasTable; // the bias tables the masks in use carry, or null
     private Batch last;                   // the batch of the last forward, for backward
     private boolean lastTraining;
@@ -63,6 +64,8 @@ final class ForwardPass implements AutoCloseable {
             causalMask = RowMask.additive(tgtMask, h * t).andCausal(t);
             dEncoderBias = biasGradient(model.encoderBias);
             dDecoderBias = biasGradient(model.decoderBias);
+            encoderT5 = dEncoderBias == null ? null : ws.activation("encoder.relative_bias_table", h, RelativeBias.t5Width());
+            decoderT5 = dDecoderBias == null ? null : ws.activation("decoder.relative_bias_table", h, RelativeBias.t5Width());
             srcPositions = new RowPositions(b * s);
             tgtPositions = new RowPositions(b * t);
             srcEmbed = model.srcEmbed.activations(ws, "encoder.embed", b, s, srcPositions);
@@ -99,7 +102,7 @@ final class ForwardPass implements AutoCloseable {
 
     /** The gradient of a learned bias's dense table, zeroed with the others before each backward pass; null for none or a fixed one. */
     private FloatTensor biasGradient(RelativeBias bias) {
-        return bias == null || !bias.learned() ? null : ws.gradient(bias.heads(), 2 * RelativeBias.T5_MAX_DISTANCE + 1);
+        return bias == null || !bias.learned() ? null : ws.gradient(bias.heads(), RelativeBias.t5Width());
     }
 
     /**
@@ -108,7 +111,7 @@ final class ForwardPass implements AutoCloseable {
      */
     private void useBiases() {
         if (model.encoderBias != null) {
-            FloatTensor table = model.encoderBias.table(srcPositions.bound);
+            FloatTensor table = encoderT5 != null ? encoderT5 : model.encoderBias.table(srcPositions.bound);
             if (table != encoderBiasTable) {
                 encoderBiasTable = table;
                 RowMask m = encoderMask.withBias(new PositionBias(table, srcLength, srcPositions.ids, srcPositions.ids, srcLength));
@@ -118,7 +121,7 @@ final class ForwardPass implements AutoCloseable {
             }
         }
         if (model.decoderBias != null) {
-            FloatTensor table = model.decoderBias.table(tgtPositions.bound);
+            FloatTensor table = decoderT5 != null ? decoderT5 : model.decoderBias.table(tgtPositions.bound);
             if (table != decoderBiasTable) {
                 decoderBiasTable = table;
                 RowMask m = causalMask.withBias(new PositionBias(table, tgtLength, tgtPositions.ids, tgtPositions.ids, tgtLength));
@@ -156,7 +159,10 @@ final class ForwardPass implements AutoCloseable {
         padMask(b.tgtIn(), config.padId(), tgtMask);
         srcPositions.set(b.srcPositions(), batch, srcLength);
         tgtPositions.set(b.tgtPositions(), batch, tgtLength);
-        model.refreshBiases(); // T5's dense tables from the buckets as they are now
+        if (encoderT5 != null) { // T5's dense tables from the buckets as they are now
+            model.encoderBias.fill(encoderT5);
+            model.decoderBias.fill(decoderT5);
+        }
         useBiases();
         int ns = batch * srcLength, nt = batch * tgtLength;
         model.srcEmbed.forward(kernels, srcEmbed, b.src(), training, seed);

@@ -29,16 +29,13 @@ final class RelativeBias {
     private final int heads;
     private final boolean bidirectional;
     private final Parameter buckets;                      // T5: (32, heads); ALiBi: null
-    private final FloatTensor t5Table;                    // T5: (heads, 2 * 128 + 1), rebuilt from buckets
     private final GrowingTable<FloatTensor> alibiTable;   // ALiBi: tables covering ids below their rows
     private final int[] bucketOf;                         // T5: the bucket of distance d at d + 128, else null
 
-    private RelativeBias(int heads, boolean bidirectional, Parameter buckets, FloatTensor t5Table,
-                         GrowingTable<FloatTensor> alibiTable) {
+    private RelativeBias(int heads, boolean bidirectional, Parameter buckets, GrowingTable<FloatTensor> alibiTable) {
         this.heads = heads;
         this.bidirectional = bidirectional;
         this.buckets = buckets;
-        this.t5Table = t5Table;
         this.alibiTable = alibiTable;
         this.bucketOf = buckets == null ? null : new int[2 * T5_MAX_DISTANCE + 1];
         for (int d = -T5_MAX_DISTANCE; buckets != null && d <= T5_MAX_DISTANCE; d++) {
@@ -47,9 +44,9 @@ final class RelativeBias {
     }
 
     /** T5's learned bias of one stack, its parameter created in {@code params} under {@code stack + ".relative_attention_bias"}. */
-    static RelativeBias t5(Parameters params, Arena arena, String stack, int heads, boolean bidirectional) {
+    static RelativeBias t5(Parameters params, String stack, int heads, boolean bidirectional) {
         Parameter p = params.create(stack + ".relative_attention_bias", Parameter.Init.XAVIER, T5_BUCKETS, heads);
-        return new RelativeBias(heads, bidirectional, p, FloatTensor.allocate(arena, heads, 2 * T5_MAX_DISTANCE + 1), null);
+        return new RelativeBias(heads, bidirectional, p, null);
     }
 
     /**
@@ -74,7 +71,7 @@ final class RelativeBias {
             }
             return t;
         }, t -> t.dim(1) / 2 + 1);
-        return new RelativeBias(heads, bidirectional, null, null, tables);
+        return new RelativeBias(heads, bidirectional, null, tables);
     }
 
     /**
@@ -131,36 +128,39 @@ final class RelativeBias {
         return heads;
     }
 
-    /**
-     * The training pass's dense table, exact for every distance between ids below
-     * {@code bound}: T5's as {@link #refresh} last built it, which the pass does first.
-     */
+    /** ALiBi's dense table, exact for every distance between ids below {@code bound}; shared, never written once built. */
     FloatTensor table(int bound) {
-        return learned() ? t5Table : alibiTable.covering(bound);
+        if (learned()) {
+            throw new IllegalStateException("a T5 bias has no shared table: fill one of your own (fill)");
+        }
+        return alibiTable.covering(bound);
+    }
+
+    /** Columns of a T5 dense table: distances -128..128. */
+    static int t5Width() {
+        return 2 * T5_MAX_DISTANCE + 1;
     }
 
     /**
      * A decoding session's dense table: ALiBi's shared one; for T5 a table of the session's
-     * own, from the buckets' values as they are now (so weights loaded or written by hand since
-     * the last training pass count, and sessions on many threads write nothing shared).
+     * own, from the buckets' values as they are now (so weights loaded or written by hand count,
+     * and sessions on many threads write nothing shared).
      */
     FloatTensor sessionTable(int bound) {
         if (!learned()) {
             return alibiTable.covering(bound);
         }
-        FloatTensor t = FloatTensor.allocate(Arena.ofAuto(), heads, 2 * T5_MAX_DISTANCE + 1);
+        FloatTensor t = FloatTensor.allocate(Arena.ofAuto(), heads, t5Width());
         fill(t);
         return t;
     }
 
-    /** T5: the training pass's table from the buckets' current values; under the model's exclusive guard. */
-    void refresh() {
-        if (learned()) {
-            fill(t5Table);
-        }
-    }
-
-    private void fill(FloatTensor table) {
+    /**
+     * T5: {@code table} (heads, {@link #t5Width()}) := the dense table of the buckets' current
+     * values. A training pass fills a table of its own, so its backward pass and the attention
+     * probabilities it gives on request read the bias its forward pass used.
+     */
+    void fill(FloatTensor table) {
         FloatTensor values = buckets.value();
         int span = T5_MAX_DISTANCE, width = 2 * span + 1;
         for (int d = -span; d <= span; d++) {

@@ -100,12 +100,12 @@ public final class Transformer implements AutoCloseable {
                     : null;
             long site = 0;
             encoderBias = switch (config.positions()) {
-                case T5 -> RelativeBias.t5(params, arena, "encoder", config.numHeads(), true);
+                case T5 -> RelativeBias.t5(params, "encoder", config.numHeads(), true);
                 case ALIBI -> RelativeBias.alibi(arena, config.numHeads(), config.maxPositions(), true);
                 default -> null;
             };
             decoderBias = switch (config.positions()) {
-                case T5 -> RelativeBias.t5(params, arena, "decoder", config.numHeads(), false);
+                case T5 -> RelativeBias.t5(params, "decoder", config.numHeads(), false);
                 case ALIBI -> RelativeBias.alibi(arena, config.numHeads(), config.maxPositions(), false);
                 default -> null;
             };
@@ -142,16 +142,6 @@ public final class Transformer implements AutoCloseable {
     /** Marks the weights changed; called under the exclusive guard by whatever changed them. */
     void weightsChanged() {
         weightsVersion.incrementAndGet();
-    }
-
-    /** T5: the training pass's dense bias tables, from the learned buckets; under the exclusive guard. */
-    void refreshBiases() {
-        if (encoderBias != null) {
-            encoderBias.refresh();
-        }
-        if (decoderBias != null && decoderBias != encoderBias) {
-            decoderBias.refresh();
-        }
     }
 
     /** How this model runs: its kernels and when attention takes the fused kernel. */

@@ -71,7 +71,7 @@ class PyTorchParityTest {
      * Each fixture on the materialized attention path and on the fused one (every attention
      * fused): one per position type; gelu-rope_cross with RoPE's position scale 0.25 and explicit
      * position ids (random source ids, targets from a random start per row), relu-t5 and
-     * gelu-alibi with ids up to 400 apart (T5's log-spaced and clamped buckets; 3 heads).
+     * gelu-alibi with source ids in [0, 400) (T5's log-spaced and clamped buckets; 3 heads).
      */
     @ParameterizedTest
     @CsvSource({"relu-learned, false", "relu-learned, true", "gelu-sinusoidal, false", "gelu-sinusoidal, true",
