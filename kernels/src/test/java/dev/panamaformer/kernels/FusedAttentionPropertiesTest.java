@@ -142,26 +142,36 @@ class FusedAttentionPropertiesTest {
             }
         }
 
+        /** The visible scores of query i of sequence b and head hh by the definition, in double: scaled, biased, masked. */
+        double[] scores(int b, int hh, int i) {
+            int h = shape.heads(), tq = shape.queries(), tk = shape.keys(), d = shape.headSize(), c = width();
+            int row = (b * h + hh) * tq + i;
+            double[] s = new double[Math.max(0, ScalarSoftmax.causalLimit(row, tk, causalPeriod))];
+            for (int j = 0; j < s.length; j++) {
+                double dot = 0;
+                for (int p = 0; p < d; p++) {
+                    dot += (double) q[(b * tq + i) * c + hh * d + p] * k[(b * tk + j) * c + hh * d + p];
+                }
+                s[j] = dot * scale + (bias == null ? 0 : bias.at(hh, b, i, j, tq, tk))
+                        + (mask == null ? 0 : mask[(row / rowsPerMaskRow) * tk + j]);
+            }
+            return s;
+        }
+
         /** The log-sum-exp of every query's masked, scaled scores, in double. */
         float[] logSumExp() {
-            int bs = shape.batch(), h = shape.heads(), tq = shape.queries(), tk = shape.keys(), d = shape.headSize(), c = width();
+            int bs = shape.batch(), h = shape.heads(), tq = shape.queries();
             float[] lse = new float[bs * h * tq];
             for (int b = 0; b < bs; b++) {
                 for (int hh = 0; hh < h; hh++) {
                     for (int i = 0; i < tq; i++) {
                         int row = (b * h + hh) * tq + i;
-                        int limit = ScalarSoftmax.causalLimit(row, tk, causalPeriod);
-                        double[] s = new double[Math.max(0, limit)];
+                        double[] s = scores(b, hh, i);
                         double max = Double.NEGATIVE_INFINITY;
-                        for (int j = 0; j < limit; j++) {
-                            double dot = 0;
-                            for (int p = 0; p < d; p++) {
-                                dot += (double) q[(b * tq + i) * c + hh * d + p] * k[(b * tk + j) * c + hh * d + p];
-                            }
-                            s[j] = dot * scale + (bias == null ? 0 : bias.at(hh, b, i, j, tq, tk))
-                                    + (mask == null ? 0 : mask[(row / rowsPerMaskRow) * tk + j]);
-                            max = Math.max(max, s[j]);
+                        for (double x : s) {
+                            max = Math.max(max, x);
                         }
+                        int limit = s.length;
                         double sum = 0;
                         for (int j = 0; j < limit; j++) {
                             sum += Math.exp(s[j] - max);
@@ -180,19 +190,12 @@ class FusedAttentionPropertiesTest {
             for (int b = 0; b < bs; b++) {
                 for (int hh = 0; hh < h; hh++) {
                     for (int i = 0; i < tq; i++) {
-                        int row = (b * h + hh) * tq + i;
-                        int limit = ScalarSoftmax.causalLimit(row, tk, causalPeriod);
-                        double[] s = new double[Math.max(0, limit)];
+                        double[] s = scores(b, hh, i);
                         double max = Double.NEGATIVE_INFINITY;
-                        for (int j = 0; j < limit; j++) {
-                            double dot = 0;
-                            for (int p = 0; p < d; p++) {
-                                dot += (double) q[(b * tq + i) * c + hh * d + p] * k[(b * tk + j) * c + hh * d + p];
-                            }
-                            s[j] = dot * scale + (bias == null ? 0 : bias.at(hh, b, i, j, tq, tk))
-                                    + (mask == null ? 0 : mask[(row / rowsPerMaskRow) * tk + j]);
-                            max = Math.max(max, s[j]);
+                        for (double x : s) {
+                            max = Math.max(max, x);
                         }
+                        int limit = s.length;
                         if (max == Double.NEGATIVE_INFINITY) {
                             continue;
                         }
