@@ -6,7 +6,7 @@
         source padding; GELU with sinusoidal positions; ReLU with RoPE in self-attention and source
         padding; GELU with RoPE in cross-attention too, RoPE's position scale 0.25 and explicit
         position ids; ReLU with no positions; ReLU with T5's learned bias and GELU with ALiBi's, both with
-        random source ids in [0, 400)), runs one forward and backward pass with dropout 0 on
+        random source ids in [0, 400); GELU with T5's bias in cross-attention too), runs one forward and backward pass with dropout 0 on
         fixed inputs in float64 from float32 weights, and writes OUTDIR/NAME.safetensors with the
         weights (param.*), inputs (input.*; input.src_pos and input.tgt_pos where the ids are
         explicit), logits, log-probabilities, loss (output.*) and
@@ -203,10 +203,11 @@ class DecoderLayer(nn.Module):
         self.norm1, self.norm2, self.norm3 = (nn.LayerNorm(d, eps=eps) for _ in range(3))
         self.self_attn, self.cross_attn, self.ffn = Attention(cfg), Attention(cfg), FeedForward(cfg)
 
-    def forward(self, x, memory, tgt_allowed, src_allowed, tgt_rot, src_rot, cross, tgt_bias=None):
+    def forward(self, x, memory, tgt_allowed, src_allowed, tgt_rot, src_rot, cross, tgt_bias=None, cross_bias=None):
         n = self.norm1(x)
         x = x + self.self_attn(n, n, tgt_allowed, tgt_rot, tgt_rot, tgt_bias)
-        x = x + self.cross_attn(self.norm2(x), memory, src_allowed, *((tgt_rot, src_rot) if cross else (None, None)))
+        x = x + self.cross_attn(self.norm2(x), memory, src_allowed, *((tgt_rot, src_rot) if cross else (None, None)),
+                                cross_bias)
         return x + self.ffn(self.norm3(x))
 
 
@@ -227,9 +228,12 @@ class Transformer(nn.Module):
         self.decoder.layers = nn.ModuleList(DecoderLayer(cfg) for _ in range(n))
         self.decoder.norm = nn.LayerNorm(d, eps=eps)
         self.generator = nn.Linear(d, cfg["tgt_vocab_size"])
-        if cfg["position_embedding_type"] == "t5":  # one table per stack, shared by its layers
+        if cfg["position_embedding_type"] in ("t5", "t5_cross"):  # one table per stack, shared by its layers
             self.encoder.relative_attention_bias = nn.Parameter(torch.zeros(32, cfg["num_attention_heads"]))
             self.decoder.relative_attention_bias = nn.Parameter(torch.zeros(32, cfg["num_attention_heads"]))
+        if cfg["position_embedding_type"] == "t5_cross":  # and one for cross-attention, both sides apart
+            self.decoder.cross = Stack()
+            self.decoder.cross.relative_attention_bias = nn.Parameter(torch.zeros(32, cfg["num_attention_heads"]))
 
     def forward(self, src, tgt_in, src_pos=None, tgt_pos=None):
         """src_pos, tgt_pos: (B, S) and (B, T) position ids, or None for 0, 1, 2, ... in every row."""
@@ -245,19 +249,21 @@ class Transformer(nn.Module):
         src_allowed = (src != pad)[:, None, None, :]
         causal = torch.tril(torch.ones(t, t, dtype=torch.bool))
         tgt_allowed = (tgt_in != pad)[:, None, None, :] & causal[None, None, :, :]
-        src_bias = tgt_bias = None
-        if kind in ("t5", "alibi"):
-            t5 = kind == "t5"
+        src_bias = tgt_bias = cross_bias = None
+        if kind in ("t5", "alibi", "t5_cross"):
+            t5 = kind != "alibi"
             sp, tp = src_pos.expand(b, s), tgt_pos.expand(b, t)
             src_bias = position_bias(self.cfg, self.encoder.relative_attention_bias if t5 else None, sp, sp, True)
             tgt_bias = position_bias(self.cfg, self.decoder.relative_attention_bias if t5 else None, tp, tp, False)
+            if kind == "t5_cross":  # target queries against source keys
+                cross_bias = position_bias(self.cfg, self.decoder.cross.relative_attention_bias, tp, sp, True)
         x = self.encoder.embed(src, src_pos)
         for layer in self.encoder.layers:
             x = layer(x, src_allowed, src_rot, src_bias)
         memory = self.encoder.norm(x)
         y = self.decoder.embed(tgt_in, tgt_pos)
         for layer in self.decoder.layers:
-            y = layer(y, memory, tgt_allowed, src_allowed, tgt_rot, src_rot, kind == "rope_cross", tgt_bias)
+            y = layer(y, memory, tgt_allowed, src_allowed, tgt_rot, src_rot, kind == "rope_cross", tgt_bias, cross_bias)
         return self.generator(self.decoder.norm(y))
 
 
@@ -308,11 +314,16 @@ CONFIGS = {
                        num_attention_heads=3, intermediate_size=16, max_position_embeddings=400,
                        hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, layer_norm_eps=1e-5,
                        hidden_act="gelu", position_embedding_type="alibi", pad_token_id=0),
+    # T5's bias in cross-attention too: target ids against source ids
+    "gelu-t5_cross": dict(src_vocab_size=10, tgt_vocab_size=9, hidden_size=12, num_hidden_layers=2,
+                          num_attention_heads=2, intermediate_size=16, max_position_embeddings=300,
+                          hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, layer_norm_eps=1e-5,
+                          hidden_act="gelu", position_embedding_type="t5_cross", pad_token_id=0),
 }
 # fixtures whose sources are padded (keys masked, targets ignored by the loss)
 PADDED = {"relu-learned", "relu-rope", "relu-t5"}
 # fixtures with explicit position ids: random source ids, and each row's target from a random start
-EXPLICIT_IDS = {"gelu-rope_cross", "relu-t5", "gelu-alibi"}
+EXPLICIT_IDS = {"gelu-rope_cross", "relu-t5", "gelu-alibi", "gelu-t5_cross"}
 
 
 def fixture(name, cfg, out_dir, seed):

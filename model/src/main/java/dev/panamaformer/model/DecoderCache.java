@@ -43,7 +43,10 @@ final class DecoderCache implements DecodingBuffers.DecodingBuffer {
     /** The model's weights version when this cache was filled: its keys and values are of those weights. */
     long weightsVersion;
     final Layer[] layers;
-    final RowMask crossMask;
+    /** The cross-attention mask of a step: {@link #srcMask}, with cross-attention's position bias where the model has one (see {@link #useCrossBias}). */
+    RowMask crossMask;
+    private final RowMask crossPadding;
+    private int[] crossKeyIds;  // (R, S) the position id of each row's source tokens, for a position bias
     /** The self-attention mask of a step: {@link #selfMask}, with the decoder's position bias where it has one (see {@link #useSelfBias}). */
     RowMask selfRowMask;
     private final RowMask selfPadding;
@@ -82,7 +85,8 @@ final class DecoderCache implements DecodingBuffers.DecodingBuffer {
                 layers[i] = new Layer(arena, rows, capacity, srcLength, width);
             }
             srcMask = FloatTensor.allocate(arena, rows, srcLength);
-            crossMask = RowMask.additive(srcMask, config.numHeads());
+            crossPadding = RowMask.additive(srcMask, config.numHeads());
+            crossMask = crossPadding;
             x = FloatTensor.allocate(arena, rows, width);
             normed = FloatTensor.allocate(arena, rows, width);
             sublayer = FloatTensor.allocate(arena, rows, width);
@@ -145,6 +149,25 @@ final class DecoderCache implements DecodingBuffers.DecodingBuffer {
             }
         }
         selfRowMask = selfPadding.withBias(new PositionBias(table, 1, positions.ids, selfKeyIds, capacity));
+    }
+
+    /**
+     * Cross-attention's position bias table for this use (null: none): a step's query at its id
+     * against the ids of its source's tokens, {@code srcIds} (B, S) for the B sources whose
+     * rows come {@code beams} to a source.
+     */
+    void useCrossBias(FloatTensor table, int[] srcIds, int beams) {
+        if (table == null) {
+            crossMask = crossPadding;
+            return;
+        }
+        if (crossKeyIds == null || crossKeyIds.length < rows * srcLength) {
+            crossKeyIds = new int[rowCapacity * sourceCapacity];
+        }
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(srcIds, r / beams * srcLength, crossKeyIds, r * srcLength, srcLength);
+        }
+        crossMask = crossPadding.withBias(new PositionBias(table, 1, positions.ids, crossKeyIds, srcLength));
     }
 
     /**

@@ -40,8 +40,9 @@ final class ForwardPass implements AutoCloseable {
     private final FloatTensor[] dDecoder; // N + 1 of (B*T, C)
     private final RowMask encoderMask;    // source padding, as the encoder's self-attention sees it
     private final RowMask causalMask;     // target padding and causality, as the decoder's self-attention
-    private final FloatTensor dEncoderBias, dDecoderBias; // (h, 2 * span + 1) gradients of learned bias tables, or null
-    private final FloatTensor encoderT5, decoderT5; // T5: this pass's dense tables, filled by each forward; else null
+    private final RowMask crossMask;      // source padding, as cross-attention sees it
+    private final FloatTensor dEncoderBias, dDecoderBias, dCrossBias; // (h, 2 * span + 1) gradients of learned bias tables, or null
+    private final FloatTensor encoderT5, decoderT5, crossT5; // T5: this pass's dense tables, filled by each forward; else null
     private FloatTensor encoderBiasTable, decoderBiasTable; // the bias tables the masks in use carry, or null
     private Batch last;                   // the batch of the last forward, for backward
     private boolean lastTraining;
@@ -60,12 +61,14 @@ final class ForwardPass implements AutoCloseable {
             srcMask = ws.activation("src_mask", b, s);
             tgtMask = ws.activation("tgt_mask", b, t);
             encoderMask = RowMask.additive(srcMask, h * s);
-            RowMask crossMask = RowMask.additive(srcMask, h * t);
+            crossMask = RowMask.additive(srcMask, h * t);
             causalMask = RowMask.additive(tgtMask, h * t).andCausal(t);
             dEncoderBias = biasGradient(model.encoderBias);
             dDecoderBias = biasGradient(model.decoderBias);
+            dCrossBias = biasGradient(model.crossBias);
             encoderT5 = dEncoderBias == null ? null : ws.activation("encoder.relative_bias_table", h, RelativeBias.t5Width());
             decoderT5 = dDecoderBias == null ? null : ws.activation("decoder.relative_bias_table", h, RelativeBias.t5Width());
+            crossT5 = dCrossBias == null ? null : ws.activation("decoder.cross.relative_bias_table", h, RelativeBias.t5Width());
             srcPositions = new RowPositions(b * s);
             tgtPositions = new RowPositions(b * t);
             srcEmbed = model.srcEmbed.activations(ws, "encoder.embed", b, s, srcPositions);
@@ -87,6 +90,13 @@ final class ForwardPass implements AutoCloseable {
                 decoder[i] = model.decoder[i].activations(ws, "decoder.layers." + i, b, t, s, causalMask, crossMask, tgtPositions,
                         srcPositions);
                 dDecoder[i + 1] = ws.gradient(b * t, c);
+            }
+            if (crossT5 != null) {
+                // queries at the target ids, keys at the source ids: this pass's table and id arrays, refilled by each forward
+                RowMask m = crossMask.withBias(new PositionBias(crossT5, t, tgtPositions.ids, srcPositions.ids, s));
+                for (DecoderLayer.Activations a : decoder) {
+                    a.cross.useBias(m, dCrossBias);
+                }
             }
             decoderNorm = Norm.statistics(ws, "decoder.norm", b * t);
             decoded = ws.activation("decoded", b * t, c);
@@ -163,6 +173,9 @@ final class ForwardPass implements AutoCloseable {
             model.encoderBias.fill(encoderT5);
             model.decoderBias.fill(decoderT5);
         }
+        if (crossT5 != null) {
+            model.crossBias.fill(crossT5);
+        }
         useBiases();
         int ns = batch * srcLength, nt = batch * tgtLength;
         model.srcEmbed.forward(kernels, srcEmbed, b.src(), training, seed);
@@ -216,6 +229,9 @@ final class ForwardPass implements AutoCloseable {
         }
         if (dDecoderBias != null) {
             model.decoderBias.backward(dDecoderBias);
+        }
+        if (dCrossBias != null) {
+            model.crossBias.backward(dCrossBias);
         }
     }
 

@@ -29,10 +29,12 @@ final class IncrementalDecoder implements AutoCloseable {
     private final PositionScaling scaling;
     private final RelativeBias encoderBias;   // of the encoder's self-attention, or null
     private final RelativeBias decoderBias;   // of the decoder's, or null
+    private final RelativeBias crossBias;     // of cross-attention, or null
 
     IncrementalDecoder(TransformerConfig config, RunOptions options, Embeddings srcEmbed, EncoderLayer[] encoder,
                        Norm encoderNorm, Embeddings tgtEmbed, DecoderLayer[] decoder, Norm decoderNorm, Linear generator,
-                       RelativeBias encoderBias, RelativeBias decoderBias) {
+                       RelativeBias encoderBias, RelativeBias decoderBias, RelativeBias crossBias) {
+        this.crossBias = crossBias;
         this.encoderBias = encoderBias;
         this.decoderBias = decoderBias;
         this.config = config;
@@ -98,6 +100,7 @@ final class IncrementalDecoder implements AutoCloseable {
                     }
                 }
                 cache.useSelfBias(decoderBias == null ? null : decoderBias.sessionTable(needed));
+                cache.useCrossBias(crossBias == null ? null : crossBias.sessionTable(needed), e.positions.ids, beams);
                 return cache;
             } catch (RuntimeException | Error ex) {
                 release(cache, pooled);

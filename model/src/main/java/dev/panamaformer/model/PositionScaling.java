@@ -77,7 +77,7 @@ public record PositionScaling(Method method, int trainedLength, int maxLength) {
         if (p == TransformerConfig.Positions.NONE) {
             throw new IllegalArgumentException("a model without positions has nothing to interpolate: decode it without scaling");
         }
-        if (p == TransformerConfig.Positions.T5 || p == TransformerConfig.Positions.ALIBI) {
+        if (p == TransformerConfig.Positions.T5 || p == TransformerConfig.Positions.T5_CROSS || p == TransformerConfig.Positions.ALIBI) {
             throw new IllegalArgumentException(p.name().toLowerCase(java.util.Locale.ROOT) + " positions are a bias by distance,"
                     + " which covers any distance as it is (T5 clamps at 128, ALiBi grows linearly): decode without scaling, with"
                     + " max_position_embeddings as large as needed (it sizes no table of these types)");
@@ -97,7 +97,7 @@ public record PositionScaling(Method method, int trainedLength, int maxLength) {
         if (method != Method.NONE || p == TransformerConfig.Positions.NONE) {
             return "";
         }
-        if (p == TransformerConfig.Positions.T5 || p == TransformerConfig.Positions.ALIBI) {
+        if (p == TransformerConfig.Positions.T5 || p == TransformerConfig.Positions.T5_CROSS || p == TransformerConfig.Positions.ALIBI) {
             return "; " + p.name().toLowerCase(java.util.Locale.ROOT) + " positions cost nothing per position: give the"
                     + " config a larger max_position_embeddings to decode further";
         }

@@ -42,6 +42,8 @@ public final class Transformer implements AutoCloseable {
     /** The position bias of the encoder's and of the decoder's self-attention (T5, ALiBi), or null. */
     final RelativeBias encoderBias;
     final RelativeBias decoderBias;
+    /** The position bias of cross-attention (T5_CROSS), or null. */
+    final RelativeBias crossBias;
     /** The inference path over the layers above, with the idle buffers of {@link Decoding}'s loops. */
     private final IncrementalDecoder incremental;
 
@@ -100,15 +102,17 @@ public final class Transformer implements AutoCloseable {
                     : null;
             long site = 0;
             encoderBias = switch (config.positions()) {
-                case T5 -> RelativeBias.t5(params, "encoder", config.numHeads(), true);
+                case T5, T5_CROSS -> RelativeBias.t5(params, "encoder", config.numHeads(), true);
                 case ALIBI -> RelativeBias.alibi(arena, config.numHeads(), config.maxPositions(), true);
                 default -> null;
             };
             decoderBias = switch (config.positions()) {
-                case T5 -> RelativeBias.t5(params, "decoder", config.numHeads(), false);
+                case T5, T5_CROSS -> RelativeBias.t5(params, "decoder", config.numHeads(), false);
                 case ALIBI -> RelativeBias.alibi(arena, config.numHeads(), config.maxPositions(), false);
                 default -> null;
             };
+            crossBias = config.positions() == TransformerConfig.Positions.T5_CROSS
+                    ? RelativeBias.t5(params, "decoder.cross", config.numHeads(), true) : null;
             srcEmbed = new Embeddings(params, arena, "encoder.embed", config, config.srcVocabSize(), site++);
             encoder = new EncoderLayer[config.numLayers()];
             for (int i = 0; i < encoder.length; i++) {
@@ -126,7 +130,7 @@ public final class Transformer implements AutoCloseable {
             decoderNorm = new Norm(params, "decoder.norm", config.hiddenSize(), config.layerNormEps());
             generator = new Linear(params, "generator", config.hiddenSize(), config.tgtVocabSize());
             incremental = new IncrementalDecoder(config, options, srcEmbed, encoder, encoderNorm, tgtEmbed, decoder, decoderNorm,
-                    generator, encoderBias, decoderBias);
+                    generator, encoderBias, decoderBias, crossBias);
             params.allocate();
             params.initialize(seed);
         } catch (RuntimeException | Error e) {

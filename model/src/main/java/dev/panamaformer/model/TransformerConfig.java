@@ -52,8 +52,11 @@ public record TransformerConfig(int srcVocabSize, int tgtVocabSize, int hiddenSi
      * buckets, log-spaced from distance 8 (bidirectional) or 16 (causal) up to 128). {@code ALIBI}: a
      * fixed bias {@code -m_h·|distance|} in self-attention, with the paper's slopes m_h (Press
      * et al. 2022). Neither has anything in cross-attention, for the reason RoPE has none there.
+     * {@code T5_CROSS}: T5's bias in cross-attention too, a third learned table (both sides
+     * apart) by the distance between a source key's id and a target query's, for data whose ids
+     * share one axis, as {@code ROPE_CROSS} is for RoPE.
      */
-    public enum Positions { LEARNED, SINUSOIDAL, ROPE, ROPE_CROSS, NONE, T5, ALIBI }
+    public enum Positions { LEARNED, SINUSOIDAL, ROPE, ROPE_CROSS, NONE, T5, ALIBI, T5_CROSS }
 
     /**
      * Keys that checkpoints of earlier versions wrote into the config and that are no longer part
@@ -125,7 +128,8 @@ public record TransformerConfig(int srcVocabSize, int tgtVocabSize, int hiddenSi
             long decoderLayer = 3 * norm + 2 * attention + feedForward;
             long embeddings = Math.addExact(Math.multiplyExact((long) srcVocabSize + tgtVocabSize, c), 2 * (positionTable + norm));
             long layers = Math.multiplyExact((long) numLayers, Math.addExact(encoderLayer, decoderLayer));
-            long biasTables = positions == Positions.T5 ? 2L * 32 * numHeads : 0; // RelativeBias.T5_BUCKETS per head, per stack
+            // RelativeBias.T5_BUCKETS per head, per table: one per stack, and cross-attention's
+            long biasTables = positions == Positions.T5 ? 2L * 32 * numHeads : positions == Positions.T5_CROSS ? 3L * 32 * numHeads : 0;
             return Math.addExact(Math.addExact(embeddings, layers), 2 * norm + linear(c, tgtVocabSize) + biasTables);
         } catch (ArithmeticException overflow) {
             return Long.MAX_VALUE;

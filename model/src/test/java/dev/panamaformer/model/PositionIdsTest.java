@@ -65,7 +65,7 @@ class PositionIdsTest {
                 switch (positions) {
                     case LEARNED, SINUSOIDAL -> assertTrue(largest > 1e-3, positions + ": " + largest);
                     case ROPE, ROPE_CROSS -> assertTrue(largest < 1e-4, positions + ": " + largest);
-                    case T5, ALIBI -> assertEquals(0.0, largest, positions + ": a bias by distance sees no common shift");
+                    case T5, ALIBI, T5_CROSS -> assertEquals(0.0, largest, positions + ": a bias by distance sees no common shift");
                     case NONE -> assertEquals(0.0, largest, positions.toString());
                 }
             }

@@ -34,7 +34,8 @@ class PositionScalingTest {
     void insideTheTrainedLengthScalingChangesNothing(@ForAll TransformerConfig.Positions positions, @ForAll boolean ntk,
                                                      @ForAll @IntRange(min = 2, max = MAX) int trained, @ForAll long seed) {
         if (positions == TransformerConfig.Positions.NONE || positions == TransformerConfig.Positions.T5
-                || positions == TransformerConfig.Positions.ALIBI || (ntk && !rope(positions))) {
+                || positions == TransformerConfig.Positions.ALIBI || positions == TransformerConfig.Positions.T5_CROSS
+                || (ntk && !rope(positions))) {
             return; // refused when the model is made: aScalingThatCannotApplyIsRefusedWhenTheModelIsMade
         }
         TransformerConfig c = config(positions);

@@ -76,7 +76,8 @@ class PyTorchParityTest {
     @ParameterizedTest
     @CsvSource({"relu-learned, false", "relu-learned, true", "gelu-sinusoidal, false", "gelu-sinusoidal, true",
             "relu-rope, false", "relu-rope, true", "gelu-rope_cross, false", "gelu-rope_cross, true",
-            "relu-none, false", "relu-none, true", "relu-t5, false", "relu-t5, true", "gelu-alibi, false", "gelu-alibi, true"})
+            "relu-none, false", "relu-none, true", "relu-t5, false", "relu-t5, true", "gelu-alibi, false", "gelu-alibi, true",
+            "gelu-t5_cross, false", "gelu-t5_cross, true"})
     void logitsLossAndEveryGradientMatchPyTorch(String name, boolean fused) throws Exception {
         try (SafeTensors f = SafeTensors.open(fixture(name))) {
             TransformerConfig config = TransformerConfig.fromJson(f.metadata().get("config"));
@@ -122,7 +123,7 @@ class PyTorchParityTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"relu-learned", "gelu-sinusoidal", "relu-rope", "gelu-rope_cross", "relu-none", "relu-t5", "gelu-alibi"})
+    @ValueSource(strings = {"relu-learned", "gelu-sinusoidal", "relu-rope", "gelu-rope_cross", "relu-none", "relu-t5", "gelu-alibi", "gelu-t5_cross"})
     void backwardAddsIntoGradients(String name) throws Exception {
         try (SafeTensors f = SafeTensors.open(fixture(name))) {
             TransformerConfig config = TransformerConfig.fromJson(f.metadata().get("config"));

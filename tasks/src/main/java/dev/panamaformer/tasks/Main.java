@@ -41,7 +41,7 @@ public final class Main {
               --encoding E          plain|reversed|coupled: how addition's lengths variant writes sums (default coupled)
               --steps N --batch N --lr X --warmup N --clip X --seed N
               --hidden N --layers N --heads N --ff N --max-positions N --dropout X
-              --activation relu|gelu --positions learned|sinusoidal|rope|rope_cross|none|t5|alibi --rope-scale X
+              --activation relu|gelu --positions learned|sinusoidal|rope|rope_cross|none|t5|t5_cross|alibi --rope-scale X
               --eval-every N --eval-size N --target P --patience N --no-early-stop --overwrite
               --resume              continue the run in the run directory from its last evaluation (same flags)
               --test-size N --show N --threads N
