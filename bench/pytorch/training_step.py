@@ -84,10 +84,10 @@ class Embeddings(ref.Embeddings):
         return self.drop(super().forward(ids, positions))
 
 
-# the tasks' configs use learned positions: no RoPE rotation reaches these modules
+# the tasks' configs use learned positions: no RoPE rotation and no position bias reach these modules
 class Attention(ref.Attention):
-    def forward(self, xq, xkv, allowed, rotate_q=None, rotate_k=None):
-        assert rotate_q is None and rotate_k is None
+    def forward(self, xq, xkv, allowed, rotate_q=None, rotate_k=None, bias=None):
+        assert rotate_q is None and rotate_k is None and bias is None
         b, tq, d = xq.shape
         tk, dk = xkv.shape[1], d // self.h
         q = self.q(xq).view(b, tq, self.h, dk).transpose(1, 2)
@@ -106,14 +106,14 @@ class FeedForward(ref.FeedForward):
 
 
 class EncoderLayer(ref.EncoderLayer):
-    def forward(self, x, src_allowed, src_rot):
+    def forward(self, x, src_allowed, src_rot, src_bias=None):
         n = self.norm1(x)
         x = x + self.drop(self.self_attn(n, n, src_allowed))
         return x + self.drop(self.ffn(self.norm2(x)))
 
 
 class DecoderLayer(ref.DecoderLayer):
-    def forward(self, x, memory, tgt_allowed, src_allowed, tgt_rot, src_rot, cross):
+    def forward(self, x, memory, tgt_allowed, src_allowed, tgt_rot, src_rot, cross, tgt_bias=None, cross_bias=None):
         n = self.norm1(x)
         x = x + self.drop(self.self_attn(n, n, tgt_allowed))
         x = x + self.drop(self.cross_attn(self.norm2(x), memory, src_allowed))
