@@ -44,6 +44,8 @@ final class ForwardPass implements AutoCloseable {
     private final FloatTensor dEncoderBias, dDecoderBias, dCrossBias; // (h, 2 * span + 1) gradients of learned bias tables, or null
     private final FloatTensor encoderT5, decoderT5, crossT5; // T5: this pass's dense tables, filled by each forward; else null
     private FloatTensor encoderBiasTable, decoderBiasTable; // the bias tables the masks in use carry, or null
+    private final MultiHeadAttention.Activations[] encoderAttention;     // each encoder layer's self-attention
+    private final MultiHeadAttention.Activations[] decoderSelfAttention; // each decoder layer's
     private Batch last;                   // the batch of the last forward, for backward
     private boolean lastTraining;
     private long lastSeed;
@@ -91,12 +93,19 @@ final class ForwardPass implements AutoCloseable {
                         srcPositions);
                 dDecoder[i + 1] = ws.gradient(b * t, c);
             }
+            encoderAttention = new MultiHeadAttention.Activations[encoder.length];
+            for (int i = 0; i < encoder.length; i++) {
+                encoderAttention[i] = encoder[i].attention;
+            }
+            decoderSelfAttention = new MultiHeadAttention.Activations[decoder.length];
+            MultiHeadAttention.Activations[] cross = new MultiHeadAttention.Activations[decoder.length];
+            for (int i = 0; i < decoder.length; i++) {
+                decoderSelfAttention[i] = decoder[i].self;
+                cross[i] = decoder[i].cross;
+            }
             if (crossT5 != null) {
-                // queries at the target ids, keys at the source ids: this pass's table and id arrays, refilled by each forward
-                RowMask m = crossMask.withBias(new PositionBias(crossT5, t, tgtPositions.ids, srcPositions.ids, s));
-                for (DecoderLayer.Activations a : decoder) {
-                    a.cross.useBias(m, dCrossBias);
-                }
+                // queries at the target ids, keys at the source ids; the table is this pass's own, so given once
+                giveBias(crossMask, crossT5, t, tgtPositions, srcPositions, s, dCrossBias, cross);
             }
             decoderNorm = Norm.statistics(ws, "decoder.norm", b * t);
             decoded = ws.activation("decoded", b * t, c);
@@ -117,28 +126,37 @@ final class ForwardPass implements AutoCloseable {
 
     /**
      * Gives the self-attention of each layer its stack's position bias, with a table that covers
-     * this batch's ids: made again only when the table is not the one in use (ALiBi's grows).
+     * this batch's ids: made again only when the table is not the one in use (ALiBi's grows; a
+     * T5 table is this pass's own).
      */
     private void useBiases() {
         if (model.encoderBias != null) {
             FloatTensor table = encoderT5 != null ? encoderT5 : model.encoderBias.table(srcPositions.bound);
             if (table != encoderBiasTable) {
                 encoderBiasTable = table;
-                RowMask m = encoderMask.withBias(new PositionBias(table, srcLength, srcPositions.ids, srcPositions.ids, srcLength));
-                for (EncoderLayer.Activations a : encoder) {
-                    a.attention.useBias(m, dEncoderBias);
-                }
+                giveBias(encoderMask, table, srcLength, srcPositions, srcPositions, srcLength, dEncoderBias, encoderAttention);
             }
         }
         if (model.decoderBias != null) {
             FloatTensor table = decoderT5 != null ? decoderT5 : model.decoderBias.table(tgtPositions.bound);
             if (table != decoderBiasTable) {
                 decoderBiasTable = table;
-                RowMask m = causalMask.withBias(new PositionBias(table, tgtLength, tgtPositions.ids, tgtPositions.ids, tgtLength));
-                for (DecoderLayer.Activations a : decoder) {
-                    a.self.useBias(m, dDecoderBias);
-                }
+                giveBias(causalMask, table, tgtLength, tgtPositions, tgtPositions, tgtLength, dDecoderBias, decoderSelfAttention);
             }
+        }
+    }
+
+    /**
+     * {@code base} with a bias over {@code table} (queries of {@code queries} per sequence at the
+     * ids of {@code q}, keys {@code keys} apart at those of {@code k}; the arrays are refilled by
+     * each forward pass, read at each call) for each of {@code targets}, whose backward passes add
+     * the table's gradient to {@code dTable} (null: a fixed bias).
+     */
+    private static void giveBias(RowMask base, FloatTensor table, int queries, RowPositions q, RowPositions k, int keys,
+                                 FloatTensor dTable, MultiHeadAttention.Activations[] targets) {
+        RowMask m = base.withBias(new PositionBias(table, queries, q.ids, k.ids, keys));
+        for (MultiHeadAttention.Activations a : targets) {
+            a.useBias(m, dTable);
         }
     }
 

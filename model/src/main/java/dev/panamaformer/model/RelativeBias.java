@@ -43,6 +43,29 @@ final class RelativeBias {
         }
     }
 
+    /** The bias of the encoder's self-attention for {@code config}'s position type (T5, T5_CROSS, ALIBI), else null. */
+    static RelativeBias forEncoder(Parameters params, Arena arena, TransformerConfig config) {
+        return switch (config.positions()) {
+            case T5, T5_CROSS -> t5(params, "encoder", config.numHeads(), true);
+            case ALIBI -> alibi(arena, config.numHeads(), config.maxPositions(), true);
+            default -> null;
+        };
+    }
+
+    /** The bias of the decoder's (causal) self-attention for {@code config}'s position type, else null. */
+    static RelativeBias forDecoder(Parameters params, Arena arena, TransformerConfig config) {
+        return switch (config.positions()) {
+            case T5, T5_CROSS -> t5(params, "decoder", config.numHeads(), false);
+            case ALIBI -> alibi(arena, config.numHeads(), config.maxPositions(), false);
+            default -> null;
+        };
+    }
+
+    /** The bias of cross-attention (T5_CROSS: target ids against source ids, both sides apart), else null. */
+    static RelativeBias forCrossAttention(Parameters params, TransformerConfig config) {
+        return config.positions() == TransformerConfig.Positions.T5_CROSS ? t5(params, "decoder.cross", config.numHeads(), true) : null;
+    }
+
     /** T5's learned bias of one stack, its parameter created in {@code params} under {@code stack + ".relative_attention_bias"}. */
     static RelativeBias t5(Parameters params, String stack, int heads, boolean bidirectional) {
         Parameter p = params.create(stack + ".relative_attention_bias", Parameter.Init.XAVIER, T5_BUCKETS, heads);

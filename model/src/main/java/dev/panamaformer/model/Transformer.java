@@ -101,18 +101,9 @@ public final class Transformer implements AutoCloseable {
                             RotaryTable::positions)
                     : null;
             long site = 0;
-            encoderBias = switch (config.positions()) {
-                case T5, T5_CROSS -> RelativeBias.t5(params, "encoder", config.numHeads(), true);
-                case ALIBI -> RelativeBias.alibi(arena, config.numHeads(), config.maxPositions(), true);
-                default -> null;
-            };
-            decoderBias = switch (config.positions()) {
-                case T5, T5_CROSS -> RelativeBias.t5(params, "decoder", config.numHeads(), false);
-                case ALIBI -> RelativeBias.alibi(arena, config.numHeads(), config.maxPositions(), false);
-                default -> null;
-            };
-            crossBias = config.positions() == TransformerConfig.Positions.T5_CROSS
-                    ? RelativeBias.t5(params, "decoder.cross", config.numHeads(), true) : null;
+            encoderBias = RelativeBias.forEncoder(params, arena, config);
+            decoderBias = RelativeBias.forDecoder(params, arena, config);
+            crossBias = RelativeBias.forCrossAttention(params, config);
             srcEmbed = new Embeddings(params, arena, "encoder.embed", config, config.srcVocabSize(), site++);
             encoder = new EncoderLayer[config.numLayers()];
             for (int i = 0; i < encoder.length; i++) {
