@@ -37,6 +37,9 @@ final class SimdMatmul implements MatmulKernel {
         if (STRIP.length() != MR) {
             throw new AssertionError("a strip of A is " + MR + " rows, its move " + STRIP);
         }
+        if (NR % 4 != 0) {
+            throw new AssertionError("B of NT is packed four rows at a time into panels of " + NR);
+        }
     }
 
     @Override
@@ -366,13 +369,13 @@ final class SimdMatmul implements MatmulKernel {
         }
         int whole = mc / MR * MR, i = 0;
         long step = (long) lda * Float.BYTES;
-        for (; i + 4 * MR <= whole; i += 4 * MR) { // four strips: 64 bytes of each stored row at once
+        for (; i + 4 * MR <= whole; i += 4 * MR) { // four strips: 64 bytes of each stored row at once (a cache line if aligned)
             long src = (aOff + (long) pc * lda + ic + i) * Float.BYTES;
             for (int p = 0, d = i * KC; p < kc; p++, src += step, d += MR) {
                 FloatVector.fromMemorySegment(STRIP, a, src, ORDER).intoArray(dst, d);
-                FloatVector.fromMemorySegment(STRIP, a, src + 4 * Float.BYTES, ORDER).intoArray(dst, d + MR * KC);
-                FloatVector.fromMemorySegment(STRIP, a, src + 8 * Float.BYTES, ORDER).intoArray(dst, d + 2 * MR * KC);
-                FloatVector.fromMemorySegment(STRIP, a, src + 12 * Float.BYTES, ORDER).intoArray(dst, d + 3 * MR * KC);
+                FloatVector.fromMemorySegment(STRIP, a, src + MR * Float.BYTES, ORDER).intoArray(dst, d + MR * KC);
+                FloatVector.fromMemorySegment(STRIP, a, src + 2 * MR * Float.BYTES, ORDER).intoArray(dst, d + 2 * MR * KC);
+                FloatVector.fromMemorySegment(STRIP, a, src + 3 * MR * Float.BYTES, ORDER).intoArray(dst, d + 3 * MR * KC);
             }
         }
         for (; i < whole; i += MR) {

@@ -201,6 +201,23 @@ class MatmulPropertiesTest {
         }
     }
 
+    /**
+     * Widths that leave B's packing, after its groups of four panels, one to three whole panels
+     * and a short one, for panels of 16, 32 and 64 columns (5 NR + 3), both layouts of B; a depth
+     * and height that leave a partial group of strips of A.
+     */
+    @Example
+    void bPanelsInGroupsAndAloneAgree() {
+        for (int n : new int[] {83, 163, 323}) {
+            for (boolean ta : new boolean[] {false, true}) {
+                for (boolean tb : new boolean[] {false, true}) {
+                    Problem p = Problem.random(11 + n, ta, tb, 37, n, 67, 1f, 0f, 1);
+                    p.check("n " + n + ", " + ta + "/" + tb, p.run(TestData.UNDER_TEST));
+                }
+            }
+        }
+    }
+
     /** Attention's layout: per (batch, head), slices of (B, T, C) tensors, against one gemm call per slice. */
     @Property(tries = 40)
     void batchedProductsEqualOneCallPerMatrix(@ForAll @IntRange(min = 1, max = 4) int batches, @ForAll @IntRange(min = 1, max = 3) int heads,
