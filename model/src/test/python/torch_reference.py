@@ -6,7 +6,8 @@
         source padding; GELU with sinusoidal positions; ReLU with RoPE in self-attention and source
         padding; GELU with RoPE in cross-attention too, RoPE's position scale 0.25 and explicit
         position ids; ReLU with no positions; ReLU with T5's learned bias and GELU with ALiBi's, both with
-        random source ids in [0, 400); GELU with T5's bias in cross-attention too), runs one forward and backward pass with dropout 0 on
+        random source ids in [0, 400); GELU with T5's bias in cross-attention too; GELU with RoPE in
+        cross-attention and an attention window of 1), runs one forward and backward pass with dropout 0 on
         fixed inputs in float64 from float32 weights, and writes OUTDIR/NAME.safetensors with the
         weights (param.*), inputs (input.*; input.src_pos and input.tgt_pos where the ids are
         explicit), logits, log-probabilities, loss (output.*) and
@@ -257,6 +258,14 @@ class Transformer(nn.Module):
             tgt_bias = position_bias(self.cfg, self.decoder.relative_attention_bias if t5 else None, tp, tp, False)
             if kind == "t5_cross":  # target queries against source keys
                 cross_bias = position_bias(self.cfg, self.decoder.cross.relative_attention_bias, tp, sp, True)
+        window = self.cfg.get("attention_window", 0)
+        if window > 0:  # keys whose id is further than the window from the query's are held off, in all three attentions
+            assert kind not in ("t5", "t5_cross", "alibi"), "a window with a bias of its own is refused by the Java side"
+            sp, tp = src_pos.expand(b, s), tgt_pos.expand(b, t)
+            def held_off(q_pos, k_pos):
+                distance = (k_pos[:, None, :] - q_pos[:, :, None]).abs()  # (B, Tq, Tk)
+                return torch.where(distance <= window, 0.0, -1e9).double()[:, None, :, :]
+            src_bias, tgt_bias, cross_bias = held_off(sp, sp), held_off(tp, tp), held_off(tp, sp)
         x = self.encoder.embed(src, src_pos)
         for layer in self.encoder.layers:
             x = layer(x, src_allowed, src_rot, src_bias)
@@ -319,11 +328,19 @@ CONFIGS = {
                           num_attention_heads=2, intermediate_size=16, max_position_embeddings=300,
                           hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, layer_norm_eps=1e-5,
                           hidden_act="gelu", position_embedding_type="t5_cross", pad_token_id=0),
+    # RoPE in cross-attention with an attention window of 1: each row's source ids a permutation of
+    # 1..6, its target ids 5 in a row from 0, 1 or 2, so every query has keys inside its window and
+    # most keys are outside some query's
+    "gelu-rope_cross-window": dict(src_vocab_size=10, tgt_vocab_size=12, hidden_size=12, num_hidden_layers=2,
+                                   num_attention_heads=2, intermediate_size=16, max_position_embeddings=8,
+                                   hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, layer_norm_eps=1e-5,
+                                   hidden_act="gelu", position_embedding_type="rope_cross", pad_token_id=0,
+                                   rope_position_scale=0.25, attention_window=1),
 }
 # fixtures whose sources are padded (keys masked, targets ignored by the loss)
 PADDED = {"relu-learned", "relu-rope", "relu-t5"}
 # fixtures with explicit position ids: random source ids, and each row's target from a random start
-EXPLICIT_IDS = {"gelu-rope_cross", "relu-t5", "gelu-alibi", "gelu-t5_cross"}
+EXPLICIT_IDS = {"gelu-rope_cross", "relu-t5", "gelu-alibi", "gelu-t5_cross", "gelu-rope_cross-window"}
 
 
 def fixture(name, cfg, out_dir, seed):
@@ -346,7 +363,10 @@ def fixture(name, cfg, out_dir, seed):
         tgt[2, 4:] = pad  # padded targets are ignored by the loss
     tgt_in, tgt_out = tgt[:, :-1].clone(), tgt[:, 1:].clone()
     src_pos = tgt_pos = None
-    if name in EXPLICIT_IDS:
+    if cfg.get("attention_window", 0) > 0:
+        src_pos = torch.stack([torch.randperm(s) + 1 for _ in range(b)])
+        tgt_pos = torch.randint(0, 3, (b, 1)) + torch.arange(t)[None, :]
+    elif name in EXPLICIT_IDS:
         p = cfg["max_position_embeddings"]
         src_pos = torch.randint(0, p, (b, s))
         tgt_pos = torch.randint(0, p - t + 1, (b, 1)) + torch.arange(t)[None, :]

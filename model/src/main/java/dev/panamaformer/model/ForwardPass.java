@@ -103,9 +103,11 @@ final class ForwardPass implements AutoCloseable {
                 decoderSelfAttention[i] = decoder[i].self;
                 cross[i] = decoder[i].cross;
             }
-            if (crossT5 != null) {
-                // queries at the target ids, keys at the source ids; the table is this pass's own, so given once
-                giveBias(crossMask, crossT5, t, tgtPositions, srcPositions, s, dCrossBias, cross);
+            if (model.crossBias != null) {
+                // queries at the target ids, keys at the source ids; the table (T5's, this pass's own, or
+                // the window's, one for every id) does not change, so given once
+                giveBias(crossMask, crossT5 != null ? crossT5 : model.crossBias.table(0), t, tgtPositions, srcPositions, s,
+                        dCrossBias, cross);
             }
             decoderNorm = Norm.statistics(ws, "decoder.norm", b * t);
             decoded = ws.activation("decoded", b * t, c);

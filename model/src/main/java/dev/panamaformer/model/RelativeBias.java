@@ -21,6 +21,11 @@ import java.lang.foreign.Arena;
  * m_h (for 4 heads 1/4, 1/16, 1/64, 1/256); in the encoder keys after the query take the slopes
  * in reverse head order (see {@link #alibi}). Its table covers the distances in use and grows
  * with them, as RoPE's angles do.
+ *
+ * <p>A window ({@link TransformerConfig#attentionWindow} w > 0, with a position type that has
+ * no bias of its own): 0 for distances -w..w and {@link TransformerConfig#OUT_OF_WINDOW}
+ * beyond, in every attention of the model, cross-attention included. Its table spans w + 1, the
+ * kernels clamping every longer distance to an end of it.
  */
 final class RelativeBias {
     static final int T5_BUCKETS = 32;
@@ -29,41 +34,62 @@ final class RelativeBias {
     private final int heads;
     private final boolean bidirectional;
     private final Parameter buckets;                      // T5: (32, heads); ALiBi: null
-    private final GrowingTable<FloatTensor> alibiTable;   // ALiBi: tables covering ids below their rows
+    private final GrowingTable<FloatTensor> fixedTable;   // ALiBi: tables covering ids below their rows; a window: one table
     private final int[] bucketOf;                         // T5: the bucket of distance d at d + 128, else null
 
-    private RelativeBias(int heads, boolean bidirectional, Parameter buckets, GrowingTable<FloatTensor> alibiTable) {
+    private RelativeBias(int heads, boolean bidirectional, Parameter buckets, GrowingTable<FloatTensor> fixedTable) {
         this.heads = heads;
         this.bidirectional = bidirectional;
         this.buckets = buckets;
-        this.alibiTable = alibiTable;
+        this.fixedTable = fixedTable;
         this.bucketOf = buckets == null ? null : new int[2 * T5_MAX_DISTANCE + 1];
         for (int d = -T5_MAX_DISTANCE; buckets != null && d <= T5_MAX_DISTANCE; d++) {
             bucketOf[d + T5_MAX_DISTANCE] = bucket(d, bidirectional);
         }
     }
 
-    /** The bias of the encoder's self-attention for {@code config}'s position type (T5, T5_CROSS, ALIBI), else null. */
+    /** The bias of the encoder's self-attention for {@code config}'s position type (T5, T5_CROSS, ALIBI) or window, else null. */
     static RelativeBias forEncoder(Parameters params, Arena arena, TransformerConfig config) {
         return switch (config.positions()) {
             case T5, T5_CROSS -> t5(params, "encoder", config.numHeads(), true);
             case ALIBI -> alibi(arena, config.numHeads(), config.maxPositions(), true);
-            default -> null;
+            default -> window(arena, config);
         };
     }
 
-    /** The bias of the decoder's (causal) self-attention for {@code config}'s position type, else null. */
+    /** The bias of the decoder's (causal) self-attention for {@code config}'s position type or window, else null. */
     static RelativeBias forDecoder(Parameters params, Arena arena, TransformerConfig config) {
         return switch (config.positions()) {
             case T5, T5_CROSS -> t5(params, "decoder", config.numHeads(), false);
             case ALIBI -> alibi(arena, config.numHeads(), config.maxPositions(), false);
-            default -> null;
+            default -> window(arena, config);
         };
     }
 
-    /** The bias of cross-attention (T5_CROSS: target ids against source ids, both sides apart), else null. */
-    static RelativeBias forCrossAttention(Parameters params, TransformerConfig config) {
-        return config.positions() == TransformerConfig.Positions.T5_CROSS ? t5(params, "decoder.cross", config.numHeads(), true) : null;
+    /**
+     * The bias of cross-attention, target ids against source ids: T5_CROSS's learned one (both
+     * sides apart), or the window, else null.
+     */
+    static RelativeBias forCrossAttention(Parameters params, Arena arena, TransformerConfig config) {
+        return config.positions() == TransformerConfig.Positions.T5_CROSS ? t5(params, "decoder.cross", config.numHeads(), true)
+                : window(arena, config);
+    }
+
+    /** {@code config}'s attention window as a fixed bias, or null where it has none (0). */
+    static RelativeBias window(Arena arena, TransformerConfig config) {
+        int w = config.attentionWindow(), heads = config.numHeads();
+        if (w == 0) {
+            return null;
+        }
+        int span = w + 1, width = 2 * span + 1;
+        FloatTensor t = FloatTensor.allocate(arena, heads, width);
+        for (int h = 0; h < heads; h++) {
+            for (int d = -span; d <= span; d++) {
+                t.set((long) h * width + span + d, Math.abs(d) <= w ? 0f : TransformerConfig.OUT_OF_WINDOW);
+            }
+        }
+        // one table for every id: distances beyond the span are clamped to its ends, out of the window
+        return new RelativeBias(heads, true, null, new GrowingTable<>(1, rows -> t, table -> Integer.MAX_VALUE));
     }
 
     /** T5's learned bias of one stack, its parameter created in {@code params} under {@code stack + ".relative_attention_bias"}. */
@@ -151,12 +177,12 @@ final class RelativeBias {
         return heads;
     }
 
-    /** ALiBi's dense table, exact for every distance between ids below {@code bound}; shared, never written once built. */
+    /** ALiBi's dense table, exact for every distance between ids below {@code bound}, or the window's; shared, never written once built. */
     FloatTensor table(int bound) {
         if (learned()) {
             throw new IllegalStateException("a T5 bias has no shared table: fill one of your own (fill)");
         }
-        return alibiTable.covering(bound);
+        return fixedTable.covering(bound);
     }
 
     /** Columns of a T5 dense table: distances -128..128. */
@@ -165,13 +191,13 @@ final class RelativeBias {
     }
 
     /**
-     * A decoding session's dense table: ALiBi's shared one; for T5 a table of the session's
+     * A decoding session's dense table: ALiBi's or the window's shared one; for T5 a table of the session's
      * own, from the buckets' values as they are now (so weights loaded or written by hand count,
      * and sessions on many threads write nothing shared).
      */
     FloatTensor sessionTable(int bound) {
         if (!learned()) {
-            return alibiTable.covering(bound);
+            return fixedTable.covering(bound);
         }
         FloatTensor t = FloatTensor.allocate(Arena.ofAuto(), heads, t5Width());
         fill(t);

@@ -39,10 +39,10 @@ public final class Transformer implements AutoCloseable {
     final DecoderLayer[] decoder;
     final Norm decoderNorm;
     final Linear generator;
-    /** The position bias of the encoder's and of the decoder's self-attention (T5, ALiBi), or null. */
+    /** The position bias of the encoder's and of the decoder's self-attention (T5, ALiBi, an attention window), or null. */
     final RelativeBias encoderBias;
     final RelativeBias decoderBias;
-    /** The position bias of cross-attention (T5_CROSS), or null. */
+    /** The position bias of cross-attention (T5_CROSS, or an attention window), or null. */
     final RelativeBias crossBias;
     /** The inference path over the layers above, with the idle buffers of {@link Decoding}'s loops. */
     private final IncrementalDecoder incremental;
@@ -103,7 +103,7 @@ public final class Transformer implements AutoCloseable {
             long site = 0;
             encoderBias = RelativeBias.forEncoder(params, arena, config);
             decoderBias = RelativeBias.forDecoder(params, arena, config);
-            crossBias = RelativeBias.forCrossAttention(params, config);
+            crossBias = RelativeBias.forCrossAttention(params, arena, config);
             srcEmbed = new Embeddings(params, arena, "encoder.embed", config, config.srcVocabSize(), site++);
             encoder = new EncoderLayer[config.numLayers()];
             for (int i = 0; i < encoder.length; i++) {

@@ -25,11 +25,22 @@ import java.util.Map;
  *                          position interpolation does, Chen et al. 2023; below 1 faster, which the addition
  *                          task's coupled encoding trains best with). Read by {@code ROPE} and
  *                          {@code ROPE_CROSS} only
+ * @param attentionWindow   0: a query attends to every key (the Transformer); w > 0: only to keys
+ *                          whose position id is within w of its own, in each of the three attentions
+ *                          (cross-attention: a target query's id against a source key's), keys further
+ *                          away held off by a fixed bias of {@link #OUT_OF_WINDOW} (local attention, by
+ *                          ids: with the addition task's coupled ids, w = 1 lets a digit see only its own
+ *                          significance and the ones beside it, at any length). A query with no key in
+ *                          its window (cross-attention only) weighs its keys near evenly: give every
+ *                          query a key within reach. Not with {@code T5},
+ *                          {@code T5_CROSS} or {@code ALIBI}, whose own bias tables it would have to
+ *                          join (not built)
  * @see RunOptions how a model runs (kernels, threads, fused attention), which is not part of its config
  */
 public record TransformerConfig(int srcVocabSize, int tgtVocabSize, int hiddenSize, int numLayers, int numHeads,
                                 int intermediateSize, int maxPositions, float dropout, float attentionDropout,
-                                float layerNormEps, Activation activation, Positions positions, int padId, float ropeScale) {
+                                float layerNormEps, Activation activation, Positions positions, int padId, float ropeScale,
+                                int attentionWindow) {
 
     public enum Activation { RELU, GELU }
 
@@ -64,6 +75,11 @@ public record TransformerConfig(int srcVocabSize, int tgtVocabSize, int hiddenSi
      */
     public static final java.util.Set<String> RETIRED_KEYS = java.util.Set.of("fused_attention_from");
 
+    /** The bias that holds a key outside a query's {@link #attentionWindow} off: its weight is exp(-1e9) = 0. */
+    public static final float OUT_OF_WINDOW = -1e9f;
+    /** The widest {@link #attentionWindow}: its bias table has 2 (w + 1) + 1 columns per head. */
+    public static final int MAX_WINDOW = 1 << 16;
+
     public TransformerConfig {
         positive("srcVocabSize", srcVocabSize);
         positive("tgtVocabSize", tgtVocabSize);
@@ -86,18 +102,35 @@ public record TransformerConfig(int srcVocabSize, int tgtVocabSize, int hiddenSi
         if (!(ropeScale > 0f) || Float.isInfinite(ropeScale)) {
             throw new IllegalArgumentException("ropeScale must be positive and finite, got " + ropeScale);
         }
+        if (attentionWindow < 0 || attentionWindow > MAX_WINDOW) {
+            throw new IllegalArgumentException("attentionWindow must be 0 (every key) or in [1, " + MAX_WINDOW + "], got "
+                    + attentionWindow + " (a window as wide as every distance between ids is 0)");
+        }
+        if (attentionWindow > 0 && (positions == Positions.T5 || positions == Positions.T5_CROSS || positions == Positions.ALIBI)) {
+            throw new IllegalArgumentException("attentionWindow " + attentionWindow + " with positions " + positions
+                    + ": a window is built for position types without a bias table of their own (learned, sinusoidal, rope,"
+                    + " rope_cross, none)");
+        }
         if (padId < 0 || padId >= Math.min(srcVocabSize, tgtVocabSize)) {
             throw new IllegalArgumentException("padId " + padId + " is outside both vocabularies [0, "
                     + Math.min(srcVocabSize, tgtVocabSize) + ")");
         }
     }
 
-    /** A config with RoPE's angles as in the paper (ropeScale 1). */
+    /** A config in which every query attends to every key (attentionWindow 0). */
+    public TransformerConfig(int srcVocabSize, int tgtVocabSize, int hiddenSize, int numLayers, int numHeads,
+                             int intermediateSize, int maxPositions, float dropout, float attentionDropout,
+                             float layerNormEps, Activation activation, Positions positions, int padId, float ropeScale) {
+        this(srcVocabSize, tgtVocabSize, hiddenSize, numLayers, numHeads, intermediateSize, maxPositions, dropout,
+                attentionDropout, layerNormEps, activation, positions, padId, ropeScale, 0);
+    }
+
+    /** A config with RoPE's angles as in the paper (ropeScale 1) and no attention window. */
     public TransformerConfig(int srcVocabSize, int tgtVocabSize, int hiddenSize, int numLayers, int numHeads,
                              int intermediateSize, int maxPositions, float dropout, float attentionDropout,
                              float layerNormEps, Activation activation, Positions positions, int padId) {
         this(srcVocabSize, tgtVocabSize, hiddenSize, numLayers, numHeads, intermediateSize, maxPositions, dropout,
-                attentionDropout, layerNormEps, activation, positions, padId, 1f);
+                attentionDropout, layerNormEps, activation, positions, padId, 1f, 0);
     }
 
     private static void positive(String name, int value) {
@@ -155,38 +188,44 @@ public record TransformerConfig(int srcVocabSize, int tgtVocabSize, int hiddenSi
 
     public TransformerConfig withDropout(float dropout, float attentionDropout) {
         return new TransformerConfig(srcVocabSize, tgtVocabSize, hiddenSize, numLayers, numHeads, intermediateSize,
-                maxPositions, dropout, attentionDropout, layerNormEps, activation, positions, padId, ropeScale);
+                maxPositions, dropout, attentionDropout, layerNormEps, activation, positions, padId, ropeScale, attentionWindow);
     }
 
     public TransformerConfig withActivation(Activation activation) {
         return new TransformerConfig(srcVocabSize, tgtVocabSize, hiddenSize, numLayers, numHeads, intermediateSize,
-                maxPositions, dropout, attentionDropout, layerNormEps, activation, positions, padId, ropeScale);
+                maxPositions, dropout, attentionDropout, layerNormEps, activation, positions, padId, ropeScale, attentionWindow);
     }
 
     public TransformerConfig withPositions(Positions positions) {
         return new TransformerConfig(srcVocabSize, tgtVocabSize, hiddenSize, numLayers, numHeads, intermediateSize,
-                maxPositions, dropout, attentionDropout, layerNormEps, activation, positions, padId, ropeScale);
+                maxPositions, dropout, attentionDropout, layerNormEps, activation, positions, padId, ropeScale, attentionWindow);
     }
 
     /** This config with {@code maxPositions} positions (the learned tables' rows, and the longest sequence). */
     public TransformerConfig withMaxPositions(int maxPositions) {
         return new TransformerConfig(srcVocabSize, tgtVocabSize, hiddenSize, numLayers, numHeads, intermediateSize,
-                maxPositions, dropout, attentionDropout, layerNormEps, activation, positions, padId, ropeScale);
+                maxPositions, dropout, attentionDropout, layerNormEps, activation, positions, padId, ropeScale, attentionWindow);
     }
 
     public TransformerConfig withRopeScale(float ropeScale) {
         return new TransformerConfig(srcVocabSize, tgtVocabSize, hiddenSize, numLayers, numHeads, intermediateSize,
-                maxPositions, dropout, attentionDropout, layerNormEps, activation, positions, padId, ropeScale);
+                maxPositions, dropout, attentionDropout, layerNormEps, activation, positions, padId, ropeScale, attentionWindow);
+    }
+
+    /** This config with {@code attentionWindow} (0: every key). */
+    public TransformerConfig withAttentionWindow(int attentionWindow) {
+        return new TransformerConfig(srcVocabSize, tgtVocabSize, hiddenSize, numLayers, numHeads, intermediateSize,
+                maxPositions, dropout, attentionDropout, layerNormEps, activation, positions, padId, ropeScale, attentionWindow);
     }
 
     public TransformerConfig withVocab(int srcVocabSize, int tgtVocabSize, int padId) {
         return new TransformerConfig(srcVocabSize, tgtVocabSize, hiddenSize, numLayers, numHeads, intermediateSize,
-                maxPositions, dropout, attentionDropout, layerNormEps, activation, positions, padId, ropeScale);
+                maxPositions, dropout, attentionDropout, layerNormEps, activation, positions, padId, ropeScale, attentionWindow);
     }
 
     public TransformerConfig withLayerNormEps(float eps) {
         return new TransformerConfig(srcVocabSize, tgtVocabSize, hiddenSize, numLayers, numHeads, intermediateSize,
-                maxPositions, dropout, attentionDropout, eps, activation, positions, padId, ropeScale);
+                maxPositions, dropout, attentionDropout, eps, activation, positions, padId, ropeScale, attentionWindow);
     }
 
     /** The config as a JSON object with snake_case keys, as stored in checkpoints. */
@@ -206,13 +245,16 @@ public record TransformerConfig(int srcVocabSize, int tgtVocabSize, int hiddenSi
         m.put("position_embedding_type", positions.name().toLowerCase(Locale.ROOT));
         m.put("pad_token_id", padId);
         m.put("rope_position_scale", ropeScale);
+        if (attentionWindow > 0) { // absent: every key, as in checkpoints from before the window
+            m.put("attention_window", attentionWindow);
+        }
         return Json.write(m);
     }
 
     /**
      * Reads {@link #toJson()}'s form; a missing key or a bad value raises IllegalArgumentException
      * naming it. Keys of {@link #RETIRED_KEYS} are ignored; {@code rope_position_scale}, which
-     * checkpoints before it did not write, is 1 where absent.
+     * checkpoints before it did not write, is 1 where absent, and {@code attention_window} 0.
      */
     public static TransformerConfig fromJson(String json) {
         if (!(Json.parse(json) instanceof Map<?, ?> m)) {
@@ -223,7 +265,8 @@ public record TransformerConfig(int srcVocabSize, int tgtVocabSize, int hiddenSi
                 integer(m, "max_position_embeddings"), real(m, "hidden_dropout_prob"), real(m, "attention_probs_dropout_prob"),
                 real(m, "layer_norm_eps"), choice(m, "hidden_act", Activation.class),
                 choice(m, "position_embedding_type", Positions.class), integer(m, "pad_token_id"),
-                m.containsKey("rope_position_scale") ? real(m, "rope_position_scale") : 1f); // absent before it existed
+                m.containsKey("rope_position_scale") ? real(m, "rope_position_scale") : 1f, // absent before it existed
+                m.containsKey("attention_window") ? integer(m, "attention_window") : 0);
     }
 
     private static Object field(Map<?, ?> m, String key) {

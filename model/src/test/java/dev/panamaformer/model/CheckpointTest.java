@@ -43,8 +43,14 @@ class CheckpointTest {
     @Example
     void everyPositionTypeRoundTrips() throws IOException {
         Path tmp = Files.createTempDirectory(dir, "case");
+        java.util.List<TransformerConfig> configs = new java.util.ArrayList<>();
         for (TransformerConfig.Positions positions : TransformerConfig.Positions.values()) {
-            TransformerConfig config = CONFIG.withPositions(positions);
+            configs.add(CONFIG.withPositions(positions));
+        }
+        // and an attention window, which the file's config carries
+        configs.add(CONFIG.withPositions(TransformerConfig.Positions.ROPE_CROSS).withAttentionWindow(1));
+        for (TransformerConfig config : configs) {
+            String positions = config.positions() + (config.attentionWindow() > 0 ? "-window" + config.attentionWindow() : "");
             Batch batch = TestModels.randomBatch(new Random(2), config, 2, 5, 4);
             Path path = tmp.resolve(positions + ".safetensors");
             try (Transformer model = new Transformer(config, 5)) {

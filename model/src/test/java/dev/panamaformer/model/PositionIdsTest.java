@@ -104,12 +104,16 @@ class PositionIdsTest {
         }
     }
 
-    /** Cached decoding at explicit ids gives the tokens of recomputing the prefix at the same ids. */
+    /** Cached decoding at explicit ids gives the tokens of recomputing the prefix at the same ids, with and without an attention window. */
     @Property(tries = 20)
     void cachedDecodingAtExplicitIdsIsRecomputation(@ForAll TransformerConfig.Positions positions,
                                                     @ForAll @IntRange(min = 1, max = 4) int b,
-                                                    @ForAll @IntRange(min = 1, max = 5) int maxLength, @ForAll long seed) {
+                                                    @ForAll @IntRange(min = 1, max = 5) int maxLength, @ForAll long seed,
+                                                    @ForAll @IntRange(min = 0, max = 2) int window) {
         TransformerConfig config = TestModels.tiny(TransformerConfig.Activation.RELU, positions);
+        boolean ownBias = positions == TransformerConfig.Positions.T5 || positions == TransformerConfig.Positions.T5_CROSS
+                || positions == TransformerConfig.Positions.ALIBI;
+        config = ownBias ? config : config.withAttentionWindow(window); // an attention window where it is built
         Random r = new Random(seed);
         int[][] src = DecodingTest.sources(r, b, 6, config.srcVocabSize());
         int[][] srcIds = new int[b][];

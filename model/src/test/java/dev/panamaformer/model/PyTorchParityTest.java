@@ -71,13 +71,14 @@ class PyTorchParityTest {
      * Each fixture on the materialized attention path and on the fused one (every attention
      * fused): one per position type; gelu-rope_cross with RoPE's position scale 0.25 and explicit
      * position ids (random source ids, targets from a random start per row), relu-t5 and
-     * gelu-alibi with source ids in [0, 400) (T5's log-spaced and clamped buckets; 3 heads).
+     * gelu-alibi with source ids in [0, 400) (T5's log-spaced and clamped buckets; 3 heads),
+     * gelu-rope_cross-window as gelu-rope_cross with an attention window of 1.
      */
     @ParameterizedTest
     @CsvSource({"relu-learned, false", "relu-learned, true", "gelu-sinusoidal, false", "gelu-sinusoidal, true",
             "relu-rope, false", "relu-rope, true", "gelu-rope_cross, false", "gelu-rope_cross, true",
             "relu-none, false", "relu-none, true", "relu-t5, false", "relu-t5, true", "gelu-alibi, false", "gelu-alibi, true",
-            "gelu-t5_cross, false", "gelu-t5_cross, true"})
+            "gelu-t5_cross, false", "gelu-t5_cross, true", "gelu-rope_cross-window, false", "gelu-rope_cross-window, true"})
     void logitsLossAndEveryGradientMatchPyTorch(String name, boolean fused) throws Exception {
         try (SafeTensors f = SafeTensors.open(fixture(name))) {
             TransformerConfig config = TransformerConfig.fromJson(f.metadata().get("config"));
@@ -123,7 +124,8 @@ class PyTorchParityTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"relu-learned", "gelu-sinusoidal", "relu-rope", "gelu-rope_cross", "relu-none", "relu-t5", "gelu-alibi", "gelu-t5_cross"})
+    @ValueSource(strings = {"relu-learned", "gelu-sinusoidal", "relu-rope", "gelu-rope_cross", "relu-none", "relu-t5", "gelu-alibi", "gelu-t5_cross",
+            "gelu-rope_cross-window"})
     void backwardAddsIntoGradients(String name) throws Exception {
         try (SafeTensors f = SafeTensors.open(fixture(name))) {
             TransformerConfig config = TransformerConfig.fromJson(f.metadata().get("config"));

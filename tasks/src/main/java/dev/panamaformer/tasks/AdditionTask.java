@@ -10,7 +10,7 @@ import java.util.SplittableRandom;
  * digits, {@code 153+391 -> 544}, tested on all 250,000 pairs. The lengths variant: operands of
  * 1 to 3 digits without leading zeros, padded with real padding tokens, the sum followed by an
  * end token; tested in distribution and on operands of 4 to 10 digits it never saw, in one of
- * three encodings ({@link Encoding}).
+ * four encodings ({@link Encoding}).
  */
 public final class AdditionTask implements Task {
     /** Which setting. */
@@ -27,8 +27,18 @@ public final class AdditionTask implements Task {
      * trained too (position coupling, Cho et al. 2024; Abacus embeddings, McLeish et al. 2024).
      * Each operand's marker ('+' after the first, '=' after the second) takes the id above its
      * top digit, so that where a number ends is found by id as well; padding is at 0.
+     * {@code HINTED}: index hints (Zhou et al. 2024), the answer reversed and every digit, in the
+     * operands and the answer, preceded by a letter naming its significance, {@code a} for the
+     * units of an untrained offset: {@code 153+391 -> c1b5a3+c3b9a1 -> a4b4c5}; the letters start
+     * at an offset drawn per training example (0 in tests), so that letters beyond the trained
+     * lengths are trained too; tokens at their places (0, 1, 2, ...). The model writes the
+     * letters as well, and exact match asks for them. Its default positions are {@code ROPE}:
+     * learned rows past the trained lengths would never be trained.
      */
-    public enum Encoding { PLAIN, REVERSED, COUPLED }
+    public enum Encoding { PLAIN, REVERSED, COUPLED, HINTED }
+
+    /** The index hints' letters, one per significance from the offset: a, b, c, ... */
+    static final int HINTS = 20;
 
     /** The operand lengths the lengths variant trains on: 1 to this. */
     static final int TRAIN_DIGITS = 3;
@@ -60,6 +70,11 @@ public final class AdditionTask implements Task {
         if (encoding == Encoding.COUPLED) {
             symbols.add("=");
         }
+        if (encoding == Encoding.HINTED) {
+            for (int i = 0; i < HINTS; i++) {
+                symbols.add(String.valueOf((char) ('a' + i)));
+            }
+        }
         this.vocabulary = new Vocabulary(symbols);
     }
 
@@ -86,11 +101,16 @@ public final class AdditionTask implements Task {
         // the reference's model (d 256, 3 layers, 4 heads, d_ff 512), batch 128 and 3,000 steps
         int positions = variant == Variant.REFERENCE ? 10 : sourceLength();
         // the lengths variant's coupled encoding: RoPE in cross-attention too, turning 4 times as
-        // fast as the paper's (the best of the settings measured; README, "Addition beyond its trained length")
+        // fast as the paper's, and every attention kept to ids within 1 of the query's, so that a
+        // digit sees its own significance and the two beside it whatever the length (the best of
+        // the settings measured; README, "Addition beyond its trained length")
+        // index hints: RoPE, whose relative scores meet no untrained table row at longer sums
         boolean coupled = encoding == Encoding.COUPLED;
+        TransformerConfig.Positions kind = coupled ? TransformerConfig.Positions.ROPE_CROSS
+                : encoding == Encoding.HINTED ? TransformerConfig.Positions.ROPE : TransformerConfig.Positions.LEARNED;
         return new Settings(
-                new Settings.Model(256, 3, 4, 512, positions, 0.1f, TransformerConfig.Activation.RELU,
-                        coupled ? TransformerConfig.Positions.ROPE_CROSS : TransformerConfig.Positions.LEARNED, coupled ? 0.25f : 1f),
+                new Settings.Model(256, 3, 4, 512, positions, 0.1f, TransformerConfig.Activation.RELU, kind, coupled ? 0.25f : 1f,
+                        coupled ? 1 : 0),
                 new Settings.Schedule(128, 3000, 5e-4f, 300, 1f, 1),
                 new Settings.Checks(250, 2000, variant == Variant.REFERENCE ? 0 : 10_000, 100f));
     }
@@ -107,22 +127,27 @@ public final class AdditionTask implements Task {
 
     @Override
     public int sourceLength() {
-        return variant == Variant.REFERENCE ? 7 : 2 * MAX_TEST_DIGITS + 1 + marker().length();
+        return variant == Variant.REFERENCE ? 7 : 2 * perDigit() * MAX_TEST_DIGITS + 1 + marker().length();
     }
 
     @Override
     public int targetLength() {
-        return variant == Variant.REFERENCE ? 3 : MAX_TEST_DIGITS + 1;
+        return variant == Variant.REFERENCE ? 3 : perDigit() * (MAX_TEST_DIGITS + 1);
     }
 
     @Override
     public int trainingSourceLength() {
-        return variant == Variant.REFERENCE ? 7 : 2 * TRAIN_DIGITS + 1 + marker().length();
+        return variant == Variant.REFERENCE ? 7 : 2 * perDigit() * TRAIN_DIGITS + 1 + marker().length();
     }
 
     @Override
     public int trainingTargetLength() {
-        return variant == Variant.REFERENCE ? 3 : TRAIN_DIGITS + 1;
+        return variant == Variant.REFERENCE ? 3 : perDigit() * (TRAIN_DIGITS + 1);
+    }
+
+    /** Tokens per digit: 2 with index hints (a letter, then the digit), else 1. */
+    private int perDigit() {
+        return encoding == Encoding.HINTED ? 2 : 1;
     }
 
     @Override
@@ -135,9 +160,12 @@ public final class AdditionTask implements Task {
         return encoding == Encoding.COUPLED ? "=" : "";
     }
 
-    /** The largest offset a coupled training example draws: its highest id, the end token's, stays inside the table. */
+    /**
+     * The largest offset a training example draws. Coupled: its highest id, the end token's, stays
+     * inside the table. Hinted: the letter of its answer's top digit stays among the {@link #HINTS}.
+     */
     int maxOffset() {
-        return sourceLength() - 1 - (trainingTargetLength() + 1);
+        return encoding == Encoding.HINTED ? HINTS - (TRAIN_DIGITS + 1) : sourceLength() - 1 - (trainingTargetLength() + 1);
     }
 
     /** The example for a + b in this variant's format. */
@@ -150,7 +178,25 @@ public final class AdditionTask implements Task {
             return new Example(String.format("%03d+%03d", a, b), String.format("%03d", a + b));
         }
         String sum = Long.toString(a + b);
+        if (encoding == Encoding.HINTED) {
+            return new Example(hinted(Long.toString(a), offset) + "+" + hinted(Long.toString(b), offset),
+                    hinted(reverse(sum), offset, true), offset);
+        }
         return new Example(a + "+" + b + marker(), encoding == Encoding.PLAIN ? sum : reverse(sum), offset);
+    }
+
+    /** {@code number} (most significant digit first) with each digit after the letter of its significance from {@code offset}. */
+    private static String hinted(String number, int offset) {
+        return hinted(number, offset, false);
+    }
+
+    private static String hinted(String digits, int offset, boolean unitsFirst) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0, n = digits.length(); i < n; i++) {
+            int significance = unitsFirst ? i : n - 1 - i;
+            sb.append((char) ('a' + offset + significance)).append(digits.charAt(i));
+        }
+        return sb.toString();
     }
 
     private static String reverse(String s) {
@@ -159,13 +205,30 @@ public final class AdditionTask implements Task {
 
     @Override
     public Example example(String source) {
-        String[] parts = (source.endsWith("=") ? source.substring(0, source.length() - 1) : source).split("\\+");
+        // hinted: the sum bare (153+391) or with the hints this encoding writes (c1b5a3+c3b9a1), nothing else
+        String bare = encoding == Encoding.HINTED ? source.replaceAll("[a-z]", "") : source;
+        String[] parts = (bare.endsWith("=") ? bare.substring(0, bare.length() - 1) : bare).split("\\+");
         int digits = variant == Variant.REFERENCE ? 3 : MAX_TEST_DIGITS;
         String number = "\\d{1," + digits + "}";
         if (parts.length != 2 || !parts[0].matches(number) || !parts[1].matches(number)) {
             throw new UsageException("addition takes a sum of two numbers of up to " + digits + " digits like 153+391, got "
                     + UserText.quoted(source));
         }
+        Example e = example(Long.parseLong(parts[0]), Long.parseLong(parts[1]));
+        if (!bare.equals(source) && !source.equals(e.source())) {
+            throw new UsageException("hints are written by the encoding: give " + UserText.quoted(bare) + " or "
+                    + UserText.quoted(e.source()) + ", got " + UserText.quoted(source));
+        }
+        return e;
+    }
+
+    /** Hinted: the example again at offset 0, its letters from {@code a} (validation and tests are at offset 0). */
+    @Override
+    public Example atOffsetZero(Example e) {
+        if (encoding != Encoding.HINTED) {
+            return e.withoutOffset();
+        }
+        String[] parts = e.source().replaceAll("[a-z]", "").split("\\+");
         return example(Long.parseLong(parts[0]), Long.parseLong(parts[1]));
     }
 
@@ -202,7 +265,24 @@ public final class AdditionTask implements Task {
 
     @Override
     public String readable(String target) {
+        if (encoding == Encoding.HINTED) {
+            return wellHinted(target) ? reverse(target.replaceAll("[a-z]", "")) : target;
+        }
         return encoding == Encoding.PLAIN ? target : reverse(target);
+    }
+
+    /** Letter, digit, letter, digit, ..., the letters consecutive: an answer whose digits can be read. */
+    private static boolean wellHinted(String s) {
+        if (s.isEmpty() || s.length() % 2 != 0) {
+            return false;
+        }
+        for (int i = 0; i < s.length(); i += 2) {
+            char hint = s.charAt(i);
+            if (hint < 'a' || hint > 'z' || !Character.isDigit(s.charAt(i + 1)) || (i > 0 && hint != s.charAt(i - 2) + 1)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The lengths variant trains all its steps: 100 % on 1-3 digits comes long before its longer sums do. */
@@ -246,7 +326,8 @@ public final class AdditionTask implements Task {
             return example(random.nextInt(500), random.nextInt(500));
         }
         long a = ofDigits(random, 1 + random.nextInt(TRAIN_DIGITS)), b = ofDigits(random, 1 + random.nextInt(TRAIN_DIGITS));
-        return example(a, b, encoding == Encoding.COUPLED ? random.nextInt(maxOffset() + 1) : 0);
+        boolean offset = encoding == Encoding.COUPLED || encoding == Encoding.HINTED;
+        return example(a, b, offset ? random.nextInt(maxOffset() + 1) : 0);
     }
 
     @Override
@@ -292,9 +373,13 @@ public final class AdditionTask implements Task {
                 case COUPLED -> "encoding coupled: the answer reversed, the source ended by '='; a digit's position id is its"
                         + " significance (units 1, tens 2, ...) plus an offset drawn per training example from [0, " + maxOffset()
                         + "] (0 in tests), in both operands and the answer; '+' and '=' at the id above their operand's top digit.\n";
+                case HINTED -> "encoding hinted: the answer reversed; every digit after a letter naming its significance (index hints),"
+                        + " the units' letter 'a' plus an offset drawn per training example from [0, " + maxOffset()
+                        + "] (0 in tests); tokens at their places (0, 1, 2, ...).\n";
             });
         }
         sb.append("vocabulary: <pad>=0, <s>=1, </s>=2, digits 0-9 = 3-12, '+' = 13").append(marker().isEmpty() ? "" : ", '=' = 14")
+                .append(encoding == Encoding.HINTED ? ", letters a-" + (char) ('a' + HINTS - 1) + " = 14-" + (13 + HINTS) : "")
                 .append(" (the digit 0 is not padding)\n");
         for (Example x : List.of(example(153, 391), sample(random))) {
             sb.append(String.format("%-12s -> source ids %s, target %-6s -> ids %s%n", x.source(),

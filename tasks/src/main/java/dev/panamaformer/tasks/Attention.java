@@ -35,7 +35,7 @@ final class Attention {
             if (flags.has("example")) {
                 example = task.example(flags.string("example", ""));
             } else {
-                example = task.sample(new SplittableRandom(s.seed() + 99)).withoutOffset();
+                example = task.atOffsetZero(task.sample(new SplittableRandom(s.seed() + 99)));
             }
             // teacher forcing on the example: the decoder sees the true prefix, as in training
             model.forward(Batches.of(task, List.of(example)), false, 0);

@@ -10,7 +10,7 @@ import java.util.Set;
 final class Flags {
     /** Flags that take a value. */
     static final Set<String> VALUED = Set.of("out", "variant", "steps", "batch", "lr", "warmup", "clip", "hidden", "layers",
-            "heads", "ff", "max-positions", "encoding", "rope-scale", "dropout", "activation", "positions", "seed", "eval-every", "eval-size",
+            "heads", "ff", "max-positions", "encoding", "rope-scale", "window", "dropout", "activation", "positions", "seed", "eval-every", "eval-size",
             "test-size", "data", "valid", "test", "units", "source-units", "target-units", "interpolate", "beam", "temperature", "top-k", "top-p", "target", "patience", "threads", "layer", "head", "attention", "example", "show");
     /** Flags that stand alone. */
     static final Set<String> SWITCHES = Set.of("no-early-stop", "overwrite", "resume", "help", "show-scores");

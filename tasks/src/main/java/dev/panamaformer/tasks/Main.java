@@ -38,10 +38,12 @@ public final class Main {
             FLAGS (defaults are each task's reference settings)
               --out DIR             run directory (default runs/TASK; variants go below it)
               --variant V           reference|lengths|all (addition), simple|nested|all (parser), reference|lengths (copy)
-              --encoding E          plain|reversed|coupled: how addition's lengths variant writes sums (default coupled)
+              --encoding E          plain|reversed|coupled|hinted: how addition's lengths variant writes sums (default coupled)
               --steps N --batch N --lr X --warmup N --clip X --seed N
               --hidden N --layers N --heads N --ff N --max-positions N --dropout X
               --activation relu|gelu --positions learned|sinusoidal|rope|rope_cross|none|t5|t5_cross|alibi --rope-scale X
+              --window N            attend only to keys whose position id is within N of the query's
+                                    (0: all; addition --variant lengths --encoding coupled: 1)
               --eval-every N --eval-size N --target P --patience N --no-early-stop --overwrite
               --resume              continue the run in the run directory from its last evaluation (same flags)
               --test-size N --show N --threads N
@@ -227,14 +229,22 @@ public final class Main {
     /** The task's defaults with every flag that was given. */
     static Settings settings(Task task, Flags f) {
         Settings d = task.defaults();
+        TransformerConfig.Positions positions = f.choice("positions", d.positions(), TransformerConfig.Positions.class);
+        boolean ownBias = positions == TransformerConfig.Positions.T5 || positions == TransformerConfig.Positions.T5_CROSS
+                || positions == TransformerConfig.Positions.ALIBI;
+        // a task's default window gives way to a position type with a bias of its own; one asked for does not
+        int window = f.has("window") || !ownBias ? f.integer("window", d.model().window(), 0, 1 << 16) : 0;
+        if (window > 0 && ownBias) {
+            throw new UsageException("--window " + window + " does not combine with --positions "
+                    + positions.name().toLowerCase(java.util.Locale.ROOT) + " (a bias of its own); use --window 0");
+        }
         Settings s = new Settings(
                 new Settings.Model(f.integer("hidden", d.hidden(), 1, 8192), f.integer("layers", d.layers(), 1, 64),
                         f.integer("heads", d.heads(), 1, 256), f.integer("ff", d.ff(), 1, 65536),
                         f.integer("max-positions", d.maxPositions(), Math.max(task.sourceLength(), Batches.decoderLength(task)), 1 << 16),
                         f.real("dropout", d.dropout(), 0f, 0.99f),
                         f.choice("activation", d.activation(), TransformerConfig.Activation.class),
-                        f.choice("positions", d.positions(), TransformerConfig.Positions.class),
-                        f.real("rope-scale", d.model().ropeScale(), 1e-6f, 1e6f)),
+                        positions, f.real("rope-scale", d.model().ropeScale(), 1e-6f, 1e6f), window),
                 new Settings.Schedule(f.integer("batch", d.batch(), 1, 100_000), f.integer("steps", d.steps(), 1, 10_000_000),
                         f.real("lr", d.lr(), 1e-7f, 1f), f.integer("warmup", d.warmup(), 0, 10_000_000),
                         f.real("clip", d.clip(), 0f, 1e6f), f.longValue("seed", d.seed())),

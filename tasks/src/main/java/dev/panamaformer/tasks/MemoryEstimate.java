@@ -60,7 +60,7 @@ final class MemoryEstimate {
     }
 
     private static void checkBatch(Transformer model, Task task, int batch, int evalRows, long trainingBytes) {
-        Example example = task.sample(new java.util.SplittableRandom(0)).withoutOffset();
+        Example example = task.atOffsetZero(task.sample(new java.util.SplittableRandom(0)));
         model.forward(Batches.training(task, List.of(example)), false, 0);
         long perExample = model.workspaceBytes();
         long need = perExample > Long.MAX_VALUE / batch ? Long.MAX_VALUE : perExample * batch;

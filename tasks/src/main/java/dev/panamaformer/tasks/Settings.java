@@ -11,10 +11,17 @@ import dev.panamaformer.model.TransformerConfig;
 public record Settings(Model model, Schedule schedule, Checks checks) {
     /**
      * The model's shape: width, depth, heads, feed-forward width, position table, dropout,
-     * activation, positions and RoPE's position scale ({@link TransformerConfig#ropeScale()}).
+     * activation, positions, RoPE's position scale ({@link TransformerConfig#ropeScale()}) and the
+     * attention window ({@link TransformerConfig#attentionWindow()}, 0: none).
      */
     public record Model(int hidden, int layers, int heads, int ff, int maxPositions, float dropout,
-                        TransformerConfig.Activation activation, TransformerConfig.Positions positions, float ropeScale) {
+                        TransformerConfig.Activation activation, TransformerConfig.Positions positions, float ropeScale,
+                        int window) {
+        public Model(int hidden, int layers, int heads, int ff, int maxPositions, float dropout,
+                     TransformerConfig.Activation activation, TransformerConfig.Positions positions, float ropeScale) {
+            this(hidden, layers, heads, ff, maxPositions, dropout, activation, positions, ropeScale, 0);
+        }
+
         public Model(int hidden, int layers, int heads, int ff, int maxPositions, float dropout,
                      TransformerConfig.Activation activation, TransformerConfig.Positions positions) {
             this(hidden, layers, heads, ff, maxPositions, dropout, activation, positions, 1f);
@@ -41,7 +48,7 @@ public record Settings(Model model, Schedule schedule, Checks checks) {
     /** The model config for vocabularies of these sizes. */
     public TransformerConfig model(int srcVocab, int tgtVocab) {
         return new TransformerConfig(srcVocab, tgtVocab, hidden(), layers(), heads(), ff(), maxPositions(), dropout(), dropout(),
-                1e-5f, activation(), positions(), Vocabulary.PAD, model.ropeScale());
+                1e-5f, activation(), positions(), Vocabulary.PAD, model.ropeScale(), model.window());
     }
 
     public int hidden() {

@@ -119,9 +119,14 @@ public interface Task {
     default List<Example> validation(int size, SplittableRandom random) {
         List<Example> examples = new java.util.ArrayList<>(size);
         for (int i = 0; i < size; i++) {
-            examples.add(sample(random).withoutOffset());
+            examples.add(atOffsetZero(sample(random)));
         }
         return examples;
+    }
+
+    /** {@code e} as validation and tests see it: at offset 0 (by default, the same tokens with the offset field cleared). */
+    default Example atOffsetZero(Example e) {
+        return e.withoutOffset();
     }
 
     /** Whether the test command also reports the error rate: edits per reference token (character or word error rate). */

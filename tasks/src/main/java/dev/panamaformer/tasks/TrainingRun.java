@@ -64,8 +64,13 @@ final class TrainingRun {
         List<Example> validation = task.validation(s.evalSize(), new SplittableRandom(s.seed() ^ 0x5DEECE66DL));
         Trainer.Options options = new Trainer.Options(LearningRate.warmupCosine(s.lr(), s.warmup(), s.steps(), 0.1f),
                 0.9f, 0.98f, 1e-9f, 0f, false, s.clip(), s.seed());
-        out.printf("training %s: d=%d, %d layers, %d heads, d_ff=%d, batch %d, up to %d steps, lr %.1e (warm-up %d, cosine), %s%n",
-                task.name(), s.hidden(), s.layers(), s.heads(), s.ff(), s.batch(), s.steps(), s.lr(), s.warmup(), kernels.description());
+        String positions = config.positions().name().toLowerCase(java.util.Locale.ROOT)
+                + ((config.positions() == TransformerConfig.Positions.ROPE || config.positions() == TransformerConfig.Positions.ROPE_CROSS)
+                        && config.ropeScale() != 1f ? " (RoPE scale " + config.ropeScale() + ")" : "")
+                + (config.attentionWindow() > 0 ? ", attention window " + config.attentionWindow() : "");
+        out.printf("training %s: d=%d, %d layers, %d heads, d_ff=%d, positions %s, batch %d, up to %d steps, lr %.1e (warm-up %d, cosine), %s%n",
+                task.name(), s.hidden(), s.layers(), s.heads(), s.ff(), positions, s.batch(), s.steps(), s.lr(), s.warmup(),
+                kernels.description());
         List<Charts.Point> curve = new ArrayList<>();
         StringBuilder csv = new StringBuilder(CSV_HEADER);
         Progress progress = new Progress(out, s.steps());

@@ -9,13 +9,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.panamaformer.model.Batch;
 import dev.panamaformer.model.PositionIds;
+import dev.panamaformer.model.TransformerConfig;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 
-/** The lengths variant of addition in its three encodings: what the model is given, in training and in tests. */
+/** The lengths variant of addition in its four encodings: what the model is given, in training and in tests. */
 class AdditionEncodingTest {
     private static AdditionTask task(AdditionTask.Encoding encoding) {
         return new AdditionTask(AdditionTask.Variant.LENGTHS, encoding);
@@ -29,6 +30,33 @@ class AdditionEncodingTest {
         assertEquals(new Example("999+1=", "0001"), task(AdditionTask.Encoding.COUPLED).example("999+1"));
         assertEquals(new Example("999+1=", "0001"), task(AdditionTask.Encoding.COUPLED).example("999+1="));
         assertEquals("1000", task(AdditionTask.Encoding.COUPLED).readable("0001"));
+        // index hints: each digit after the letter of its significance, the answer reversed
+        AdditionTask hinted = task(AdditionTask.Encoding.HINTED);
+        assertEquals(new Example("c1b5a3+c3b9a1", "a4b4c5"), hinted.example(153, 391));
+        assertEquals(new Example("c9b9a9+a1", "a0b0c0d1"), hinted.example("999+1"));
+        assertEquals(new Example("c9b9a9+a1", "a0b0c0d1"), hinted.example("c9b9a9+a1"));
+        assertEquals("1000", hinted.readable("a0b0c0d1"));
+        assertNull(hinted.sourcePositions(hinted.example(1, 2)));
+        var wrong = assertThrows(UsageException.class, () -> hinted.example("a9b9c9+a1"));
+        assertTrue(wrong.getMessage().contains("c9b9a9+a1"), wrong.getMessage());
+        assertThrows(UsageException.class, () -> hinted.example("z1q2+3"));
+        // an answer whose letters do not run a, b, c, ... with a digit after each is shown as written, not read as a number
+        assertEquals("a4c4b5", hinted.readable("a4c4b5"));
+        assertEquals("a4b45", hinted.readable("a4b45"));
+        assertEquals("54", hinted.readable("h4i5"));
+        // validation and tests see a training example again at offset 0, its letters from a
+        Example far = hinted.sample(new SplittableRandom(3));
+        Example zero = hinted.atOffsetZero(far);
+        assertEquals(0, zero.positionOffset());
+        assertEquals(hinted.example(far.source().replaceAll("[a-z]", "")), zero);
+        // the window: the coupled encoding's default, given way to by a position type with a bias of its own
+        AdditionTask coupled = task(AdditionTask.Encoding.COUPLED);
+        assertEquals(1, Main.settings(coupled, Flags.parse(List.of())).model(15, 15).attentionWindow());
+        assertEquals(0, Main.settings(coupled, Flags.parse(List.of("--positions", "t5"))).model(15, 15).attentionWindow());
+        assertEquals(2, Main.settings(coupled, Flags.parse(List.of("--window", "2"))).model(15, 15).attentionWindow());
+        var both = assertThrows(UsageException.class, () -> Main.settings(coupled, Flags.parse(List.of("--positions", "alibi", "--window", "1"))));
+        assertTrue(both.getMessage().contains("--window 0"), both.getMessage());
+        assertEquals(TransformerConfig.Positions.ROPE, hinted.defaults().positions(), "hints: no untrained table rows");
         assertEquals("1000", task(AdditionTask.Encoding.PLAIN).readable("1000"));
         assertSame(AdditionTask.Encoding.COUPLED, new AdditionTask(AdditionTask.Variant.LENGTHS).encoding(), "the default");
         assertThrows(UsageException.class, () -> new AdditionTask(AdditionTask.Variant.REFERENCE, AdditionTask.Encoding.COUPLED));
@@ -97,7 +125,7 @@ class AdditionEncodingTest {
     void theTestSetsAreTheSameSumsInEveryEncoding() {
         List<String> sources = null;
         for (AdditionTask.Encoding encoding : AdditionTask.Encoding.values()) {
-            List<String> these = task(encoding).testSet(200, 9).examples().stream().map(e -> e.source().replace("=", "")).toList();
+            List<String> these = task(encoding).testSet(200, 9).examples().stream().map(e -> e.source().replaceAll("[a-z=]", "")).toList();
             if (sources != null) {
                 assertEquals(sources, these, encoding.toString());
             }
@@ -112,6 +140,31 @@ class AdditionEncodingTest {
                 assertEquals(0, e.positionOffset());
             }
         }
+    }
+
+    /** Hinted training examples: letters from a random offset, one per significance, the same in operands and answer. */
+    @net.jqwik.api.Property(tries = 50)
+    void hintsNameTheSignificanceFromTheOffset(@net.jqwik.api.ForAll long seed) {
+        AdditionTask hinted = task(AdditionTask.Encoding.HINTED);
+        Example e = hinted.sample(new java.util.SplittableRandom(seed));
+        int o = e.positionOffset();
+        assertTrue(o >= 0 && o <= hinted.maxOffset(), "offset " + o);
+        String[] operands = e.source().split("\\+");
+        for (String operand : operands) {
+            int n = operand.length() / 2;
+            for (int i = 0; i < n; i++) {
+                assertEquals((char) ('a' + o + n - 1 - i), operand.charAt(2 * i), e.source());
+                assertTrue(Character.isDigit(operand.charAt(2 * i + 1)), e.source());
+            }
+        }
+        for (int i = 0; i < e.target().length() / 2; i++) {
+            assertEquals((char) ('a' + o + i), e.target().charAt(2 * i), e.target());
+        }
+        assertTrue(e.target().length() % 2 == 0 && e.source().replace("+", "").length() % 2 == 0, e.toString());
+        String[] bare = e.source().replaceAll("[a-z]", "").split("\\+");
+        assertEquals(Long.parseLong(bare[0]) + Long.parseLong(bare[1]), Long.parseLong(hinted.readable(e.target())), e.toString());
+        assertTrue(e.source().length() <= hinted.trainingSourceLength() && e.target().length() <= hinted.trainingTargetLength());
+        assertTrue((char) ('a' + o + hinted.trainingTargetLength() / 2 - 1) < 'a' + AdditionTask.HINTS, "the top letter exists");
     }
 
     /** Digits are scored as the number reads, whatever order the model writes them in. */
