@@ -37,9 +37,6 @@ final class SimdMatmul implements MatmulKernel {
         if (STRIP.length() != MR) {
             throw new AssertionError("a strip of A is " + MR + " rows, its move " + STRIP);
         }
-        if (NR % 4 != 0) {
-            throw new AssertionError("B of NT is packed four rows at a time into panels of " + NR);
-        }
     }
 
     @Override
@@ -264,32 +261,10 @@ final class SimdMatmul implements MatmulKernel {
         c.setAtIndex(JAVA_FLOAT, ci, out);
     }
 
-    /**
-     * Packs op(B)[pc:pc+kc, jc:jc+nc] as panels of NR columns, each kc rows of NR floats; short
-     * panels are zero-padded. B stored (k, n): four whole panels at a time, each row of B read
-     * 4·NR floats at once (one panel at a time read NR floats per row, a new page every row at
-     * ldb = 1024). B stored (n, k): four of a panel's rows at a time, along k where they are
-     * contiguous, written four floats side by side. Packing B for the GEMM 1024³ on one thread
-     * (AMD EPYC Zen 4, AVX2, best of 8 s): NN 592 to 441 µs, NT 854 to 541 µs, of ~21 ms.
-     */
+    /** Packs op(B)[pc:pc+kc, jc:jc+nc] as panels of NR columns, each kc rows of NR floats; short panels are zero-padded. */
     private static void packB(boolean transB, MemorySegment b, long bOff, int ldb, int pc, int kc, int jc, int nc,
                               float[] dst) {
-        int jr = 0;
-        if (!transB) {
-            int size = kc * NR;
-            for (; jr + 4 * NR <= nc; jr += 4 * NR) {
-                long src = (bOff + (long) pc * ldb + jc + jr) * Float.BYTES;
-                for (int p = 0, d = jr / NR * size; p < kc; p++, src += (long) ldb * Float.BYTES, d += NR) {
-                    for (int q = 0; q < 4; q++) {
-                        for (int v = 0; v < NR; v += L) {
-                            long from = src + (long) (q * NR + v) * Float.BYTES;
-                            FloatVector.fromMemorySegment(FLOAT, b, from, ORDER).intoArray(dst, d + q * size + v);
-                        }
-                    }
-                }
-            }
-        }
-        for (; jr < nc; jr += NR) {
+        for (int jr = 0; jr < nc; jr += NR) {
             int w = Math.min(NR, nc - jr);
             int panel = jr / NR * kc * NR;
             if (!transB && w == NR) {
@@ -302,26 +277,11 @@ final class SimdMatmul implements MatmulKernel {
                 }
                 continue;
             }
-            if (transB && w == NR) {
-                // B stored (n, k): rows of B along k, where each is contiguous, four at a time,
-                // into four adjacent columns of the panel (which stays in L1). Reading w floats
-                // ldb apart for every p instead put each one on its own page, all in the same
-                // cache sets, at ldb = 1024.
-                for (int jj = 0; jj < NR; jj += 4) {
-                    long r0 = bOff + (long) (jc + jr + jj) * ldb + pc, r1 = r0 + ldb, r2 = r1 + ldb, r3 = r2 + ldb;
-                    for (int p = 0, d = panel + jj; p < kc; p++, d += NR) {
-                        float x0 = b.getAtIndex(JAVA_FLOAT, r0 + p), x1 = b.getAtIndex(JAVA_FLOAT, r1 + p);
-                        float x2 = b.getAtIndex(JAVA_FLOAT, r2 + p), x3 = b.getAtIndex(JAVA_FLOAT, r3 + p);
-                        dst[d] = x0;
-                        dst[d + 1] = x1;
-                        dst[d + 2] = x2;
-                        dst[d + 3] = x3;
-                    }
-                }
-                continue;
-            }
             if (transB) {
-                // a short panel, one row of B at a time
+                // B stored (n, k): read each of the panel's w rows of B along k, where it is
+                // contiguous, and write it down a column of the panel (which stays in L1). The
+                // other order read w floats ldb apart for every p: at ldb = 1024 each one its own
+                // page, all in the same cache sets.
                 for (int jj = 0; jj < w; jj++) {
                     long src = bOff + (long) (jc + jr + jj) * ldb + pc;
                     for (int p = 0, d = panel + jj; p < kc; p++, d += NR) {
@@ -351,9 +311,7 @@ final class SimdMatmul implements MatmulKernel {
      * strips; at the tasks' small shapes (800x64x64, 800x128x64), where A is used by few panels
      * of B, the strips' packing costs 4 % (92.3-94.6 against 88.3-91.6 GFLOPS). Strips first and
      * p inside reads A down its columns; the other order wrote 16 KiB apart and ran the small
-     * shapes at 61-66. Four strips at a time read a whole cache line of each stored row and write
-     * four streams: packing A for the GEMM 1024³ TN on one thread (AVX2, best of 8 s) took 881 µs
-     * a strip at a time, 321-371 µs so, of ~21 ms.
+     * shapes at 61-66.
      */
     private static void packA(boolean transA, MemorySegment a, long aOff, int lda, int ic, int mc, int pc, int kc,
                               float[] dst) {
@@ -367,19 +325,9 @@ final class SimdMatmul implements MatmulKernel {
             }
             return;
         }
-        int whole = mc / MR * MR, i = 0;
-        long step = (long) lda * Float.BYTES;
-        for (; i + 4 * MR <= whole; i += 4 * MR) { // four strips: 64 bytes of each stored row at once (a cache line if aligned)
-            long src = (aOff + (long) pc * lda + ic + i) * Float.BYTES;
-            for (int p = 0, d = i * KC; p < kc; p++, src += step, d += MR) {
-                FloatVector.fromMemorySegment(STRIP, a, src, ORDER).intoArray(dst, d);
-                FloatVector.fromMemorySegment(STRIP, a, src + MR * Float.BYTES, ORDER).intoArray(dst, d + MR * KC);
-                FloatVector.fromMemorySegment(STRIP, a, src + 2 * MR * Float.BYTES, ORDER).intoArray(dst, d + 2 * MR * KC);
-                FloatVector.fromMemorySegment(STRIP, a, src + 3 * MR * Float.BYTES, ORDER).intoArray(dst, d + 3 * MR * KC);
-            }
-        }
-        for (; i < whole; i += MR) {
-            long src = (aOff + (long) pc * lda + ic + i) * Float.BYTES;
+        int whole = mc / MR * MR;
+        for (int i = 0; i < whole; i += MR) {
+            long src = (aOff + (long) pc * lda + ic + i) * Float.BYTES, step = (long) lda * Float.BYTES;
             for (int p = 0, d = i * KC; p < kc; p++, src += step, d += MR) {
                 FloatVector.fromMemorySegment(STRIP, a, src, ORDER).intoArray(dst, d);
             }
