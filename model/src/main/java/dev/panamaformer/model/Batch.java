@@ -10,7 +10,9 @@ import java.util.Arrays;
  * @param tgtLength T
  * @param src       (B, S) source ids
  * @param tgtIn     (B, T) decoder input: the target shifted right behind a start token
- * @param tgtOut    (B, T) the tokens to predict; padding positions are ignored by the loss
+ * @param tgtOut    (B, T) the tokens to predict; padding positions are ignored by the loss. Null
+ *                  for a batch of inputs alone ({@link #inputs}): its forward pass computes the
+ *                  log-probabilities and no loss, and no backward pass or training step follows
  * @param srcPositions (B, S) the position id of each source token, or null: 0, 1, ..., S - 1 in
  *                  every row. Ids need not follow the order of the tokens: a task may number them
  *                  by meaning (the addition task gives digits of one significance one id), and the
@@ -26,7 +28,9 @@ public record Batch(int size, int srcLength, int tgtLength, int[] src, int[] tgt
         }
         length("src", src, (long) size * srcLength, size, srcLength);
         length("tgtIn", tgtIn, (long) size * tgtLength, size, tgtLength);
-        length("tgtOut", tgtOut, (long) size * tgtLength, size, tgtLength);
+        if (tgtOut != null) {
+            length("tgtOut", tgtOut, (long) size * tgtLength, size, tgtLength);
+        }
         if (srcPositions != null) {
             length("srcPositions", srcPositions, (long) size * srcLength, size, srcLength);
         }
@@ -38,6 +42,21 @@ public record Batch(int size, int srcLength, int tgtLength, int[] src, int[] tgt
     /** A batch whose tokens are at positions 0, 1, 2, ... of their sequences. */
     public Batch(int size, int srcLength, int tgtLength, int[] src, int[] tgtIn, int[] tgtOut) {
         this(size, srcLength, tgtLength, src, tgtIn, tgtOut, null, null);
+    }
+
+    /**
+     * A batch of inputs without targets, for inference through {@link Transformer#forward}: the
+     * log-probabilities of every target position, no loss (the forward returns NaN). Positions as
+     * in the canonical constructor (null for 0, 1, 2, ...).
+     */
+    public static Batch inputs(int size, int srcLength, int tgtLength, int[] src, int[] tgtIn, int[] srcPositions,
+                               int[] tgtPositions) {
+        return new Batch(size, srcLength, tgtLength, src, tgtIn, null, srcPositions, tgtPositions);
+    }
+
+    /** Whether the batch has targets ({@link #tgtOut()}), so that a loss, a backward pass and a training step can follow. */
+    public boolean hasTargets() {
+        return tgtOut != null;
     }
 
     private static void length(String name, int[] ids, long expected, int b, int t) {
@@ -69,7 +88,9 @@ public record Batch(int size, int srcLength, int tgtLength, int[] src, int[] tgt
         }
         ids("src", src, config.srcVocabSize(), srcLength);
         ids("tgtIn", tgtIn, config.tgtVocabSize(), tgtLength);
-        ids("tgtOut", tgtOut, config.tgtVocabSize(), tgtLength);
+        if (tgtOut != null) {
+            ids("tgtOut", tgtOut, config.tgtVocabSize(), tgtLength);
+        }
     }
 
     private static void ids(String name, int[] ids, int vocab, int length) {

@@ -317,7 +317,7 @@ public final class Decoding {
             for (int r = 0; r < b; r++) {
                 System.arraycopy(prefix[r], 0, tgtIn, r * t, t);
             }
-            model.forward(new Batch(b, s, t, src, tgtIn, new int[b * t], srcPositions, positions.target(t)), false, 0);
+            model.forward(Batch.inputs(b, s, t, src, tgtIn, srcPositions, positions.target(t)), false, 0);
             FloatTensor logProbs = model.logProbs();
             for (int r = 0; r < b; r++) {
                 prefix[r][t] = argmax(logProbs, r * t + t - 1, vocab);

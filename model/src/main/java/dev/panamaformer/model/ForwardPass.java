@@ -213,6 +213,10 @@ final class ForwardPass implements AutoCloseable {
         }
         model.decoderNorm.forward(kernels, y, decoded, nt, decoderNorm);
         model.generator.forward(kernels, decoded, logits, nt);
+        if (!b.hasTargets()) { // inputs alone: the log-probabilities, no loss
+            kernels.loss().logSoftmax(logits, logProbs, nt, config.tgtVocabSize());
+            return Double.NaN;
+        }
         double nll = kernels.loss().nllForward(logits, logProbs, b.tgtOut(), config.padId(), nt, config.tgtVocabSize());
         return nll / batch;
     }
@@ -221,6 +225,9 @@ final class ForwardPass implements AutoCloseable {
     void backward() {
         if (last == null) {
             throw new IllegalStateException("backward needs a forward pass first");
+        }
+        if (!last.hasTargets()) {
+            throw new IllegalStateException("backward needs a forward pass of a batch with targets (tgtOut); the last one had inputs alone");
         }
         Kernels kernels = model.kernels();
         TransformerConfig config = model.config();

@@ -9,7 +9,7 @@ import java.lang.foreign.Arena;
 /**
  * The inference path of a {@link Transformer}: encode sources into a key/value cache, then run
  * the decoder one position at a time over it. It uses the model's layers, read-only, and keeps
- * the idle decoding buffers ({@link DecodingBuffers}); the model checks arguments and guards
+ * the idle decoding buffers ({@link DecodingBuffers}). It checks its arguments; the model guards
  * against training at the same time before calling it.
  *
  * <p>The computation is the same kernel calls as the model's forward pass with dropout off, so
@@ -51,14 +51,23 @@ final class IncrementalDecoder implements AutoCloseable {
     }
 
     /**
-     * Encodes {@code b} checked sources of length {@code s} (B, S) at position ids
-     * {@code srcPositions} (B, S; null: 0, 1, ...) and caches, for {@code beams} rows each, their
-     * cross-attention keys and values, for at most {@code capacity} target positions from
-     * {@code targetStart[source]} on (null: 0); the cache from the idle buffers where
-     * {@code pooled}, else of its own.
+     * Encodes {@code b} sources of length {@code s} (B, S) at position ids {@code srcPositions}
+     * (B, S; null: 0, 1, ...) and caches, for {@code beams} rows each, their cross-attention keys
+     * and values, for at most {@code capacity} target positions from {@code targetStart[source]}
+     * on (null: 0); the cache from the idle buffers where {@code pooled}, else of its own, marked
+     * with the model's {@code weightsVersion}. Ids, positions and sizes are checked first.
      */
     DecoderCache start(int[] src, int[] srcPositions, int[] targetStart, int b, int s, int beams, int capacity, boolean pooled,
                        long weightsVersion) {
+        int limit = scaling.limit(config);
+        if (capacity < 1 || capacity > limit) {
+            throw new IllegalArgumentException("cannot decode " + capacity + " positions with a position table of "
+                    + limit + " (at least 1)" + scaling.hint(config));
+        }
+        Batch.inputs(b, s, 1, src, new int[b], srcPositions, null).check(config, limit, scaling.hint(config));
+        if ((long) b * beams > Integer.MAX_VALUE / Math.max(1, capacity)) {
+            throw new IllegalArgumentException(b + " sources x " + beams + " beams x " + capacity + " positions is too many");
+        }
         SourceEncoding e = buffers.takeEncoding(b, s);
         try {
             e.load(src, srcPositions, b, s);
@@ -130,8 +139,25 @@ final class IncrementalDecoder implements AutoCloseable {
         }
     }
 
-    /** One step: feeds checked {@code tokens} (one per row) at step {@code pos}; returns log-probabilities (R, V). */
-    FloatTensor step(DecoderCache cache, int[] tokens, int pos) {
+    /**
+     * One step: feeds {@code tokens} (one per row) at step {@code pos}; returns log-probabilities
+     * (R, V). Refuses a cache made before the weights changed ({@code weightsVersion}, the model's
+     * now), a position outside the cache and a token outside the vocabulary.
+     */
+    FloatTensor step(DecoderCache cache, int[] tokens, int pos, long weightsVersion) {
+        if (cache.weightsVersion != weightsVersion) {
+            throw new IllegalStateException("the model's weights changed since this decoding session started (a training"
+                    + " step or a checkpoint loaded into it): its cached keys and values are of the old weights; start a new session");
+        }
+        if (pos < 0 || pos >= cache.capacity) {
+            throw new IllegalArgumentException("position " + pos + " outside the cache's [0, " + cache.capacity + ")");
+        }
+        for (int r = 0; r < cache.rows; r++) {
+            if (tokens[r] < 0 || tokens[r] >= config.tgtVocabSize()) {
+                throw new IllegalArgumentException("target token id " + tokens[r] + " in row " + r
+                        + " is outside the vocabulary [0, " + config.tgtVocabSize() + ")");
+            }
+        }
         int rows = cache.rows;
         cache.feed(tokens, pos);
         tgtEmbed.step(kernels, tokens, rows, cache.positions, cache.sublayer, cache.x, cache.mean, cache.rstd);

@@ -5,9 +5,9 @@ import dev.panamaformer.kernels.FloatTensor;
 /**
  * A trainable tensor and its gradient, named after the PyTorch state_dict key of the same
  * weight (matrices of linear layers are (out, in), as nn.Linear stores them). Both are views of
- * the flat buffers of {@link Parameters}: the value once the model is built, the gradient once
- * something asks for gradients (a backward pass, a {@link Trainer}); a model used only for
- * inference never allocates them.
+ * the flat buffers of {@link Parameters}: the value once the model is built, the gradient of an
+ * open {@link Trainer} or, without one, of the model's own backward pass; a model used only for
+ * inference never allocates gradients.
  */
 public final class Parameter {
 
@@ -26,7 +26,7 @@ public final class Parameter {
     private final long offset;
     private final Parameters owner;
     private FloatTensor value;
-    /** Bound once, under {@link Parameters#gradients()}'s lock; read by every backward pass. */
+    /** Bound and unbound under the lock of {@link Parameters}; read by every backward pass. */
     private volatile FloatTensor grad;
 
     Parameter(String name, int[] shape, long size, Init init, long offset, Parameters owner) {
@@ -52,8 +52,8 @@ public final class Parameter {
     }
 
     /**
-     * The gradient: a view of {@link Parameters#gradients()} at {@link #offset()}. The first call
-     * on a model allocates the gradients of all its parameters (zeros).
+     * The gradient: a view of {@link Parameters#gradients()} at {@link #offset()}, an open
+     * trainer's; without one, the first call allocates the model's own for all its parameters (zeros).
      */
     public FloatTensor grad() {
         FloatTensor g = grad;
@@ -87,6 +87,10 @@ public final class Parameter {
 
     void bindGrad(FloatTensor flat) {
         grad = flat.view(offset, shape);
+    }
+
+    void unbindGrad() {
+        grad = null;
     }
 
     @Override

@@ -12,11 +12,18 @@ import java.util.SplittableRandom;
 
 /**
  * The model's parameters in creation order, as views of one flat buffer of values (as llm.c
- * keeps them), and, only once training or a backward pass asks for them, of one flat buffer of
- * gradients laid out alike. Zeroing every gradient, the global gradient norm, clipping and the
- * optimizer update are then one kernel call each over {@link #extent()} floats. Each parameter
- * starts on a 64-byte boundary; the few floats of padding between them stay zero in every buffer
- * (a zero gradient leaves a zero value, moment and norm unchanged).
+ * keeps them), and of one flat buffer of gradients laid out alike. Zeroing every gradient, the
+ * global gradient norm, clipping and the optimizer update are then one kernel call each over
+ * {@link #extent()} floats. Each parameter starts on a 64-byte boundary; the few floats of
+ * padding between them stay zero in every buffer (a zero gradient leaves a zero value, moment and
+ * norm unchanged).
+ *
+ * <p>The gradients belong to whoever trains: an open {@link Trainer} holds them in its own memory
+ * from its construction to its {@code close()}, which frees them, so a model trained and then
+ * served keeps its values alone. Without a trainer, the model's own {@link Transformer#backward()}
+ * (a gradient check, a loop of one's own) gets a buffer of the model's, allocated by the first
+ * {@link #gradients()} or {@link Parameter#grad()} and dropped when a trainer takes over. A model
+ * used only for inference never allocates any.
  */
 public final class Parameters {
     /** Parameters start at multiples of this many floats (64 bytes). */
@@ -32,7 +39,12 @@ public final class Parameters {
     private long floats;
     private long extent;
     private FloatTensor values;
+    /** The gradients the parameters' views show: a trainer's, the model's own, or none. */
     private volatile FloatTensor gradients;
+    /** The arena of the model's own gradients while they exist; a trainer's are in the trainer's arena. */
+    private Arena ownGradients;
+    /** Whether {@link #gradients} are an open trainer's. */
+    private boolean attached;
 
     Parameters(Arena arena) {
         this(arena, Long.MAX_VALUE);
@@ -73,19 +85,19 @@ public final class Parameters {
 
     /** Allocates the flat buffer of values (zeros) once every parameter is declared. */
     void allocate() {
-        values = flat();
+        values = flat(arena);
         for (int i = 0; i < ordered.size(); i++) {
             ordered.get(i).bindValue(values);
         }
     }
 
-    /** {@link #extent()} zeros, shaped (extent / 16, 16) so that more than 2^31 floats fit in one tensor. */
-    private FloatTensor flat() {
+    /** {@link #extent()} zeros from {@code in}, shaped (extent / 16, 16) so that more than 2^31 floats fit in one tensor. */
+    private FloatTensor flat(Arena in) {
         long rows = Math.max(1, extent / ALIGN_FLOATS);
         if (rows > Integer.MAX_VALUE) {
             throw new IllegalArgumentException(extent + " parameter floats do not fit in one buffer");
         }
-        return FloatTensor.allocate(arena, (int) rows, ALIGN_FLOATS);
+        return FloatTensor.allocate(in, (int) rows, ALIGN_FLOATS);
     }
 
     public List<Parameter> list() {
@@ -133,7 +145,10 @@ public final class Parameters {
         return values;
     }
 
-    /** Every parameter's gradient, laid out as {@link #values()}; allocated (zeros) by the first call. */
+    /**
+     * Every parameter's gradient, laid out as {@link #values()}: an open {@link Trainer}'s, else the
+     * model's own, allocated (zeros) by the first call.
+     */
     public FloatTensor gradients() {
         FloatTensor g = gradients;
         if (g == null) {
@@ -141,28 +156,84 @@ public final class Parameters {
                 g = gradients;
                 if (g == null) {
                     values(); // gradients of parameters not yet allocated make no sense
-                    g = flat();
-                    for (int i = 0; i < ordered.size(); i++) {
-                        ordered.get(i).bindGrad(g);
+                    Arena own = Arena.ofShared();
+                    try {
+                        g = bind(flat(own));
+                    } catch (RuntimeException | Error e) {
+                        own.close();
+                        throw e;
                     }
-                    gradients = g;
+                    ownGradients = own;
                 }
             }
         }
         return g;
     }
 
-    /** Whether the gradients exist: never on a model only used for inference. */
+    /**
+     * Gives the parameters a gradient buffer of {@code trainer}'s arena, zeros, until
+     * {@link #detach}: the views of every parameter then show it. The model's own gradients, if a
+     * backward pass made them, are freed. One trainer at a time.
+     */
+    synchronized FloatTensor attach(Arena trainer) {
+        values();
+        if (attached) {
+            throw new IllegalStateException("another Trainer holds this model's gradients: close it before starting a new one");
+        }
+        FloatTensor g = flat(trainer);
+        freeOwn();
+        attached = true;
+        return bind(g);
+    }
+
+    /** Ends {@link #attach}: the parameters have no gradients until something asks again. */
+    synchronized void detach(FloatTensor trainerGradients) {
+        if (attached && gradients == trainerGradients) {
+            attached = false;
+            unbind();
+        }
+    }
+
+    /** Frees the model's own gradients (the model is closing, or a trainer takes over). */
+    synchronized void freeOwn() {
+        if (ownGradients != null) {
+            unbind();
+            ownGradients.close();
+            ownGradients = null;
+        }
+    }
+
+    private FloatTensor bind(FloatTensor g) {
+        for (int i = 0; i < ordered.size(); i++) {
+            ordered.get(i).bindGrad(g);
+        }
+        gradients = g;
+        return g;
+    }
+
+    private void unbind() {
+        gradients = null;
+        for (int i = 0; i < ordered.size(); i++) {
+            ordered.get(i).unbindGrad();
+        }
+    }
+
+    /** Whether the parameters have gradients now: a trainer's or the model's own; never on a model only used for inference. */
     public boolean hasGradients() {
         return gradients != null;
     }
 
-    /** Bytes of off-heap memory the values and (once allocated) gradients take. */
+    /** Bytes of off-heap memory the values and the model's own gradients (if any) take; a trainer's gradients are the trainer's. */
     public long bytes() {
-        return (values == null ? 0 : values.size() * Float.BYTES) + (gradients == null ? 0 : gradients.size() * Float.BYTES);
+        return (values == null ? 0 : values.size() * Float.BYTES) + ownGradientBytes();
     }
 
-    /** Zeros every gradient in one pass over the flat buffer (allocating it on first use). */
+    /** Bytes of the model's own gradients: 0 when there are none or they are a trainer's. */
+    synchronized long ownGradientBytes() {
+        return ownGradients == null || gradients == null ? 0 : gradients.size() * Float.BYTES;
+    }
+
+    /** Zeros every gradient in one pass over the flat buffer (the model's own allocated on first use, as {@link #gradients()}). */
     public void zeroGrad() {
         gradients().fill(0f);
     }

@@ -12,12 +12,13 @@ import java.util.List;
  * backward, clip the gradients by their global norm, update). The same seed gives the same run,
  * for any thread count: dropout draws from counter-based streams keyed by the seed and the step.
  *
- * <p>The session owns what training needs beside the weights: Adam's moments and the step
+ * <p>The session owns what training needs beside the weights, all freed by {@link #close()}: the
+ * parameters' gradients (in the model's flat layout, {@link Parameters}; each
+ * {@link Parameter#grad()} shows them while the session is open), Adam's moments and the step
  * ({@link #saveState}), and the activation buffers its forward and backward passes keep for the
- * batch shape in use ({@link #workspaceBytes()}), freed by {@link #close()}. The parameters'
- * gradients live beside the values in the model's flat layout ({@link Parameters}), allocated
- * when a backward pass or a trainer first asks for them. The model's own {@link Transformer#forward} (an evaluation, a
- * picture of attention) uses buffers of its own, so it never reallocates a session's.
+ * batch shape in use ({@link #workspaceBytes()}); {@link #memoryBytes()} counts them. One session
+ * at a time per model. The model's own {@link Transformer#forward} (an evaluation, a picture of
+ * attention) uses buffers of its own, so it never reallocates a session's.
  *
  * <p>Not thread-safe: one thread steps a session; the model refuses a step beside another
  * thread's forward, step or decoding (see {@link Transformer}).
@@ -85,11 +86,24 @@ public final class Trainer implements AutoCloseable {
         this.model = model;
         this.options = options;
         this.kernels = model.kernels();
-        this.params = model.parameters();
-        this.values = params.values();
-        this.gradients = params.gradients();
-        this.m = FloatTensor.allocate(arena, values.shape());
-        this.v = FloatTensor.allocate(arena, values.shape());
+        model.guard.enterExclusive("new Trainer");
+        try {
+            this.params = model.parameters();
+            this.values = params.values();
+            this.gradients = params.attach(arena);
+            try {
+                this.m = FloatTensor.allocate(arena, values.shape());
+                this.v = FloatTensor.allocate(arena, values.shape());
+            } catch (RuntimeException | Error e) {
+                params.detach(gradients);
+                throw e;
+            }
+        } catch (RuntimeException | Error e) {
+            arena.close(); // nothing the caller could close was returned
+            throw e;
+        } finally {
+            model.guard.exitExclusive();
+        }
     }
 
     /** The dropout seed of step {@code step}. */
@@ -116,6 +130,10 @@ public final class Trainer implements AutoCloseable {
     private double stepHeld(Batch batch) {
         if (!arena.scope().isAlive()) {
             throw new IllegalStateException("the trainer is closed");
+        }
+        if (batch == null || !batch.hasTargets()) {
+            throw new IllegalArgumentException("a training step needs a batch with targets (tgtOut), got "
+                    + (batch == null ? "null" : "inputs alone"));
         }
         int next = step + 1;
         long n = params.extent();
@@ -245,10 +263,16 @@ public final class Trainer implements AutoCloseable {
         return p == null ? 0 : p.bytes();
     }
 
+    /** Bytes of off-heap memory this session holds: gradients, Adam's two moments and {@link #workspaceBytes()}. */
+    public long memoryBytes() {
+        return (gradients.size() + m.size() + v.size()) * Float.BYTES + workspaceBytes();
+    }
+
     /**
-     * Frees Adam's moments and the training buffers; the model and its gradients stay. Like the
-     * steps, from the thread that steps the session (no guard: closing must not fail because
-     * another thread decodes with the model meanwhile); again, nothing.
+     * Frees the parameters' gradients, Adam's moments and the training buffers; the model keeps
+     * its values (a {@link Transformer#backward()} after this allocates gradients of the model's
+     * own). Like the steps, from the thread that steps the session (no guard: closing must not
+     * fail because another thread decodes with the model meanwhile); again, nothing.
      */
     @Override
     public void close() {
@@ -256,6 +280,7 @@ public final class Trainer implements AutoCloseable {
             pass.close();
         }
         if (arena.scope().isAlive()) {
+            params.detach(gradients);
             arena.close();
         }
     }

@@ -8,8 +8,9 @@ import dev.panamaformer.kernels.RotaryTable;
  * The Pre-LN encoder-decoder Transformer: embeddings, N encoder layers and a final LayerNorm;
  * embeddings, N decoder layers and a final LayerNorm; a linear generator with log-softmax.
  *
- * <p>The model owns its off-heap memory (parameters, gradients once training asks for them, and
- * the {@link ForwardPass} buffers of the last batch shape) and releases it on {@link #close()}.
+ * <p>The model owns its off-heap memory (parameters, the gradients of its own {@link #backward()}
+ * once asked for, and the {@link ForwardPass} buffers of the last batch shape) and releases it on
+ * {@link #close()}; a {@link Trainer} holds the gradients of its steps itself.
  * Its layers hold weights only: a forward pass's buffers are allocated on the first
  * {@link #forward} of a (batch, source length, target length) shape and reused by every step of
  * that shape; decoding ({@link #startDecoding}, {@link Decoding}) never allocates them.
@@ -168,13 +169,14 @@ public final class Transformer implements AutoCloseable {
     }
 
     /**
-     * Bytes of off-heap memory the model holds: its parameters, their gradients once a backward
-     * pass or a {@link Trainer} asked for them, tables, and the training workspace of
-     * {@link #forward} ({@link #workspaceBytes()}). A model loaded and used only for decoding holds
-     * its parameters and tables alone; decoding sessions hold their own buffers.
+     * Bytes of off-heap memory the model holds: its parameters, tables, the gradients of its own
+     * {@link #backward()} once asked for, and the buffers of {@link #forward}
+     * ({@link #workspaceBytes()}). A model loaded and used only for decoding holds its parameters
+     * and tables alone; decoding sessions and a {@link Trainer} ({@link Trainer#memoryBytes()})
+     * hold their own.
      */
     public long memoryBytes() {
-        return arena.bytes() + workspaceBytes();
+        return arena.bytes() + params.ownGradientBytes() + workspaceBytes();
     }
 
     /**
@@ -193,9 +195,10 @@ public final class Transformer implements AutoCloseable {
 
     /**
      * Runs the model on a batch and returns the loss: the negative log-likelihood of
-     * {@code tgtOut}, summed over non-padding target positions and divided by the batch size.
-     * With {@code training}, dropout is active, seeded by {@code seed}, and {@link #backward()}
-     * may follow.
+     * {@code tgtOut}, summed over non-padding target positions and divided by the batch size;
+     * NaN for a batch of inputs alone ({@link Batch#inputs}), whose {@link #logProbs()} are then
+     * what it is for. With {@code training}, dropout is active, seeded by {@code seed}, and
+     * {@link #backward()} may follow (a batch with targets).
      */
     public double forward(Batch b, boolean training, long seed) {
         guard.enterExclusive("forward");
@@ -295,16 +298,6 @@ public final class Transformer implements AutoCloseable {
         guard.enterShared("startDecoding");
         try {
             checkOpen();
-            int limit = positionLimit();
-            if (capacity < 1 || capacity > limit) {
-                throw new IllegalArgumentException("cannot decode " + capacity + " positions with a position table of "
-                        + limit + " (at least 1)" + options.positionScaling().hint(config));
-            }
-            new Batch(b, s, 1, src, new int[b], new int[b], srcPositions, null).check(config, limit,
-                    options.positionScaling().hint(config));
-            if ((long) b * beams > Integer.MAX_VALUE / Math.max(1, capacity)) {
-                throw new IllegalArgumentException(b + " sources x " + beams + " beams x " + capacity + " positions is too many");
-            }
             return incremental.start(src, srcPositions, targetStart, b, s, beams, capacity, pooled, weightsVersion.get());
         } finally {
             guard.exitShared();
@@ -316,20 +309,7 @@ public final class Transformer implements AutoCloseable {
         guard.enterShared("decodeStep");
         try {
             checkOpen();
-            if (cache.weightsVersion != weightsVersion.get()) {
-                throw new IllegalStateException("the model's weights changed since this decoding session started (a training"
-                        + " step or a checkpoint loaded into it): its cached keys and values are of the old weights; start a new session");
-            }
-            if (pos < 0 || pos >= cache.capacity) {
-                throw new IllegalArgumentException("position " + pos + " outside the cache's [0, " + cache.capacity + ")");
-            }
-            for (int r = 0; r < cache.rows; r++) {
-                if (tokens[r] < 0 || tokens[r] >= config.tgtVocabSize()) {
-                    throw new IllegalArgumentException("target token id " + tokens[r] + " in row " + r
-                            + " is outside the vocabulary [0, " + config.tgtVocabSize() + ")");
-                }
-            }
-            return incremental.step(cache, tokens, pos);
+            return incremental.step(cache, tokens, pos, weightsVersion.get());
         } finally {
             guard.exitShared();
         }
@@ -401,6 +381,7 @@ public final class Transformer implements AutoCloseable {
                 pass.close();
             }
             incremental.close();
+            params.freeOwn();
             arena.close();
         } finally {
             guard.exitExclusive();

@@ -36,6 +36,27 @@ class ModelBehaviourTest {
     }
 
     @Test
+    void aBatchOfInputsAloneGivesTheLogProbabilitiesAndNoLoss() {
+        Batch withTargets = TestModels.randomBatch(new Random(4), CONFIG, 3, 5, 4);
+        Batch inputs = Batch.inputs(3, 5, 4, withTargets.src(), withTargets.tgtIn(), null, null);
+        assertTrue(withTargets.hasTargets());
+        assertTrue(!inputs.hasTargets());
+        try (Transformer model = new Transformer(CONFIG, 7)) {
+            assertTrue(Double.isFinite(model.forward(withTargets, false, 0)));
+            float[] expected = model.logProbs().toArray();
+            assertTrue(Double.isNaN(model.forward(inputs, false, 0)), "no targets, no loss");
+            assertArrayEquals(expected, model.logProbs().toArray(), 0f, "the same log-probabilities, bit for bit");
+            var backward = assertThrows(IllegalStateException.class, model::backward);
+            assertTrue(backward.getMessage().contains("targets"), backward.getMessage());
+            try (Trainer trainer = new Trainer(model, Trainer.Options.reference(1))) {
+                var step = assertThrows(IllegalArgumentException.class, () -> trainer.step(inputs));
+                assertTrue(step.getMessage().contains("targets"), step.getMessage());
+                assertEquals(0, trainer.steps());
+            }
+        }
+    }
+
+    @Test
     void attentionProbabilitiesAreReadableAndMasked() {
         Random r = new Random(3);
         Batch batch = TestModels.randomBatch(r, CONFIG, 3, 5, 4);

@@ -3,6 +3,7 @@ package dev.panamaformer.model;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.panamaformer.kernels.FloatTensor;
@@ -39,11 +40,48 @@ class ParameterLayoutTest {
 
             try (Trainer trainer = new Trainer(model, Trainer.Options.reference(1))) {
                 assertTrue(params.hasGradients());
-                assertEquals(2 * valueBytes, model.memoryBytes(), "values and gradients");
+                assertEquals(valueBytes, model.memoryBytes(), "the gradients are the session's");
+                assertEquals(3 * valueBytes, trainer.memoryBytes(), "gradients and Adam's two moments");
                 trainer.step(TestModels.randomBatch(new Random(2), CONFIG, 2, 4, 3));
                 assertTrue(trainer.workspaceBytes() > 0);
-                assertEquals(2 * valueBytes, model.memoryBytes(), "the step's buffers are the session's, not the model's");
+                assertEquals(3 * valueBytes + trainer.workspaceBytes(), trainer.memoryBytes());
+                assertEquals(valueBytes, model.memoryBytes(), "the step's buffers are the session's, not the model's");
             }
+            assertFalse(params.hasGradients(), "closing the session freed its gradients");
+            assertEquals(valueBytes, model.memoryBytes(), "a model trained and then served holds its values alone");
+        }
+    }
+
+    @Test
+    void gradientsBelongToTheOpenTrainerOrElseToTheModelsOwnBackward() {
+        Random r = new Random(5);
+        Batch batch = TestModels.randomBatch(r, CONFIG, 2, 4, 3);
+        try (Transformer model = new Transformer(CONFIG, 4)) {
+            Parameters params = model.parameters();
+            long valueBytes = params.extent() * Float.BYTES;
+            Parameter p = params.get("generator.weight");
+            // the model's own backward: gradients of the model's, as PyTorch's .grad
+            model.forward(batch, false, 0);
+            model.backward();
+            float[] own = p.grad().toArray();
+            assertTrue(params.hasGradients());
+            assertEquals(2 * valueBytes + model.workspaceBytes(), model.memoryBytes(), "values, own gradients, forward's buffers");
+
+            try (Trainer trainer = new Trainer(model, Trainer.Options.reference(1).withLearningRate(LearningRate.constant(0f)))) {
+                assertEquals(valueBytes + model.workspaceBytes(), model.memoryBytes(), "the trainer took over: the model's own were freed");
+                assertArrayEquals(new float[own.length], p.grad().toArray(), "the session's gradients start at zero");
+                var second = assertThrows(IllegalStateException.class, () -> new Trainer(model, Trainer.Options.reference(2)));
+                assertTrue(second.getMessage().contains("another Trainer"), second.getMessage());
+                trainer.step(batch);
+                // without dropout in this config, a step of lr 0 gives the gradients of the same forward
+                assertArrayEquals(own, p.grad().toArray(), "the step's gradients, through the same views");
+            }
+            assertFalse(params.hasGradients());
+            try (Trainer again = new Trainer(model, Trainer.Options.reference(3))) {
+                assertTrue(params.hasGradients(), "a new session after the first was closed");
+            }
+            model.backward();
+            assertArrayEquals(own, p.grad().toArray(), "the model's own gradients again, after the sessions");
         }
     }
 
