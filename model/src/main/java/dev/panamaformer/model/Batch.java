@@ -39,9 +39,16 @@ public record Batch(int size, int srcLength, int tgtLength, int[] src, int[] tgt
         }
     }
 
-    /** A batch whose tokens are at positions 0, 1, 2, ... of their sequences. */
+    /** A batch with targets whose tokens are at positions 0, 1, 2, ... of their sequences. */
     public Batch(int size, int srcLength, int tgtLength, int[] src, int[] tgtIn, int[] tgtOut) {
-        this(size, srcLength, tgtLength, src, tgtIn, tgtOut, null, null);
+        this(size, srcLength, tgtLength, src, tgtIn, requireTargets(tgtOut), null, null);
+    }
+
+    private static int[] requireTargets(int[] tgtOut) {
+        if (tgtOut == null) {
+            throw new IllegalArgumentException("tgtOut is null: a batch without targets is Batch.inputs(...)");
+        }
+        return tgtOut;
     }
 
     /**

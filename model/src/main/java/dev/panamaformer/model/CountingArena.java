@@ -6,7 +6,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A shared arena that counts the bytes allocated through it, so that a model can say what memory
- * it holds (and a test can check that inference allocates no gradients).
+ * it holds (a test checks that a model loaded for inference holds its values and tables alone).
  */
 final class CountingArena implements Arena {
     private final Arena arena = Arena.ofShared();

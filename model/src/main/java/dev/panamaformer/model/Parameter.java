@@ -57,11 +57,9 @@ public final class Parameter {
      */
     public FloatTensor grad() {
         FloatTensor g = grad;
-        if (g == null) {
-            owner.gradients();
-            g = grad;
-        }
-        return g;
+        // unbound: the model's own, made now (a view of them, not a second read of the field, which
+        // a trainer closing on another thread could clear again)
+        return g != null ? g : owner.gradients().view(offset, shape);
     }
 
     public Init init() {

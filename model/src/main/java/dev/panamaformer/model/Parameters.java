@@ -45,6 +45,8 @@ public final class Parameters {
     private Arena ownGradients;
     /** Whether {@link #gradients} are an open trainer's. */
     private boolean attached;
+    /** Set by the model's close: no gradients are made after it. */
+    private boolean closed;
 
     Parameters(Arena arena) {
         this(arena, Long.MAX_VALUE);
@@ -91,8 +93,11 @@ public final class Parameters {
         }
     }
 
-    /** {@link #extent()} zeros from {@code in}, shaped (extent / 16, 16) so that more than 2^31 floats fit in one tensor. */
-    private FloatTensor flat(Arena in) {
+    /**
+     * {@link #extent()} zeros from {@code in}, shaped (extent / 16, 16) so that more than 2^31
+     * floats fit in one tensor: the layout of the values, for gradients and optimizer moments.
+     */
+    FloatTensor flat(Arena in) {
         long rows = Math.max(1, extent / ALIGN_FLOATS);
         if (rows > Integer.MAX_VALUE) {
             throw new IllegalArgumentException(extent + " parameter floats do not fit in one buffer");
@@ -155,6 +160,7 @@ public final class Parameters {
             synchronized (this) {
                 g = gradients;
                 if (g == null) {
+                    checkOpen();
                     values(); // gradients of parameters not yet allocated make no sense
                     Arena own = Arena.ofShared();
                     try {
@@ -171,19 +177,18 @@ public final class Parameters {
     }
 
     /**
-     * Gives the parameters a gradient buffer of {@code trainer}'s arena, zeros, until
-     * {@link #detach}: the views of every parameter then show it. The model's own gradients, if a
-     * backward pass made them, are freed. One trainer at a time.
+     * Binds every parameter's gradient view to {@code trainerGradients} (a {@link #flat} buffer of
+     * the trainer's, zeros) until {@link #detach}. The model's own gradients, if a backward pass
+     * made them, are freed. One trainer at a time.
      */
-    synchronized FloatTensor attach(Arena trainer) {
-        values();
+    synchronized void attach(FloatTensor trainerGradients) {
+        checkOpen();
         if (attached) {
             throw new IllegalStateException("another Trainer holds this model's gradients: close it before starting a new one");
         }
-        FloatTensor g = flat(trainer);
         freeOwn();
         attached = true;
-        return bind(g);
+        bind(trainerGradients);
     }
 
     /** Ends {@link #attach}: the parameters have no gradients until something asks again. */
@@ -194,8 +199,20 @@ public final class Parameters {
         }
     }
 
-    /** Frees the model's own gradients (the model is closing, or a trainer takes over). */
-    synchronized void freeOwn() {
+    /** The model is closing: frees its own gradients; asking for gradients afterwards throws. */
+    synchronized void close() {
+        closed = true;
+        freeOwn();
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("the model is closed");
+        }
+    }
+
+    /** Frees the model's own gradients (a trainer takes over, or the model closes). */
+    private void freeOwn() {
         if (ownGradients != null) {
             unbind();
             ownGradients.close();

@@ -86,23 +86,22 @@ public final class Trainer implements AutoCloseable {
         this.model = model;
         this.options = options;
         this.kernels = model.kernels();
-        model.guard.enterExclusive("new Trainer");
         try {
             this.params = model.parameters();
             this.values = params.values();
-            this.gradients = params.attach(arena);
+            this.gradients = params.flat(arena);
+            this.m = params.flat(arena);
+            this.v = params.flat(arena);
+            // the swap under the guard, waiting out decoding steps: a backward in progress never sees it
+            model.guard.enterExclusiveWaiting("new Trainer", java.time.Duration.ofMinutes(1));
             try {
-                this.m = FloatTensor.allocate(arena, values.shape());
-                this.v = FloatTensor.allocate(arena, values.shape());
-            } catch (RuntimeException | Error e) {
-                params.detach(gradients);
-                throw e;
+                params.attach(gradients);
+            } finally {
+                model.guard.exitExclusive();
             }
         } catch (RuntimeException | Error e) {
             arena.close(); // nothing the caller could close was returned
             throw e;
-        } finally {
-            model.guard.exitExclusive();
         }
     }
 
@@ -265,23 +264,30 @@ public final class Trainer implements AutoCloseable {
 
     /** Bytes of off-heap memory this session holds: gradients, Adam's two moments and {@link #workspaceBytes()}. */
     public long memoryBytes() {
-        return (gradients.size() + m.size() + v.size()) * Float.BYTES + workspaceBytes();
+        return arena.scope().isAlive() ? (gradients.size() + m.size() + v.size()) * Float.BYTES + workspaceBytes() : 0;
     }
 
     /**
      * Frees the parameters' gradients, Adam's moments and the training buffers; the model keeps
      * its values (a {@link Transformer#backward()} after this allocates gradients of the model's
-     * own). Like the steps, from the thread that steps the session (no guard: closing must not
-     * fail because another thread decodes with the model meanwhile); again, nothing.
+     * own). Like the steps, from the thread that steps the session; it waits for other threads'
+     * decoding steps or forward and backward passes to end (up to a minute), so that none sees
+     * the gradients go. Again, nothing.
      */
     @Override
     public void close() {
-        if (pass != null) {
-            pass.close();
+        if (!arena.scope().isAlive()) {
+            return;
         }
-        if (arena.scope().isAlive()) {
+        model.guard.enterExclusiveWaiting("Trainer.close", java.time.Duration.ofMinutes(1));
+        try {
+            if (pass != null) {
+                pass.close();
+            }
             params.detach(gradients);
             arena.close();
+        } finally {
+            model.guard.exitExclusive();
         }
     }
 }

@@ -9,8 +9,8 @@ import dev.panamaformer.kernels.RotaryTable;
  * embeddings, N decoder layers and a final LayerNorm; a linear generator with log-softmax.
  *
  * <p>The model owns its off-heap memory (parameters, the gradients of its own {@link #backward()}
- * once asked for, and the {@link ForwardPass} buffers of the last batch shape) and releases it on
- * {@link #close()}; a {@link Trainer} holds the gradients of its steps itself.
+ * once asked for without an open {@link Trainer}, and the {@link ForwardPass} buffers of the last
+ * batch shape) and releases it on {@link #close()}; a Trainer holds the gradients of its steps itself.
  * Its layers hold weights only: a forward pass's buffers are allocated on the first
  * {@link #forward} of a (batch, source length, target length) shape and reused by every step of
  * that shape; decoding ({@link #startDecoding}, {@link Decoding}) never allocates them.
@@ -228,7 +228,10 @@ public final class Transformer implements AutoCloseable {
         return new ForwardPass(this, b.size(), b.srcLength(), b.tgtLength());
     }
 
-    /** Adds the gradient of the last forward's loss to every parameter's gradient. */
+    /**
+     * Adds the gradient of the last forward's loss to every parameter's gradient (an open
+     * {@link Trainer}'s, else the model's own); refuses a forward of inputs alone.
+     */
     public void backward() {
         guard.enterExclusive("backward");
         try {
@@ -381,7 +384,7 @@ public final class Transformer implements AutoCloseable {
                 pass.close();
             }
             incremental.close();
-            params.freeOwn();
+            params.close();
             arena.close();
         } finally {
             guard.exitExclusive();

@@ -41,6 +41,8 @@ class ModelBehaviourTest {
         Batch inputs = Batch.inputs(3, 5, 4, withTargets.src(), withTargets.tgtIn(), null, null);
         assertTrue(withTargets.hasTargets());
         assertTrue(!inputs.hasTargets());
+        var missing = assertThrows(IllegalArgumentException.class, () -> new Batch(3, 5, 4, withTargets.src(), withTargets.tgtIn(), null));
+        assertTrue(missing.getMessage().contains("Batch.inputs"), missing.getMessage());
         try (Transformer model = new Transformer(CONFIG, 7)) {
             assertTrue(Double.isFinite(model.forward(withTargets, false, 0)));
             float[] expected = model.logProbs().toArray();

@@ -86,6 +86,27 @@ class ParameterLayoutTest {
     }
 
     @Test
+    void closingTheModelOrTheTrainerInEitherOrderLeavesNothingUsable() {
+        Batch batch = TestModels.randomBatch(new Random(6), CONFIG, 2, 4, 3);
+        Transformer model = new Transformer(CONFIG, 4);
+        Parameter p = model.parameters().get("generator.weight");
+        Parameters params = model.parameters();
+        Trainer trainer = new Trainer(model, Trainer.Options.reference(1));
+        trainer.step(batch);
+        model.close();
+        var step = assertThrows(IllegalStateException.class, () -> trainer.step(batch));
+        assertTrue(step.getMessage().contains("closed"), step.getMessage());
+        trainer.close();
+        trainer.close(); // again: nothing
+        assertEquals(0, trainer.memoryBytes(), "a closed session holds nothing");
+        // no gradients are made for a closed model (they would never be freed)
+        var grad = assertThrows(IllegalStateException.class, p::grad);
+        assertTrue(grad.getMessage().contains("the model is closed"), grad.getMessage());
+        assertThrows(IllegalStateException.class, params::zeroGrad);
+        assertThrows(IllegalStateException.class, () -> new Trainer(model, Trainer.Options.reference(1)));
+    }
+
+    @Test
     void parametersAreAlignedViewsOfOneBufferAndItsPaddingStaysZero() {
         try (Transformer model = new Transformer(CONFIG, 4);
              Trainer trainer = new Trainer(model, Trainer.Options.reference(1).withWeightDecay(0.1f, true).withClipNorm(0.5f))) {
