@@ -7,10 +7,11 @@ import java.lang.foreign.MemorySegment;
  * block of queries with a block of keys or values, and row-wise softmax steps on one row of a
  * block of scores. Single-threaded; offsets, strides and lengths count floats.
  *
- * <p>Dropout uses {@link DropoutKernel#keepBits}: score {@code j} of a row is kept iff
- * {@code keepBits(seed, index + j) >= threshold}, where {@code index} is the flat position of the
- * row's first score in the (B, h, Tq, Tk) probabilities the materialized path would hold, so both
- * paths drop the same elements. {@code threshold == 0} keeps everything.
+ * <p>Dropout ({@link DropoutKernel#apply}, and {@link #scoreGrad} here) keeps score {@code j} of a
+ * row iff {@code keepBits(seed, index + j) >= threshold}, where {@code index} is the flat position
+ * of the row's first score in the (B, h, Tq, Tk) probabilities the materialized path would hold,
+ * so both paths drop the same elements. {@code threshold == 0} keeps everything. Scaling, zeroing
+ * and dot products of rows are {@link ElementwiseKernel}'s.
  */
 interface AttentionKernel {
     /**
@@ -35,19 +36,6 @@ interface AttentionKernel {
 
     /** {@code s[j] = exp(s[j] - shift)} for {@code j < n} and {@code s[j] = 0} for {@code n <= j < width}; returns the sum of the first n. */
     float expSum(MemorySegment s, long sOff, int n, int width, float shift);
-
-    /** {@code y[j] = factor * x[j]} for {@code j < n}; y may be x. */
-    void scale(MemorySegment x, long xOff, MemorySegment y, long yOff, int n, float factor);
-
-    /** {@code x[j] = 0} for {@code j < n}. */
-    void zero(MemorySegment x, long off, int n);
-
-    /** The sum of {@code x[j] * y[j]} for {@code j < n}. */
-    float dot(MemorySegment x, long xOff, MemorySegment y, long yOff, int n);
-
-    /** {@code y[j] = keep(index + j) ? x[j] * keepScale : 0} for {@code j < n}; y may be x. */
-    void dropout(MemorySegment x, long xOff, MemorySegment y, long yOff, int n, int index, int threshold, float keepScale,
-                 long seed);
 
     /**
      * The score gradient of one row, times {@code scale}, in place of the gradient of the dropped

@@ -29,12 +29,14 @@ final class BlockedAttention {
     static final int KEY_BLOCK = 256;
 
     private final AttentionKernel kernel;
-    private final ElementwiseKernel elementwise;   // of the same kernel set: adds the block sums into dK, dV
+    private final ElementwiseKernel elementwise;   // of the same kernel set: scales, zeroes and adds rows
+    private final DropoutKernel dropout;           // likewise: the probabilities' dropout
     private final BiasKernel bias;                 // likewise: a position bias and its gradient
 
-    BlockedAttention(AttentionKernel kernel, ElementwiseKernel elementwise, BiasKernel bias) {
+    BlockedAttention(AttentionKernel kernel, ElementwiseKernel elementwise, DropoutKernel dropout, BiasKernel bias) {
         this.kernel = kernel;
         this.elementwise = elementwise;
+        this.dropout = dropout;
         this.bias = bias;
     }
 
@@ -92,7 +94,7 @@ final class BlockedAttention {
         MemorySegment mask;                // additive (rows / rowsPerMaskRow, Tk), or null
         int rowsPerMaskRow;
         int causalPeriod;
-        int threshold;                     // dropout: see AttentionKernel; 0 keeps every score
+        int threshold;                     // dropout: see DropoutKernel#apply; 0 keeps every score
         float keepScale;
         long seed;
         MemorySegment kt;                  // (B*h, d_k, Tk): scale · Kᵀ of every head
@@ -182,7 +184,7 @@ final class BlockedAttention {
             max[r] = ScalarSoftmax.LOWEST;
             norm[r] = 0f;
         }
-        kernel.zero(sums, 0, br * d);
+        elementwise.zero(sums, 0, br * d);
         for (int j0 = 0; j0 < visible; j0 += KEY_BLOCK) {
             int bc = Math.min(KEY_BLOCK, tk - j0);
             kernel.product(br, bc, d, q, qOff, ldq, 1, c.kt, ktOff + j0, tk, false, w.p, 0, KEY_BLOCK, w.tile);
@@ -190,7 +192,7 @@ final class BlockedAttention {
                 long s = (long) r * KEY_BLOCK;
                 int n = Math.clamp(limits[r] - j0, 0, bc);
                 if (n == 0) {
-                    kernel.zero(w.p, s, bc);
+                    elementwise.zero(w.p, s, bc);
                     continue;
                 }
                 if (c.bias != null) {
@@ -201,12 +203,12 @@ final class BlockedAttention {
                 float sum = kernel.expSum(w.p, s, n, bc, m);
                 float rescale = (float) Math.exp(max[r] - m);
                 if (rescale != 1f) {
-                    kernel.scale(sums, (long) r * d, sums, (long) r * d, d, rescale);
+                    elementwise.scale(sums, (long) r * d, sums, (long) r * d, d, rescale);
                 }
                 norm[r] = norm[r] * rescale + sum;
                 max[r] = m;
                 if (c.threshold > 0) {
-                    kernel.dropout(w.p, s, w.p, s, n, (int) ((row0 + r) * tk + j0), c.threshold, c.keepScale, c.seed);
+                    dropout.apply(w.p, s, w.p, s, n, (int) ((row0 + r) * tk + j0), c.threshold, c.keepScale, c.seed);
                 }
             }
             kernel.product(br, d, bc, w.p, 0, KEY_BLOCK, 1, v, vOff + (long) j0 * ldv, ldv, true, sums, 0, d, w.tile);
@@ -214,11 +216,11 @@ final class BlockedAttention {
         for (int r = 0; r < br; r++) {
             long row = oOff + (long) r * ldo;
             if (norm[r] > 0f) {
-                kernel.scale(sums, (long) r * d, o, row, d, 1f / norm[r]);
+                elementwise.scale(sums, (long) r * d, o, row, d, 1f / norm[r]);
                 c.lse.setAtIndex(JAVA_FLOAT, row0 + r, max[r] + (float) Math.log(norm[r]));
             } else {
                 // no visible key with a finite score: the materialized softmax gives all zeros too
-                kernel.zero(o, row, d);
+                elementwise.zero(o, row, d);
                 c.lse.setAtIndex(JAVA_FLOAT, row0 + r, Float.NEGATIVE_INFINITY);
             }
         }
@@ -247,19 +249,19 @@ final class BlockedAttention {
         long rows = (long) bh * tq;
         for (int i = 0; i < tq; i++) {
             // once per query, not once per key block: O is read nowhere else
-            float dot = kernel.dot(dO, dOBase + (long) i * lddo, o, oBase + (long) i * ldo, d);
+            float dot = elementwise.dot(dO, dOBase + (long) i * lddo, o, oBase + (long) i * ldo, d);
             c.rowDot.setAtIndex(JAVA_FLOAT, rows + i, dot);
         }
         if (c.biasGrad != null) {
             int width = 2 * c.bias.span() + 1;
-            kernel.zero(c.biasGrad, (long) bh * width, width);
+            elementwise.zero(c.biasGrad, (long) bh * width, width);
         }
         int[] limits = w.limits;
         for (int j0 = 0; j0 < tk; j0 += KEY_BLOCK) {
             int bc = Math.min(KEY_BLOCK, tk - j0);
             long kOff = kBase + (long) j0 * ldk, dkOff = dkBase + (long) j0 * lddk, dvOff = dvBase + (long) j0 * lddv;
-            kernel.zero(sums, 0, bc * d);
-            kernel.zero(sums, dkSums, bc * d);
+            elementwise.zero(sums, 0, bc * d);
+            elementwise.zero(sums, dkSums, bc * d);
             for (int i0 = 0; i0 < tq; i0 += QUERY_BLOCK) {
                 int br = Math.min(QUERY_BLOCK, tq - i0);
                 long row0 = rows + i0;
@@ -273,7 +275,7 @@ final class BlockedAttention {
                     int n = Math.clamp(limits[r] - j0, 0, bc);
                     float lse = c.lse.getAtIndex(JAVA_FLOAT, row0 + r);
                     if (n == 0 || lse == Float.NEGATIVE_INFINITY) {
-                        kernel.zero(w.p, s, bc);
+                        elementwise.zero(w.p, s, bc);
                         continue;
                     }
                     if (c.bias != null) {
@@ -289,7 +291,7 @@ final class BlockedAttention {
                     dropped = w.dropped;
                     for (int r = 0; r < br; r++) {
                         long s = (long) r * KEY_BLOCK;
-                        kernel.dropout(w.p, s, dropped, s, bc, (int) ((row0 + r) * tk + j0), c.threshold, c.keepScale, c.seed);
+                        dropout.apply(w.p, s, dropped, s, bc, (int) ((row0 + r) * tk + j0), c.threshold, c.keepScale, c.seed);
                     }
                 }
                 // dV += dropped(P)ᵀ dO (A read transposed: row stride 1, column stride KEY_BLOCK);

@@ -12,11 +12,27 @@ interface DropoutKernel {
     /** Probabilities are resolved to 1/2^24. */
     int PROBABILITY_BITS = 24;
 
-    /** {@code y = keep(i) ? x / (1 - p) : 0}, where {@code keep(i)} holds iff {@code keepBits(seed, i) >= threshold}. */
-    void forward(MemorySegment x, MemorySegment y, long from, long to, int threshold, float scale, long seed);
+    /**
+     * {@code y = keep(i) ? x / (1 - p) : 0}, where {@code keep(i)} holds iff
+     * {@code keepBits(seed, i) >= threshold}: {@link #apply} at the elements' own index (as an
+     * int, wrapping as the hash does), in pieces of at most 2^30 elements.
+     */
+    default void forward(MemorySegment x, MemorySegment y, long from, long to, int threshold, float scale, long seed) {
+        for (long i = from; i < to; i += 1 << 30) {
+            apply(x, i, y, i, (int) Math.min(1 << 30, to - i), (int) i, threshold, scale, seed);
+        }
+    }
 
     /** {@code dx += keep(i) ? dy / (1 - p) : 0}. */
     void backward(MemorySegment dy, MemorySegment dx, long from, long to, int threshold, float scale, long seed);
+
+    /**
+     * {@code y[yOff + j] = keep(index + j) ? x[xOff + j] * scale : 0} for j in {@code [0, n)}: the
+     * mask of elements {@code index, index + 1, ...} over rows that lie elsewhere (a row of fused
+     * attention's scores); y may be x.
+     */
+    void apply(MemorySegment x, long xOff, MemorySegment y, long yOff, int n, int index, int threshold, float scale,
+               long seed);
 
     /** The threshold for drop probability {@code p}: {@code round(p * 2^24)}. */
     static int threshold(float p) {

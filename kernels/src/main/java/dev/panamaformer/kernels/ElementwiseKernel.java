@@ -24,4 +24,13 @@ interface ElementwiseKernel {
     float dot(MemorySegment x, MemorySegment y, long from, long to);
 
     float sumOfSquares(MemorySegment x, long from, long to);
+
+    /** {@code y[yOff + j] = factor * x[xOff + j]} for j in {@code [0, n)}; y may be x. */
+    void scale(MemorySegment x, long xOff, MemorySegment y, long yOff, int n, float factor);
+
+    /** {@code x[off + j] = 0} for j in {@code [0, n)}. */
+    void zero(MemorySegment x, long off, int n);
+
+    /** The sum of {@code x[xOff + j] * y[yOff + j]} for j in {@code [0, n)}. */
+    float dot(MemorySegment x, long xOff, MemorySegment y, long yOff, int n);
 }

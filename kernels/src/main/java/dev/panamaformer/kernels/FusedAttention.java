@@ -36,8 +36,9 @@ public final class FusedAttention {
 
     private final ElementwiseKernel elementwise;
 
-    FusedAttention(AttentionKernel kernel, ElementwiseKernel elementwise, BiasKernel bias, Parallel parallel) {
-        this.algorithm = new BlockedAttention(kernel, elementwise, bias);
+    FusedAttention(AttentionKernel kernel, ElementwiseKernel elementwise, DropoutKernel dropout, BiasKernel bias,
+                   Parallel parallel) {
+        this.algorithm = new BlockedAttention(kernel, elementwise, dropout, bias);
         this.elementwise = elementwise;
         this.parallel = parallel;
         this.jobs = new ScratchPool<>(ScratchPool.defaultSlots(), Job::new);

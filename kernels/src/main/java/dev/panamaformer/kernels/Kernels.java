@@ -55,7 +55,7 @@ public final class Kernels {
         this.dropout = new Dropout(set.dropout(), parallel);
         this.elementwise = new Elementwise(set.elementwise(), parallel);
         this.adam = new Adam(set.optimizer(), parallel);
-        this.fusedAttention = new FusedAttention(set.attention(), set.elementwise(), set.bias(), parallel);
+        this.fusedAttention = new FusedAttention(set.attention(), set.elementwise(), set.dropout(), set.bias(), parallel);
         this.attentionBias = new AttentionBias(set.bias(), parallel);
         this.rotary = new Rotary(set.rotary(), parallel);
     }

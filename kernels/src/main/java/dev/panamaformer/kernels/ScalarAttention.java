@@ -6,6 +6,8 @@ import java.lang.foreign.MemorySegment;
 
 /** The block steps of fused attention, one float at a time. */
 final class ScalarAttention implements AttentionKernel {
+    /** Zeroes rows: the element-wise kernel of the same kind. */
+    private static final ScalarElementwise ROWS = new ScalarElementwise();
     @Override
     public void product(int m, int n, int k, MemorySegment a, long aOff, int aRowStride, int aColStride,
                         MemorySegment b, long bOff, int ldb, boolean accumulate, MemorySegment c, long cOff, int ldc,
@@ -13,7 +15,7 @@ final class ScalarAttention implements AttentionKernel {
         for (int i = 0; i < m; i++) {
             long ci = cOff + (long) i * ldc;
             if (!accumulate) {
-                zero(c, ci, n);
+                ROWS.zero(c, ci, n);
             }
             for (int p = 0; p < k; p++) {
                 float ai = a.getAtIndex(JAVA_FLOAT, aOff + (long) i * aRowStride + (long) p * aColStride);
@@ -68,40 +70,8 @@ final class ScalarAttention implements AttentionKernel {
             s.setAtIndex(JAVA_FLOAT, sOff + j, e);
             sum += e;
         }
-        zero(s, sOff + n, width - n);
+        ROWS.zero(s, sOff + n, width - n);
         return sum;
-    }
-
-    @Override
-    public void scale(MemorySegment x, long xOff, MemorySegment y, long yOff, int n, float factor) {
-        for (int j = 0; j < n; j++) {
-            y.setAtIndex(JAVA_FLOAT, yOff + j, x.getAtIndex(JAVA_FLOAT, xOff + j) * factor);
-        }
-    }
-
-    @Override
-    public void zero(MemorySegment x, long off, int n) {
-        for (int j = 0; j < n; j++) {
-            x.setAtIndex(JAVA_FLOAT, off + j, 0f);
-        }
-    }
-
-    @Override
-    public float dot(MemorySegment x, long xOff, MemorySegment y, long yOff, int n) {
-        float sum = 0f;
-        for (int j = 0; j < n; j++) {
-            sum += x.getAtIndex(JAVA_FLOAT, xOff + j) * y.getAtIndex(JAVA_FLOAT, yOff + j);
-        }
-        return sum;
-    }
-
-    @Override
-    public void dropout(MemorySegment x, long xOff, MemorySegment y, long yOff, int n, int index, int threshold,
-                        float keepScale, long seed) {
-        for (int j = 0; j < n; j++) {
-            boolean keep = DropoutKernel.keepBits(seed, index + j) >= threshold;
-            y.setAtIndex(JAVA_FLOAT, yOff + j, keep ? x.getAtIndex(JAVA_FLOAT, xOff + j) * keepScale : 0f);
-        }
     }
 
     @Override

@@ -70,4 +70,27 @@ final class ScalarElementwise implements ElementwiseKernel {
         }
         return s;
     }
+
+    @Override
+    public void scale(MemorySegment x, long xOff, MemorySegment y, long yOff, int n, float factor) {
+        for (int j = 0; j < n; j++) {
+            y.setAtIndex(JAVA_FLOAT, yOff + j, x.getAtIndex(JAVA_FLOAT, xOff + j) * factor);
+        }
+    }
+
+    @Override
+    public void zero(MemorySegment x, long off, int n) {
+        for (int j = 0; j < n; j++) {
+            x.setAtIndex(JAVA_FLOAT, off + j, 0f);
+        }
+    }
+
+    @Override
+    public float dot(MemorySegment x, long xOff, MemorySegment y, long yOff, int n) {
+        float sum = 0f;
+        for (int j = 0; j < n; j++) {
+            sum += x.getAtIndex(JAVA_FLOAT, xOff + j) * y.getAtIndex(JAVA_FLOAT, yOff + j);
+        }
+        return sum;
+    }
 }

@@ -6,7 +6,6 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
@@ -17,6 +16,8 @@ import jdk.incubator.vector.VectorOperators;
  * edges; row steps are a vector body and the scalar twin's loop for the tail.
  */
 final class SimdAttention implements AttentionKernel {
+    /** Zeroes rows: the element-wise kernel of the same kind. */
+    private static final SimdElementwise ROWS = new SimdElementwise();
     private static final int L = FLOAT.length();
     private static final ScalarAttention TAIL = new ScalarAttention();
     private static final int MR = SimdTile.MR;
@@ -50,7 +51,7 @@ final class SimdAttention implements AttentionKernel {
         if (!accumulate) {
             for (int i = 0; i < m; i++) {
                 int from = i < rows ? cols : 0;
-                zero(c, cOff + (long) i * ldc + from, n - from);
+                ROWS.zero(c, cOff + (long) i * ldc + from, n - from);
             }
         }
         // rows below the last full tile: the last MR rows once more into the tile buffer, of which
@@ -164,57 +165,6 @@ final class SimdAttention implements AttentionKernel {
         }
         // the tail and the zeros past n: the scalar twin's loop
         return SimdSpecies.sum(sum) + TAIL.expSum(s, sOff + j, n - j, width - j, shift);
-    }
-
-    @Override
-    public void scale(MemorySegment x, long xOff, MemorySegment y, long yOff, int n, float factor) {
-        int j = 0;
-        for (int bound = FLOAT.loopBound(n); j < bound; j += L) {
-            FloatVector.fromMemorySegment(FLOAT, x, (xOff + j) * Float.BYTES, ORDER).mul(factor)
-                    .intoMemorySegment(y, (yOff + j) * Float.BYTES, ORDER);
-        }
-        TAIL.scale(x, xOff + j, y, yOff + j, n - j, factor);
-    }
-
-    @Override
-    public void zero(MemorySegment x, long off, int n) {
-        FloatVector zero = FloatVector.zero(FLOAT);
-        int j = 0;
-        for (int bound = FLOAT.loopBound(n); j < bound; j += L) {
-            zero.intoMemorySegment(x, (off + j) * Float.BYTES, ORDER);
-        }
-        TAIL.zero(x, off + j, n - j);
-    }
-
-    @Override
-    public float dot(MemorySegment x, long xOff, MemorySegment y, long yOff, int n) {
-        FloatVector s0 = FloatVector.zero(FLOAT), s1 = s0;
-        int j = 0;
-        for (int bound = n - 2 * L; j <= bound; j += 2 * L) {
-            s0 = FloatVector.fromMemorySegment(FLOAT, x, (xOff + j) * Float.BYTES, ORDER)
-                    .fma(FloatVector.fromMemorySegment(FLOAT, y, (yOff + j) * Float.BYTES, ORDER), s0);
-            s1 = FloatVector.fromMemorySegment(FLOAT, x, (xOff + j + L) * Float.BYTES, ORDER)
-                    .fma(FloatVector.fromMemorySegment(FLOAT, y, (yOff + j + L) * Float.BYTES, ORDER), s1);
-        }
-        for (int bound = FLOAT.loopBound(n); j < bound; j += L) {
-            s0 = FloatVector.fromMemorySegment(FLOAT, x, (xOff + j) * Float.BYTES, ORDER)
-                    .fma(FloatVector.fromMemorySegment(FLOAT, y, (yOff + j) * Float.BYTES, ORDER), s0);
-        }
-        return SimdSpecies.sum(s0.add(s1)) + TAIL.dot(x, xOff + j, y, yOff + j, n - j);
-    }
-
-    @Override
-    public void dropout(MemorySegment x, long xOff, MemorySegment y, long yOff, int n, int index, int threshold,
-                        float keepScale, long seed) {
-        IntVector iota = SimdSpecies.iota();
-        FloatVector zero = FloatVector.zero(FLOAT);
-        int j = 0;
-        for (int bound = FLOAT.loopBound(n); j < bound; j += L) {
-            VectorMask<Float> kept = SimdDropout.keep(iota.add(index + j), seed, threshold);
-            zero.blend(FloatVector.fromMemorySegment(FLOAT, x, (xOff + j) * Float.BYTES, ORDER).mul(keepScale), kept)
-                    .intoMemorySegment(y, (yOff + j) * Float.BYTES, ORDER);
-        }
-        TAIL.dropout(x, xOff + j, y, yOff + j, n - j, index + j, threshold, keepScale, seed);
     }
 
     @Override

@@ -26,19 +26,6 @@ final class SimdDropout implements DropoutKernel {
     }
 
     @Override
-    public void forward(MemorySegment x, MemorySegment y, long from, long to, int threshold, float scale, long seed) {
-        IntVector iota = SimdSpecies.iota();
-        FloatVector zero = FloatVector.zero(FLOAT);
-        long i = from;
-        for (long bound = from + FLOAT.loopBound(to - from); i < bound; i += L) {
-            VectorMask<Float> kept = keep(iota.add((int) i), seed, threshold);
-            zero.blend(FloatVector.fromMemorySegment(FLOAT, x, i * Float.BYTES, ORDER).mul(scale), kept)
-                    .intoMemorySegment(y, i * Float.BYTES, ORDER);
-        }
-        TAIL.forward(x, y, i, to, threshold, scale, seed);
-    }
-
-    @Override
     public void backward(MemorySegment dy, MemorySegment dx, long from, long to, int threshold, float scale,
             long seed) {
         IntVector iota = SimdSpecies.iota();
@@ -51,5 +38,19 @@ final class SimdDropout implements DropoutKernel {
                     .intoMemorySegment(dx, i * Float.BYTES, ORDER);
         }
         TAIL.backward(dy, dx, i, to, threshold, scale, seed);
+    }
+
+    @Override
+    public void apply(MemorySegment x, long xOff, MemorySegment y, long yOff, int n, int index, int threshold,
+                      float scale, long seed) {
+        IntVector iota = SimdSpecies.iota();
+        FloatVector zero = FloatVector.zero(FLOAT);
+        int j = 0;
+        for (int bound = FLOAT.loopBound(n); j < bound; j += L) {
+            VectorMask<Float> kept = keep(iota.add(index + j), seed, threshold);
+            zero.blend(FloatVector.fromMemorySegment(FLOAT, x, (xOff + j) * Float.BYTES, ORDER).mul(scale), kept)
+                    .intoMemorySegment(y, (yOff + j) * Float.BYTES, ORDER);
+        }
+        TAIL.apply(x, xOff + j, y, yOff + j, n - j, index + j, threshold, scale, seed);
     }
 }

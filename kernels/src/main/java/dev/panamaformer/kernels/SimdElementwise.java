@@ -11,6 +11,7 @@ import jdk.incubator.vector.VectorOperators;
 /** Element-wise arithmetic and reductions on the Vector API. */
 final class SimdElementwise implements ElementwiseKernel {
     private static final int L = FLOAT.length();
+    private static final ScalarElementwise TAIL = new ScalarElementwise();
 
     @Override
     public void add(MemorySegment x, MemorySegment y, MemorySegment out, long from, long to) {
@@ -153,5 +154,42 @@ final class SimdElementwise implements ElementwiseKernel {
             s += v * v;
         }
         return s;
+    }
+
+    @Override
+    public void scale(MemorySegment x, long xOff, MemorySegment y, long yOff, int n, float factor) {
+        int j = 0;
+        for (int bound = FLOAT.loopBound(n); j < bound; j += L) {
+            FloatVector.fromMemorySegment(FLOAT, x, (xOff + j) * Float.BYTES, ORDER).mul(factor)
+                    .intoMemorySegment(y, (yOff + j) * Float.BYTES, ORDER);
+        }
+        TAIL.scale(x, xOff + j, y, yOff + j, n - j, factor);
+    }
+
+    @Override
+    public void zero(MemorySegment x, long off, int n) {
+        FloatVector zero = FloatVector.zero(FLOAT);
+        int j = 0;
+        for (int bound = FLOAT.loopBound(n); j < bound; j += L) {
+            zero.intoMemorySegment(x, (off + j) * Float.BYTES, ORDER);
+        }
+        TAIL.zero(x, off + j, n - j);
+    }
+
+    @Override
+    public float dot(MemorySegment x, long xOff, MemorySegment y, long yOff, int n) {
+        FloatVector s0 = FloatVector.zero(FLOAT), s1 = s0;
+        int j = 0;
+        for (int bound = n - 2 * L; j <= bound; j += 2 * L) {
+            s0 = FloatVector.fromMemorySegment(FLOAT, x, (xOff + j) * Float.BYTES, ORDER)
+                    .fma(FloatVector.fromMemorySegment(FLOAT, y, (yOff + j) * Float.BYTES, ORDER), s0);
+            s1 = FloatVector.fromMemorySegment(FLOAT, x, (xOff + j + L) * Float.BYTES, ORDER)
+                    .fma(FloatVector.fromMemorySegment(FLOAT, y, (yOff + j + L) * Float.BYTES, ORDER), s1);
+        }
+        for (int bound = FLOAT.loopBound(n); j < bound; j += L) {
+            s0 = FloatVector.fromMemorySegment(FLOAT, x, (xOff + j) * Float.BYTES, ORDER)
+                    .fma(FloatVector.fromMemorySegment(FLOAT, y, (yOff + j) * Float.BYTES, ORDER), s0);
+        }
+        return SimdSpecies.sum(s0.add(s1)) + TAIL.dot(x, xOff + j, y, yOff + j, n - j);
     }
 }

@@ -47,6 +47,35 @@ class DropoutPropertiesTest {
         assertArrayEquals(forward(TestData.SCALAR, x, p, seed), y, "SIMD and scalar drop the same elements");
     }
 
+    /**
+     * Dropout of a row that lies elsewhere (fused attention's scores): element {@code index + j}'s
+     * mask on the row's element j, SIMD and scalar alike, nothing outside the row touched.
+     */
+    @Property
+    void aRowAtAnyOffsetTakesTheMaskOfItsIndices(@ForAll @IntRange(min = 0, max = 70) int n,
+                                                 @ForAll @IntRange(min = 0, max = 19) int xOff,
+                                                 @ForAll @IntRange(min = 0, max = 19) int yOff,
+                                                 @ForAll @IntRange(min = 0, max = 1_000_000) int index,
+                                                 @ForAll("probabilities") float p, @ForAll long seed) {
+        Random r = new Random(seed);
+        int size = n + 20;
+        float[] x = TestData.uniform(r, size, 3f), y0 = TestData.uniform(r, size, 3f);
+        int threshold = DropoutKernel.threshold(p);
+        float scale = 1f / (1f - p);
+        for (DropoutKernel k : new DropoutKernel[] {UNDER_TEST.kernelSet().dropout(), new ScalarDropout()}) {
+            try (Arena arena = Arena.ofConfined()) {
+                FloatTensor y = TestData.tensor(arena, y0);
+                k.apply(TestData.tensor(arena, x).segment(), xOff, y.segment(), yOff, n, index, threshold, scale, seed);
+                float[] out = y.toArray();
+                for (int i = 0; i < size; i++) {
+                    int j = i - yOff;
+                    float expected = j < 0 || j >= n ? y0[i] : Dropout.kept(seed, p, index + j) ? x[xOff + j] * scale : 0f;
+                    assertEquals(expected, out[i], k + ": element " + i);
+                }
+            }
+        }
+    }
+
     @Property
     void backwardPassesGradientWhereForwardKept(@ForAll("sizes") int n, @ForAll("probabilities") float p, @ForAll long seed) {
         Random r = new Random(seed);

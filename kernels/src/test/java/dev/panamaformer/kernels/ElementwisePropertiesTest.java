@@ -3,9 +3,12 @@ package dev.panamaformer.kernels;
 import static dev.panamaformer.kernels.TestData.EPS;
 import static dev.panamaformer.kernels.TestData.UNDER_TEST;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Random;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -41,6 +44,43 @@ class ElementwisePropertiesTest {
                 TestData.assertClose("scale", scaled, out.toArray(), 0, EPS);
                 k.elementwise().axpy(0.25f, tx, ty, n);
                 TestData.assertClose("axpy", axpy, ty.toArray(), 1e-6, 2 * EPS);
+            }
+        }
+    }
+
+    /**
+     * The row forms fused attention uses (scale, zero and dot product of rows at any offsets), SIMD
+     * and its scalar twin: scaling gives the scalar products' bits, zeroing touches its range only,
+     * the dot product is within float rounding of the double sum.
+     */
+    @Property
+    void rowFormsAtAnyOffsetsMatchTheirScalarTwin(@ForAll @IntRange(min = 0, max = 70) int n,
+                                                  @ForAll @IntRange(min = 0, max = 19) int xOff,
+                                                  @ForAll @IntRange(min = 0, max = 19) int yOff, @ForAll long seed) {
+        Random r = new Random(seed);
+        int size = n + 20;
+        float[] x = TestData.uniform(r, size, 2f), y = TestData.uniform(r, size, 2f);
+        float factor = r.nextFloat() * 4f - 2f;
+        for (ElementwiseKernel k : new ElementwiseKernel[] {UNDER_TEST.kernelSet().elementwise(), new ScalarElementwise()}) {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment xs = TestData.tensor(arena, x).segment(), ys = TestData.tensor(arena, y).segment();
+                k.scale(xs, xOff, ys, yOff, n, factor);
+                for (int i = 0; i < size; i++) {
+                    float expected = i >= yOff && i < yOff + n ? x[xOff + i - yOff] * factor : y[i];
+                    assertEquals(expected, ys.getAtIndex(ValueLayout.JAVA_FLOAT, i), k + ": scale, element " + i);
+                }
+                double sum = 0, magnitude = 0;
+                for (int j = 0; j < n; j++) {
+                    double t = (double) x[xOff + j] * ys.getAtIndex(ValueLayout.JAVA_FLOAT, yOff + j);
+                    sum += t;
+                    magnitude += Math.abs(t);
+                }
+                float dot = k.dot(xs, xOff, ys, yOff, n);
+                assertTrue(Math.abs(dot - sum) <= 1e-6 * (n + 2) * Math.max(magnitude, 1e-30), k + ": dot " + dot + ", expected " + sum);
+                k.zero(xs, xOff, n);
+                for (int i = 0; i < size; i++) {
+                    assertEquals(i >= xOff && i < xOff + n ? 0f : x[i], xs.getAtIndex(ValueLayout.JAVA_FLOAT, i), k + ": zero, element " + i);
+                }
             }
         }
     }
