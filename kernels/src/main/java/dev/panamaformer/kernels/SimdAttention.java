@@ -164,7 +164,22 @@ final class SimdAttention implements AttentionKernel {
             sum = sum.add(e);
         }
         // the tail and the zeros past n: the scalar twin's loop
-        return SimdSpecies.sum(sum) + TAIL.expSum(s, sOff + j, n - j, width - j, shift);
+        // the lanes added in SimdSpecies' butterfly order, written out: a vector passed to a helper C2 leaves
+        // out of line (as it may where the call is rare next to the loop before it) is boxed
+        FloatVector t = sum;
+        if (L > 8) {
+            t = t.add(t.rearrange(SimdSpecies.SWAP_8));
+        }
+        if (L > 4) {
+            t = t.add(t.rearrange(SimdSpecies.SWAP_4));
+        }
+        if (L > 2) {
+            t = t.add(t.rearrange(SimdSpecies.SWAP_2));
+        }
+        if (L > 1) {
+            t = t.add(t.rearrange(SimdSpecies.SWAP_1));
+        }
+        return t.lane(0) + TAIL.expSum(s, sOff + j, n - j, width - j, shift);
     }
 
     @Override

@@ -15,16 +15,6 @@ final class SimdDropout implements DropoutKernel {
     private static final int L = FLOAT.length();
     private static final ScalarDropout TAIL = new ScalarDropout();
 
-    /** Lanes of {@code index} that {@link DropoutKernel#keepBits} keeps at {@code threshold}. */
-    static VectorMask<Float> keep(IntVector index, long seed, int threshold) {
-        IntVector h = index.mul(0x9E3779B9).add((int) seed).lanewise(VectorOperators.XOR, (int) (seed >>> 32));
-        h = h.lanewise(VectorOperators.XOR, h.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-        h = h.lanewise(VectorOperators.XOR, h.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-        h = h.lanewise(VectorOperators.XOR, h.lanewise(VectorOperators.LSHR, 16));
-        return h.lanewise(VectorOperators.LSHR, 32 - PROBABILITY_BITS).compare(VectorOperators.GE,
-                threshold).cast(FLOAT);
-    }
-
     @Override
     public void backward(MemorySegment dy, MemorySegment dx, long from, long to, int threshold, float scale,
             long seed) {
@@ -32,7 +22,15 @@ final class SimdDropout implements DropoutKernel {
         FloatVector zero = FloatVector.zero(FLOAT);
         long i = from;
         for (long bound = from + FLOAT.loopBound(to - from); i < bound; i += L) {
-            VectorMask<Float> kept = keep(iota.add((int) i), seed, threshold);
+            // DropoutKernel#keepBits in lanes, written out in each loop: a helper of ours taking or
+            // returning vectors boxes them wherever C2 does not inline it (the Vector API's own
+            // methods it always inlines)
+            IntVector h = iota.add((int) i).mul(0x9E3779B9).add((int) seed).lanewise(VectorOperators.XOR, (int) (seed >>> 32));
+            h = h.lanewise(VectorOperators.XOR, h.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            h = h.lanewise(VectorOperators.XOR, h.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            h = h.lanewise(VectorOperators.XOR, h.lanewise(VectorOperators.LSHR, 16));
+            VectorMask<Float> kept = h.lanewise(VectorOperators.LSHR, 32 - PROBABILITY_BITS)
+                    .compare(VectorOperators.GE, threshold).cast(FLOAT);
             FloatVector.fromMemorySegment(FLOAT, dx, i * Float.BYTES, ORDER)
                     .add(zero.blend(FloatVector.fromMemorySegment(FLOAT, dy, i * Float.BYTES, ORDER).mul(scale), kept))
                     .intoMemorySegment(dx, i * Float.BYTES, ORDER);
@@ -47,7 +45,13 @@ final class SimdDropout implements DropoutKernel {
         FloatVector zero = FloatVector.zero(FLOAT);
         int j = 0;
         for (int bound = FLOAT.loopBound(n); j < bound; j += L) {
-            VectorMask<Float> kept = keep(iota.add(index + j), seed, threshold);
+            // keepBits in lanes, as in backward
+            IntVector h = iota.add(index + j).mul(0x9E3779B9).add((int) seed).lanewise(VectorOperators.XOR, (int) (seed >>> 32));
+            h = h.lanewise(VectorOperators.XOR, h.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            h = h.lanewise(VectorOperators.XOR, h.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            h = h.lanewise(VectorOperators.XOR, h.lanewise(VectorOperators.LSHR, 16));
+            VectorMask<Float> kept = h.lanewise(VectorOperators.LSHR, 32 - PROBABILITY_BITS)
+                    .compare(VectorOperators.GE, threshold).cast(FLOAT);
             zero.blend(FloatVector.fromMemorySegment(FLOAT, x, (xOff + j) * Float.BYTES, ORDER).mul(scale), kept)
                     .intoMemorySegment(y, (yOff + j) * Float.BYTES, ORDER);
         }

@@ -80,7 +80,22 @@ final class SimdElementwise implements ElementwiseKernel {
         for (long bound = from + FLOAT.loopBound(to - from); i < bound; i += L) {
             s0 = s0.add(FloatVector.fromMemorySegment(FLOAT, x, i * Float.BYTES, ORDER));
         }
-        float s = SimdSpecies.sum(s0.add(s1).add(s2.add(s3)));
+        // the lanes added in SimdSpecies' butterfly order, written out: a vector passed to a helper C2 leaves
+        // out of line (as it may where the call is rare next to the loop before it) is boxed
+        FloatVector t = s0.add(s1).add(s2.add(s3));
+        if (L > 8) {
+            t = t.add(t.rearrange(SimdSpecies.SWAP_8));
+        }
+        if (L > 4) {
+            t = t.add(t.rearrange(SimdSpecies.SWAP_4));
+        }
+        if (L > 2) {
+            t = t.add(t.rearrange(SimdSpecies.SWAP_2));
+        }
+        if (L > 1) {
+            t = t.add(t.rearrange(SimdSpecies.SWAP_1));
+        }
+        float s = t.lane(0);
         for (; i < to; i++) {
             s += x.getAtIndex(JAVA_FLOAT, i);
         }
@@ -123,7 +138,22 @@ final class SimdElementwise implements ElementwiseKernel {
             s0 = FloatVector.fromMemorySegment(FLOAT, x, i * Float.BYTES, ORDER)
                     .fma(FloatVector.fromMemorySegment(FLOAT, y, i * Float.BYTES, ORDER), s0);
         }
-        float s = SimdSpecies.sum(s0.add(s1).add(s2.add(s3)));
+        // the lanes added in SimdSpecies' butterfly order, written out: a vector passed to a helper C2 leaves
+        // out of line (as it may where the call is rare next to the loop before it) is boxed
+        FloatVector t = s0.add(s1).add(s2.add(s3));
+        if (L > 8) {
+            t = t.add(t.rearrange(SimdSpecies.SWAP_8));
+        }
+        if (L > 4) {
+            t = t.add(t.rearrange(SimdSpecies.SWAP_4));
+        }
+        if (L > 2) {
+            t = t.add(t.rearrange(SimdSpecies.SWAP_2));
+        }
+        if (L > 1) {
+            t = t.add(t.rearrange(SimdSpecies.SWAP_1));
+        }
+        float s = t.lane(0);
         for (; i < to; i++) {
             s += x.getAtIndex(JAVA_FLOAT, i) * y.getAtIndex(JAVA_FLOAT, i);
         }
@@ -148,7 +178,22 @@ final class SimdElementwise implements ElementwiseKernel {
             FloatVector v = FloatVector.fromMemorySegment(FLOAT, x, i * Float.BYTES, ORDER);
             s0 = v.fma(v, s0);
         }
-        float s = SimdSpecies.sum(s0.add(s1).add(s2.add(s3)));
+        // the lanes added in SimdSpecies' butterfly order, written out: a vector passed to a helper C2 leaves
+        // out of line (as it may where the call is rare next to the loop before it) is boxed
+        FloatVector t = s0.add(s1).add(s2.add(s3));
+        if (L > 8) {
+            t = t.add(t.rearrange(SimdSpecies.SWAP_8));
+        }
+        if (L > 4) {
+            t = t.add(t.rearrange(SimdSpecies.SWAP_4));
+        }
+        if (L > 2) {
+            t = t.add(t.rearrange(SimdSpecies.SWAP_2));
+        }
+        if (L > 1) {
+            t = t.add(t.rearrange(SimdSpecies.SWAP_1));
+        }
+        float s = t.lane(0);
         for (; i < to; i++) {
             float v = x.getAtIndex(JAVA_FLOAT, i);
             s += v * v;
@@ -190,6 +235,21 @@ final class SimdElementwise implements ElementwiseKernel {
             s0 = FloatVector.fromMemorySegment(FLOAT, x, (xOff + j) * Float.BYTES, ORDER)
                     .fma(FloatVector.fromMemorySegment(FLOAT, y, (yOff + j) * Float.BYTES, ORDER), s0);
         }
-        return SimdSpecies.sum(s0.add(s1)) + TAIL.dot(x, xOff + j, y, yOff + j, n - j);
+        // the lanes added in SimdSpecies' butterfly order, written out: a vector passed to a helper C2 leaves
+        // out of line (as it may where the call is rare next to the loop before it) is boxed
+        FloatVector t = s0.add(s1);
+        if (L > 8) {
+            t = t.add(t.rearrange(SimdSpecies.SWAP_8));
+        }
+        if (L > 4) {
+            t = t.add(t.rearrange(SimdSpecies.SWAP_4));
+        }
+        if (L > 2) {
+            t = t.add(t.rearrange(SimdSpecies.SWAP_2));
+        }
+        if (L > 1) {
+            t = t.add(t.rearrange(SimdSpecies.SWAP_1));
+        }
+        return t.lane(0) + TAIL.dot(x, xOff + j, y, yOff + j, n - j);
     }
 }

@@ -94,7 +94,7 @@ final class SimdMatmul implements MatmulKernel {
     /**
      * Small products straight from A and B, no packing. B stored (k, n): per row of C, vectors of
      * columns summed over k from broadcasts of A. B stored (n, k): dot products of A's and B's
-     * rows, the lanes along k added at the end in {@link SimdSpecies#sum}'s fixed order (never
+     * rows, the lanes along k added at the end in {@link SimdSpecies#SWAP_8}'s fixed butterfly order (never
      * {@code reduceLanes}, whose order differs between compiled and interpreted code). Both transposed: the scalar path (no caller needs
      * it). Rows: four independent sums at a time where the shape allows, so that the FMA latency
      * overlaps. Every vector stays inside one method, as a vector passed to a call the JIT does
@@ -193,7 +193,7 @@ final class SimdMatmul implements MatmulKernel {
                     s2 = av.fma(FloatVector.fromMemorySegment(FLOAT, b, (b2 + p) * Float.BYTES, ORDER), s2);
                     s3 = av.fma(FloatVector.fromMemorySegment(FLOAT, b, (b3 + p) * Float.BYTES, ORDER), s3);
                 }
-                // each sum's lanes added in SimdSpecies.sum's butterfly order, written out: a vector
+                // each sum's lanes added in SimdSpecies' butterfly order, written out: a vector
                 // handed to a method the JIT leaves out of line is boxed
                 if (L > 8) {
                     s0 = s0.add(s0.rearrange(SimdSpecies.SWAP_8));

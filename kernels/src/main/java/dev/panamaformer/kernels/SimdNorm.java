@@ -28,7 +28,22 @@ final class SimdNorm implements NormKernel {
             for (; j < bound; j += L) {
                 s0 = s0.add(FloatVector.fromMemorySegment(FLOAT, x, (row + j) * Float.BYTES, ORDER));
             }
-            float sum = SimdSpecies.sum(s0.add(s1));
+            // the lanes added in SimdSpecies' butterfly order, written out: a vector passed to a helper C2 leaves
+            // out of line (as it may where the call is rare next to the loop before it) is boxed
+            FloatVector t = s0.add(s1);
+            if (L > 8) {
+                t = t.add(t.rearrange(SimdSpecies.SWAP_8));
+            }
+            if (L > 4) {
+                t = t.add(t.rearrange(SimdSpecies.SWAP_4));
+            }
+            if (L > 2) {
+                t = t.add(t.rearrange(SimdSpecies.SWAP_2));
+            }
+            if (L > 1) {
+                t = t.add(t.rearrange(SimdSpecies.SWAP_1));
+            }
+            float sum = t.lane(0);
             for (; j < cols; j++) {
                 sum += x.getAtIndex(JAVA_FLOAT, row + j);
             }
@@ -46,7 +61,22 @@ final class SimdNorm implements NormKernel {
                 FloatVector d0 = FloatVector.fromMemorySegment(FLOAT, x, (row + j) * Float.BYTES, ORDER).sub(mu);
                 q0 = d0.fma(d0, q0);
             }
-            float sq = SimdSpecies.sum(q0.add(q1));
+            // the lanes added in SimdSpecies' butterfly order, written out: a vector passed to a helper C2 leaves
+            // out of line (as it may where the call is rare next to the loop before it) is boxed
+            FloatVector u = q0.add(q1);
+            if (L > 8) {
+                u = u.add(u.rearrange(SimdSpecies.SWAP_8));
+            }
+            if (L > 4) {
+                u = u.add(u.rearrange(SimdSpecies.SWAP_4));
+            }
+            if (L > 2) {
+                u = u.add(u.rearrange(SimdSpecies.SWAP_2));
+            }
+            if (L > 1) {
+                u = u.add(u.rearrange(SimdSpecies.SWAP_1));
+            }
+            float sq = u.lane(0);
             for (; j < cols; j++) {
                 float d = x.getAtIndex(JAVA_FLOAT, row + j) - mu;
                 sq += d * d;
@@ -87,7 +117,25 @@ final class SimdNorm implements NormKernel {
                 a = a.add(dNorm);
                 b = dNorm.fma(xhat, b);
             }
-            float dNormMean = SimdSpecies.sum(a), dNormXhatMean = SimdSpecies.sum(b);
+            // the lanes added in SimdSpecies' butterfly order, written out: a vector passed to a helper C2 leaves
+            // out of line (as it may where the call is rare next to the loop before it) is boxed
+            if (L > 8) {
+                a = a.add(a.rearrange(SimdSpecies.SWAP_8));
+                b = b.add(b.rearrange(SimdSpecies.SWAP_8));
+            }
+            if (L > 4) {
+                a = a.add(a.rearrange(SimdSpecies.SWAP_4));
+                b = b.add(b.rearrange(SimdSpecies.SWAP_4));
+            }
+            if (L > 2) {
+                a = a.add(a.rearrange(SimdSpecies.SWAP_2));
+                b = b.add(b.rearrange(SimdSpecies.SWAP_2));
+            }
+            if (L > 1) {
+                a = a.add(a.rearrange(SimdSpecies.SWAP_1));
+                b = b.add(b.rearrange(SimdSpecies.SWAP_1));
+            }
+            float dNormMean = a.lane(0), dNormXhatMean = b.lane(0);
             for (; j < cols; j++) {
                 float xhat = (x.getAtIndex(JAVA_FLOAT, row + j) - mu) * s;
                 float dNorm = dy.getAtIndex(JAVA_FLOAT, row + j) * gamma.getAtIndex(JAVA_FLOAT, j);

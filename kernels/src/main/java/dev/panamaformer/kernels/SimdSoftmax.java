@@ -131,7 +131,22 @@ final class SimdSoftmax implements SoftmaxKernel {
                 s0 = FloatVector.fromMemorySegment(FLOAT, y, (row + j) * Float.BYTES, ORDER)
                         .fma(FloatVector.fromMemorySegment(FLOAT, dy, (row + j) * Float.BYTES, ORDER), s0);
             }
-            float dot = SimdSpecies.sum(s0.add(s1));
+            // the lanes added in SimdSpecies' butterfly order, written out: a vector passed to a helper C2 leaves
+            // out of line (as it may where the call is rare next to the loop before it) is boxed
+            FloatVector t = s0.add(s1);
+            if (L > 8) {
+                t = t.add(t.rearrange(SimdSpecies.SWAP_8));
+            }
+            if (L > 4) {
+                t = t.add(t.rearrange(SimdSpecies.SWAP_4));
+            }
+            if (L > 2) {
+                t = t.add(t.rearrange(SimdSpecies.SWAP_2));
+            }
+            if (L > 1) {
+                t = t.add(t.rearrange(SimdSpecies.SWAP_1));
+            }
+            float dot = t.lane(0);
             for (; j < cols; j++) {
                 dot += y.getAtIndex(JAVA_FLOAT, row + j) * dy.getAtIndex(JAVA_FLOAT, row + j);
             }

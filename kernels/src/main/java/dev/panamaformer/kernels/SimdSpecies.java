@@ -22,7 +22,14 @@ final class SimdSpecies {
     static final VectorSpecies<Integer> INT = VectorSpecies.of(int.class, FLOAT.vectorShape());
     static final ByteOrder ORDER = ByteOrder.nativeOrder();
 
-    /** Lane i with lane i ^ k: the butterfly steps of {@link #sum}. */
+    /**
+     * Lane i with lane i ^ k. A lane sum adds lanes in this fixed butterfly order:
+     * {@code v = v.add(v.rearrange(SWAP_k))} for k = 8, 4, 2, 1 where k < lanes, then lane 0. Each
+     * kernel writes it out where it sums: a vector passed to a helper that C2 leaves out of line is
+     * boxed. Not {@code reduceLanes(ADD)}, which may add lanes in one order when C2 compiles it and
+     * in another when it does not, so a kernel's bits would depend on the JIT; shuffles and adds
+     * are exact and the same everywhere.
+     */
     static final VectorShuffle<Float> SWAP_8 = swap(8);
     static final VectorShuffle<Float> SWAP_4 = swap(4);
     static final VectorShuffle<Float> SWAP_2 = swap(2);
@@ -45,28 +52,6 @@ final class SimdSpecies {
 
     private static VectorShuffle<Float> swap(int k) {
         return VectorShuffle.fromOp(FLOAT, i -> (i ^ k) % FLOAT.length());
-    }
-
-    /**
-     * The sum of the lanes in a fixed butterfly order. {@code reduceLanes(ADD)} may add lanes in
-     * one order when C2 compiles it and in another when it does not, which would make a kernel's
-     * bits depend on the JIT; shuffles and adds are exact and the same everywhere.
-     */
-    static float sum(FloatVector v) {
-        int lanes = FLOAT.length();
-        if (lanes > 8) {
-            v = v.add(v.rearrange(SWAP_8));
-        }
-        if (lanes > 4) {
-            v = v.add(v.rearrange(SWAP_4));
-        }
-        if (lanes > 2) {
-            v = v.add(v.rearrange(SWAP_2));
-        }
-        if (lanes > 1) {
-            v = v.add(v.rearrange(SWAP_1));
-        }
-        return v.lane(0);
     }
 
     /** The integers 0, 1, ..., lanes - 1. */
