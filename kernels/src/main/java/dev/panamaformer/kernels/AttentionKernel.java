@@ -7,11 +7,12 @@ import java.lang.foreign.MemorySegment;
  * block of queries with a block of keys or values, and row-wise softmax steps on one row of a
  * block of scores. Single-threaded; offsets, strides and lengths count floats.
  *
- * <p>Dropout ({@link DropoutKernel#apply}, and {@link #scoreGrad} here) keeps score {@code j} of a
- * row iff {@code keepBits(seed, index + j) >= threshold}, where {@code index} is the flat position
- * of the row's first score in the (B, h, Tq, Tk) probabilities the materialized path would hold,
- * so both paths drop the same elements. {@code threshold == 0} keeps everything. Scaling, zeroing
- * and dot products of rows are {@link ElementwiseKernel}'s.
+ * <p>Dropout ({@link DropoutKernel#apply}) keeps score {@code j} of a row iff
+ * {@code keepBits(seed, index + j) >= threshold}, where {@code index} is the flat position of the
+ * row's first score in the (B, h, Tq, Tk) probabilities the materialized path would hold, so both
+ * paths drop the same elements; {@link #scoreGrad} reads which were kept from the dropped row.
+ * {@code threshold == 0} keeps everything. Scaling, zeroing and dot products of rows are
+ * {@link ElementwiseKernel}'s.
  */
 interface AttentionKernel {
     /**

@@ -29,7 +29,7 @@ final class BlockedAttention {
     static final int KEY_BLOCK = 256;
 
     private final AttentionKernel kernel;
-    private final ElementwiseKernel elementwise;   // of the same kernel set: scales, zeroes and adds rows
+    private final ElementwiseKernel elementwise;   // of the same kernel set: scales, zeroes, adds and dots rows
     private final DropoutKernel dropout;           // likewise: the probabilities' dropout
     private final BiasKernel bias;                 // likewise: a position bias and its gradient
 

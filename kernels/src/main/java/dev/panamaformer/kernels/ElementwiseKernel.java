@@ -2,7 +2,7 @@ package dev.panamaformer.kernels;
 
 import java.lang.foreign.MemorySegment;
 
-/** Element-wise arithmetic and reductions over {@code [from, to)}; see {@link Elementwise}. */
+/** Element-wise arithmetic and reductions over {@code [from, to)}, and over rows at offsets; see {@link Elementwise}. */
 interface ElementwiseKernel {
     /** {@code out = x + y}. */
     void add(MemorySegment x, MemorySegment y, MemorySegment out, long from, long to);

@@ -8,6 +8,7 @@ import java.lang.foreign.MemorySegment;
 final class ScalarAttention implements AttentionKernel {
     /** Zeroes rows: the element-wise kernel of the same kind. */
     private static final ScalarElementwise ROWS = new ScalarElementwise();
+
     @Override
     public void product(int m, int n, int k, MemorySegment a, long aOff, int aRowStride, int aColStride,
                         MemorySegment b, long bOff, int ldb, boolean accumulate, MemorySegment c, long cOff, int ldc,

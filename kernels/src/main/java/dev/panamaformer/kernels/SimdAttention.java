@@ -163,7 +163,6 @@ final class SimdAttention implements AttentionKernel {
             e.intoMemorySegment(s, (sOff + j) * Float.BYTES, ORDER);
             sum = sum.add(e);
         }
-        // the tail and the zeros past n: the scalar twin's loop
         // the lanes added in SimdSpecies' butterfly order, written out: a vector passed to a helper C2 leaves
         // out of line (as it may where the call is rare next to the loop before it) is boxed
         FloatVector t = sum;
@@ -179,6 +178,7 @@ final class SimdAttention implements AttentionKernel {
         if (L > 1) {
             t = t.add(t.rearrange(SimdSpecies.SWAP_1));
         }
+        // the tail and the zeros past n: the scalar twin's loop
         return t.lane(0) + TAIL.expSum(s, sOff + j, n - j, width - j, shift);
     }
 

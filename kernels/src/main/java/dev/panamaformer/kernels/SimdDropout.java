@@ -18,7 +18,7 @@ final class SimdDropout implements DropoutKernel {
     @Override
     public void backward(MemorySegment dy, MemorySegment dx, long from, long to, int threshold, float scale,
             long seed) {
-        IntVector iota = SimdSpecies.iota();
+        IntVector iota = IntVector.zero(INT).addIndex(1);
         FloatVector zero = FloatVector.zero(FLOAT);
         long i = from;
         for (long bound = from + FLOAT.loopBound(to - from); i < bound; i += L) {
@@ -41,7 +41,7 @@ final class SimdDropout implements DropoutKernel {
     @Override
     public void apply(MemorySegment x, long xOff, MemorySegment y, long yOff, int n, int index, int threshold,
                       float scale, long seed) {
-        IntVector iota = SimdSpecies.iota();
+        IntVector iota = IntVector.zero(INT).addIndex(1);
         FloatVector zero = FloatVector.zero(FLOAT);
         int j = 0;
         for (int bound = FLOAT.loopBound(n); j < bound; j += L) {

@@ -53,9 +53,4 @@ final class SimdSpecies {
     private static VectorShuffle<Float> swap(int k) {
         return VectorShuffle.fromOp(FLOAT, i -> (i ^ k) % FLOAT.length());
     }
-
-    /** The integers 0, 1, ..., lanes - 1. */
-    static IntVector iota() {
-        return IntVector.zero(INT).addIndex(1);
-    }
 }
