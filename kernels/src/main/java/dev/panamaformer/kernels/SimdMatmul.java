@@ -268,12 +268,10 @@ final class SimdMatmul implements MatmulKernel {
             int w = Math.min(NR, nc - jr);
             int panel = jr / NR * kc * NR;
             if (!transB && w == NR) {
-                // a full panel: vector moves, not one MemorySegment.copy call (and its checks) per row of NR floats
+                // a full panel, one row of NR floats at a time
                 long src = (bOff + (long) pc * ldb + jc + jr) * Float.BYTES;
                 for (int p = 0, d = panel; p < kc; p++, src += (long) ldb * Float.BYTES, d += NR) {
-                    for (int v = 0; v < NR; v += L) {
-                        FloatVector.fromMemorySegment(FLOAT, b, src + (long) v * Float.BYTES, ORDER).intoArray(dst, d + v);
-                    }
+                    MemorySegment.copy(b, JAVA_FLOAT, src, dst, d, NR);
                 }
                 continue;
             }
