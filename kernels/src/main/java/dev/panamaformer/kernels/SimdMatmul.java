@@ -267,14 +267,6 @@ final class SimdMatmul implements MatmulKernel {
         for (int jr = 0; jr < nc; jr += NR) {
             int w = Math.min(NR, nc - jr);
             int panel = jr / NR * kc * NR;
-            if (!transB && w == NR) {
-                // a full panel, one row of NR floats at a time
-                long src = (bOff + (long) pc * ldb + jc + jr) * Float.BYTES;
-                for (int p = 0, d = panel; p < kc; p++, src += (long) ldb * Float.BYTES, d += NR) {
-                    MemorySegment.copy(b, JAVA_FLOAT, src, dst, d, NR);
-                }
-                continue;
-            }
             if (transB) {
                 // B stored (n, k): read each of the panel's w rows of B along k, where it is
                 // contiguous, and write it down a column of the panel (which stays in L1). The
@@ -290,9 +282,13 @@ final class SimdMatmul implements MatmulKernel {
             for (int p = 0; p < kc; p++) {
                 int d = panel + p * NR;
                 if (!transB) {
+                    // a row of the panel; bulk copies, not vector moves, which C2 once left unintrinsified
+                    // here inside a training step (141.7 MB boxed per step: bench/README)
                     MemorySegment.copy(b, JAVA_FLOAT, (bOff + (long) (pc + p) * ldb + jc + jr) * Float.BYTES, dst, d, w);
                 }
-                Arrays.fill(dst, d + w, d + NR, 0f);
+                if (w < NR) {
+                    Arrays.fill(dst, d + w, d + NR, 0f);
+                }
             }
         }
     }
