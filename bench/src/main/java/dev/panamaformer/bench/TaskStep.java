@@ -10,7 +10,10 @@ import java.util.Random;
  * One task's training step at its reference config and batch shape (TASKS.md), with a fixed
  * random batch: what {@link TrainingStepBenchmark} times and {@link StepAllocations} counts.
  * copy: vocab 20, d 64, 2 layers, 2 heads, d_ff 128, B 40, lengths 20; addition: 11, 256, 3, 4,
- * 512, B 128, S 7, T 3; parser: 25, 128, 3, 4, 512, B 64, S 5, T 5.
+ * 512, B 128, S 7, T 3; parser: 25, 128, 3, 4, 512, B 64, S 5, T 5. And "odd", no task's: 37,
+ * 100, 2, 4 (heads of 25), 200, B 24, S 13, T 11, every size off the vector lengths, so that
+ * every kernel's remainder loops and scalar tails run beside its main loops, as in a user's model
+ * (a vector loop that is rare when C2 compiles its method can be left unintrinsified and box).
  */
 final class TaskStep implements AutoCloseable {
     final Transformer model;
@@ -44,7 +47,13 @@ final class TaskStep implements AutoCloseable {
                 s = 5;
                 t = 5;
             }
-            default -> throw new IllegalArgumentException("unknown task " + task + "; one of copy, addition, parser");
+            case "odd" -> {
+                config = TransformerConfig.of(37, 100, 2, 4, 200, 16);
+                b = 24;
+                s = 13;
+                t = 11;
+            }
+            default -> throw new IllegalArgumentException("unknown task " + task + "; one of copy, addition, parser, odd");
         }
         config = config.withPositions(positions);
         Random r = new Random(1);
