@@ -50,7 +50,7 @@ public final class GemmBest {
             }
             best = Math.min(best, (System.nanoTime() - t) / (double) reps);
         }
-        System.out.printf("%s %dx%dx%d%s: best %.1f us, %.1f GFLOPS (%s)%n", args[0], m, k, n, beta == 0f ? "" : ", beta " + beta, best / 1e3, flops / best,
-                kernels.description());
+        System.out.printf("%s %dx%dx%d%s: best %.1f us, %.1f GFLOPS (%s)%n", args[0], m, k, n,
+                beta == 0f ? "" : ", beta " + beta, best / 1e3, flops / best, kernels.description());
     }
 }

@@ -26,7 +26,7 @@ class DropoutPropertiesTest {
 
     @Provide
     Arbitrary<Integer> rowLengths() {
-        return Arbitraries.oneOf(Arbitraries.integers().between(0, 70), Arbitraries.of(3, 4, 5, 7, 8, 9, 15, 16, 17, 24, 25, 32, 48, 49));
+        return TestData.rowLengths();
     }
 
     @Provide

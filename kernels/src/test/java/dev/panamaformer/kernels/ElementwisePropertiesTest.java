@@ -48,10 +48,9 @@ class ElementwisePropertiesTest {
         }
     }
 
-    /** Row lengths around the lane counts of every species (4, 8, 16): 0 to 70, with 2L, 3L and 3L + 1 always among them. */
     @Provide
     Arbitrary<Integer> rowLengths() {
-        return Arbitraries.oneOf(Arbitraries.integers().between(0, 70), Arbitraries.of(3, 4, 5, 7, 8, 9, 15, 16, 17, 24, 25, 32, 48, 49));
+        return TestData.rowLengths();
     }
 
     /**

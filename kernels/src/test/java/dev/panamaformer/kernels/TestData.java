@@ -34,6 +34,15 @@ final class TestData {
         return Arbitraries.oneOf(special, Arbitraries.integers().between(0, max));
     }
 
+    /**
+     * Row lengths 0 to 70, mixed with ones around the lane counts of every species (4, 8, 16):
+     * 2L, 3L, 3L + 1 and their neighbours, for the row forms whose main loops take two or four
+     * vectors at a time.
+     */
+    static Arbitrary<Integer> rowLengths() {
+        return Arbitraries.oneOf(Arbitraries.integers().between(0, 70), Arbitraries.of(3, 4, 5, 7, 8, 9, 15, 16, 17, 24, 25, 32, 48, 49));
+    }
+
     static float[] uniform(Random random, int n, float scale) {
         float[] a = new float[n];
         for (int i = 0; i < n; i++) {
