@@ -142,9 +142,12 @@ final class DecoderLayer {
         k.elementwise().add(x, s.sublayer, x, n);
     }
 
-    /** dx += dL/dx and dMemory += dL/dmemory from dOut = dL/dout. */
+    /**
+     * dx += dL/dx and dMemory += dL/dmemory from dOut = dL/dout; {@code dMemoryEmpty}: no layer
+     * has written dMemory in this pass yet, so this one stores into it.
+     */
     void backward(Kernels k, Activations a, FloatTensor x, FloatTensor memory, FloatTensor dOut, FloatTensor dx,
-                  FloatTensor dMemory, boolean training, long seed) {
+                  FloatTensor dMemory, boolean dMemoryEmpty, boolean training, long seed) {
         int rows = a.rows;
         long n = (long) rows * width;
         k.elementwise().axpy(1f, dOut, a.dX2, n);
@@ -153,11 +156,11 @@ final class DecoderLayer {
         norm3.backward(k, a.x2, a.dN3, a.dX2, rows, a.norm3Stats);
         k.elementwise().axpy(1f, a.dX2, a.dX1, n);
         dropout2.backward(k, a.dX2, a.dCross, n, training, seed);
-        crossAttention.backward(k, a.cross, a.n2, memory, a.dCross, a.dN2, dMemory, training, seed);
+        crossAttention.backward(k, a.cross, a.n2, memory, a.dCross, a.dN2, dMemory, true, dMemoryEmpty, training, seed);
         norm2.backward(k, a.x1, a.dN2, a.dX1, rows, a.norm2Stats);
         k.elementwise().axpy(1f, a.dX1, dx, n);
         dropout1.backward(k, a.dX1, a.dSelf, n, training, seed);
-        selfAttention.backward(k, a.self, a.n1, a.n1, a.dSelf, a.dN1, a.dN1, training, seed);
+        selfAttention.backward(k, a.self, a.n1, a.n1, a.dSelf, a.dN1, a.dN1, true, true, training, seed);
         norm1.backward(k, x, a.dN1, dx, rows, a.norm1Stats);
     }
 }

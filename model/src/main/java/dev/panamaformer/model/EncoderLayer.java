@@ -111,7 +111,7 @@ final class EncoderLayer {
         norm2.backward(k, a.x1, a.dN2, a.dX1, rows, a.norm2Stats);
         k.elementwise().axpy(1f, a.dX1, dx, n);
         dropout1.backward(k, a.dX1, a.dAttended, n, training, seed);
-        selfAttention.backward(k, a.attention, a.n1, a.n1, a.dAttended, a.dN1, a.dN1, training, seed);
+        selfAttention.backward(k, a.attention, a.n1, a.n1, a.dAttended, a.dN1, a.dN1, true, true, training, seed);
         norm1.backward(k, x, a.dN1, dx, rows, a.norm1Stats);
     }
 }

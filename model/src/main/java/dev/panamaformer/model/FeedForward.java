@@ -71,16 +71,17 @@ final class FeedForward {
         fc2.forward(k, fc2In, out, rows);
     }
 
+    /** dx = dL/dx from dOut = dL/dout: stored, not added (each caller's dx holds nothing else). */
     void backward(Kernels k, Activations a, FloatTensor x, FloatTensor dOut, FloatTensor dx, boolean training, long seed) {
         long n = (long) a.rows * inner;
-        fc2.backward(k, a.dropped, dOut, a.dDropped, a.rows);
+        fc2.backward(k, a.dropped, dOut, a.dDropped, a.rows, true);
         dropout.backward(k, a.dDropped, a.dActivated, n, training, seed);
         if (activation == TransformerConfig.Activation.GELU) {
             k.activations().geluBackward(a.hidden, a.dActivated, a.dHidden, n);
         } else {
             k.activations().reluBackward(a.hidden, a.dActivated, a.dHidden, n);
         }
-        fc1.backward(k, x, a.dHidden, dx, a.rows);
+        fc1.backward(k, x, a.dHidden, dx, a.rows, true);
     }
 
     /** out = act(in) for the config's activation, over n values. */

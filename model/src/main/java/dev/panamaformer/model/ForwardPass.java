@@ -236,12 +236,13 @@ final class ForwardPass implements AutoCloseable {
         ws.zeroGradients();
         int ns = batch * srcLength, nt = batch * tgtLength;
         kernels.loss().nllBackward(logProbs, last.tgtOut(), config.padId(), 1f / batch, dLogits, nt, config.tgtVocabSize());
-        model.generator.backward(kernels, decoded, dLogits, dDecoded, nt);
+        model.generator.backward(kernels, decoded, dLogits, dDecoded, nt, true);
         model.decoderNorm.backward(kernels, decoder.length == 0 ? tgtEmbed.out : decoder[decoder.length - 1].out, dDecoded,
                 dDecoder[decoder.length], nt, decoderNorm);
         for (int i = decoder.length - 1; i >= 0; i--) {
             FloatTensor in = i == 0 ? tgtEmbed.out : decoder[i - 1].out;
-            model.decoder[i].backward(kernels, decoder[i], in, memory, dDecoder[i + 1], dDecoder[i], dMemory, training, seed);
+            model.decoder[i].backward(kernels, decoder[i], in, memory, dDecoder[i + 1], dDecoder[i], dMemory,
+                    i == decoder.length - 1, training, seed);
         }
         model.tgtEmbed.backward(kernels, tgtEmbed, dDecoder[0], training, seed);
         model.encoderNorm.backward(kernels, encoder.length == 0 ? srcEmbed.out : encoder[encoder.length - 1].out, dMemory,

@@ -23,12 +23,19 @@ final class Linear {
         k.matmul().addBias(y, bias.value(), rows, out);
     }
 
-    /** dW += dyᵀ x, db += column sums of dy, and dx += dy W when dx is not null. */
-    void backward(Kernels k, FloatTensor x, FloatTensor dy, FloatTensor dx, int rows) {
-        k.matmul().gemm(true, false, out, in, rows, 1f, dy, x, 1f, weight.grad());
+    /**
+     * dW += dyᵀ x, db += column sums of dy, and dx += dy W when dx is not null, or dx = dy W when
+     * {@code overwriteDx} (dx holds nothing of this pass yet). A product that adds goes through
+     * the GEMM's tile buffer and reads C back; one that stores (beta 0) writes C straight from the
+     * registers, so each product that is the first to write its C, and dW when the trainer has just
+     * zeroed it ({@link Parameter#takeZeroGrad()}), stores: the same bits (x + 0 = x), one pass
+     * over C fewer.
+     */
+    void backward(Kernels k, FloatTensor x, FloatTensor dy, FloatTensor dx, int rows, boolean overwriteDx) {
+        k.matmul().gemm(true, false, out, in, rows, 1f, dy, x, weight.takeZeroGrad() ? 0f : 1f, weight.grad());
         k.matmul().biasGrad(dy, bias.grad(), rows, out);
         if (dx != null) {
-            k.matmul().gemm(false, false, rows, in, out, 1f, dy, weight.value(), 1f, dx);
+            k.matmul().gemm(false, false, rows, in, out, 1f, dy, weight.value(), overwriteDx ? 0f : 1f, dx);
         }
     }
 }

@@ -294,10 +294,14 @@ final class MultiHeadAttention {
         o.forward(kn, e.context, e.sublayer, n);
     }
 
-    /** dxq += dL/dxq and dxkv += dL/dxkv from dOut; for self-attention both may be the same buffer. */
+    /**
+     * dxq += dL/dxq and dxkv += dL/dxkv from dOut; for self-attention both may be the same buffer.
+     * Where {@code dxqEmpty} or {@code dxkvEmpty} says that a buffer holds nothing of this pass yet,
+     * its first product stores rather than adds.
+     */
     void backward(Kernels kn, Activations a, FloatTensor xq, FloatTensor xkv, FloatTensor dOut, FloatTensor dxq,
-                  FloatTensor dxkv, boolean training, long seed) {
-        o.backward(kn, a.context, dOut, a.dContext, a.batch * a.queries);
+                  FloatTensor dxkv, boolean dxqEmpty, boolean dxkvEmpty, boolean training, long seed) {
+        o.backward(kn, a.context, dOut, a.dContext, a.batch * a.queries, true);
         if (a.fused) {
             kn.fusedAttention().backward(a.shape, scale, a.qHeads, a.kHeads, a.vHeads, a.mask, dropout.probability(training),
                     dropout.seed(seed), a.contextHeads, a.lse, a.dContextHeads, a.dqHeads, a.dkHeads, a.dvHeads, a.dBias);
@@ -309,9 +313,10 @@ final class MultiHeadAttention {
             kn.rotary().rotate(a.dq, a.dq, a.batch * a.queries, heads, a.queryPositions.ids, table, true);
             kn.rotary().rotate(a.dk, a.dk, a.batch * a.keys, heads, a.keyPositions.ids, table, true);
         }
-        q.backward(kn, xq, a.dq, dxq, a.batch * a.queries);
-        k.backward(kn, xkv, a.dk, dxkv, a.batch * a.keys);
-        v.backward(kn, xkv, a.dv, dxkv, a.batch * a.keys);
+        q.backward(kn, xq, a.dq, dxq, a.batch * a.queries, dxqEmpty);
+        // one buffer for both (self-attention): the queries' product has written it already
+        k.backward(kn, xkv, a.dk, dxkv, a.batch * a.keys, dxkvEmpty && dxkv != dxq);
+        v.backward(kn, xkv, a.dv, dxkv, a.batch * a.keys, false);
     }
 
     private void materializedBackward(Kernels kn, Activations a, boolean training, long seed) {

@@ -28,6 +28,14 @@ public final class Parameter {
     private FloatTensor value;
     /** Bound and unbound under the lock of {@link Parameters}; read by every backward pass. */
     private volatile FloatTensor grad;
+    /**
+     * The gradient is known to be all zeros: set by a trainer's step just after it zeroed the
+     * gradients, and cleared by the step's end. The product that writes the whole gradient may then
+     * store into it rather than add to it ({@link #takeZeroGrad()}). Only the trainer sets it, as
+     * its step runs no caller's code between the zeroing and the backward pass; a caller of
+     * {@link Transformer#backward()} may have put something in the gradients, which then add up.
+     */
+    private boolean zeroGrad;
 
     Parameter(String name, int[] shape, long size, Init init, long offset, Parameters owner) {
         this.name = name;
@@ -89,6 +97,22 @@ public final class Parameter {
 
     void unbindGrad() {
         grad = null;
+    }
+
+    void markZeroGrad(boolean zero) {
+        zeroGrad = zero;
+    }
+
+    /**
+     * Whether the gradient is still all zeros, which the caller is about to change: true at most
+     * once after each {@link #markZeroGrad(boolean) mark}. A product that writes every element of
+     * the gradient stores with beta 0 when this is true and adds with beta 1 otherwise: the same
+     * bits, without reading the zeros back.
+     */
+    boolean takeZeroGrad() {
+        boolean zero = zeroGrad;
+        zeroGrad = false;
+        return zero;
     }
 
     @Override

@@ -135,16 +135,36 @@ public final class Trainer implements AutoCloseable {
                     + (batch == null ? "null" : "inputs alone"));
         }
         int next = step + 1;
-        long n = params.extent();
         gradients.fill(0f);
         pass = model.passFor(pass, batch);
-        double loss = pass.forward(batch, true, stepSeed(next));
-        if (!Double.isFinite(loss)) {
-            String where = pass.firstNonFiniteActivation();
-            throw new TrainingException(next, "loss is " + loss + "; first non-finite tensor: "
-                    + (where == null ? "the loss itself (log of a zero probability)" : where));
+        markZeroGradients(true);
+        try {
+            double loss = pass.forward(batch, true, stepSeed(next));
+            if (!Double.isFinite(loss)) {
+                String where = pass.firstNonFiniteActivation();
+                throw new TrainingException(next, "loss is " + loss + "; first non-finite tensor: "
+                        + (where == null ? "the loss itself (log of a zero probability)" : where));
+            }
+            pass.backward();
+            return finishStep(next, loss);
+        } finally {
+            markZeroGradients(false);
         }
-        pass.backward();
+    }
+
+    /**
+     * Tells the parameters that their gradients are zeros (a product that writes a whole one then
+     * stores instead of adding, {@link Parameter#takeZeroGrad()}), or no longer known to be.
+     */
+    private void markZeroGradients(boolean zero) {
+        for (int i = 0; i < params.size(); i++) { // by index: an iterator per step is an allocation
+            params.at(i).markZeroGrad(zero);
+        }
+    }
+
+    /** Clips the gradients of step {@code next} and updates the parameters from them. */
+    private double finishStep(int next, double loss) {
+        long n = params.extent();
         double norm = Math.sqrt(kernels.elementwise().sumOfSquares(gradients, n));
         if (!Double.isFinite(norm)) {
             throw new TrainingException(next, "gradient of " + firstNonFiniteGradient() + " is not finite; no parameter was updated");

@@ -120,6 +120,46 @@ class TrainerTest {
         }
     }
 
+    /**
+     * A step stores each weight gradient's product into the zeros it has just written (beta 0),
+     * where the model's own backward pass adds into whatever its gradients hold: the same bits. And
+     * once the step is over, nothing is taken for zeros any more: a backward pass on the model adds
+     * into the step's gradients, as it does into any others.
+     */
+    @Test
+    void aStepStoresTheGradientsTheModelsBackwardAdds() {
+        TransformerConfig config = CONFIG.withDropout(0f, 0f);
+        Batch batch = copyBatch(new Random(4), 4, 5, 1);
+        try (Transformer trained = new Transformer(config, 3); Transformer plain = new Transformer(config, 3);
+             Trainer trainer = new Trainer(trained, Trainer.Options.reference(1).withClipNorm(0f))) {
+            plain.forward(batch, true, 0);
+            plain.backward();
+            trainer.step(batch);
+            var step = new java.util.HashMap<String, float[]>();
+            for (Parameter p : plain.parameters().list()) {
+                float[] stored = trained.parameters().get(p.name()).grad().toArray();
+                assertArrayEquals(p.grad().toArray(), stored, 0f, p.name());
+                step.put(p.name(), stored);
+            }
+            trained.forward(batch, true, 0);
+            trained.backward();
+            var sum = new java.util.HashMap<String, float[]>();
+            for (Parameter p : trained.parameters().list()) {
+                sum.put(p.name(), p.grad().toArray());
+            }
+            trained.parameters().zeroGrad();
+            trained.forward(batch, true, 0);
+            trained.backward();
+            for (Parameter p : trained.parameters().list()) {
+                float[] alone = p.grad().toArray(), expected = step.get(p.name()).clone();
+                for (int i = 0; i < expected.length; i++) {
+                    expected[i] += alone[i];
+                }
+                assertTrue(PyTorchParityTest.relativeError(expected, sum.get(p.name())) <= 1e-6, p.name() + ": a backward pass after a step adds");
+            }
+        }
+    }
+
     @Test
     void clippingBoundsTheGlobalGradientNorm() {
         Random r = new Random(2);
