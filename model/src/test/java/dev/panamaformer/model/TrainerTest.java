@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.panamaformer.kernels.Kernels;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -135,7 +137,7 @@ class TrainerTest {
             plain.forward(batch, true, 0);
             plain.backward();
             trainer.step(batch);
-            var step = new java.util.HashMap<String, float[]>();
+            Map<String, float[]> step = new HashMap<>();
             for (Parameter p : plain.parameters().list()) {
                 float[] stored = trained.parameters().get(p.name()).grad().toArray();
                 assertArrayEquals(p.grad().toArray(), stored, 0f, p.name());
@@ -143,7 +145,7 @@ class TrainerTest {
             }
             trained.forward(batch, true, 0);
             trained.backward();
-            var sum = new java.util.HashMap<String, float[]>();
+            Map<String, float[]> sum = new HashMap<>();
             for (Parameter p : trained.parameters().list()) {
                 sum.put(p.name(), p.grad().toArray());
             }
