@@ -45,10 +45,7 @@ final class SimdMath {
         IntVector half = ni.lanewise(VectorOperators.ASHR, 1);
         FloatVector s1 = half.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         FloatVector s2 = ni.sub(half).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        FloatVector result = y.mul(s1).mul(s2);
-        result = result.blend(0f, x.compare(VectorOperators.LT, UNDERFLOW));
-        result = result.blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, OVERFLOW));
-        return result.blend(x, x.compare(VectorOperators.NE, x));
+        return y.mul(s1).mul(s2);
     }
 
     /** Below this, {@link #expNonPositive} gives 0: e^x would be subnormal. */
