@@ -12,7 +12,7 @@ import java.lang.management.ManagementFactory;
  *
  * <p>Give it enough warm-up steps: a kernel called only a few times per step (the loss's) reaches
  * C2 after hundreds of calls and runs its vector code in the interpreter until then, one
- * allocation per operation. Under {@code -XX:UseAVX=2}, {@code addition 60 40} counted 3-30 KB
+ * allocation per operation. Under {@code -XX:UseAVX=2}, {@code addition 60 40} counted 6-30 KB
  * per step in most JVMs, all of it from an interpreted {@code SimdSoftmax.nllBackward};
  * {@code addition 110 40} 88 B (bench/README.md, 2026-12-08).
  *
